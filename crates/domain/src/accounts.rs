@@ -1,0 +1,151 @@
+//! User accounts and roles. A user belongs to one home organisation and may hold several roles,
+//! each granted within an organisation. Permission rules built on these roles come with the
+//! access-control work; this module owns the vocabulary.
+
+use crate::ids::{OrgId, UserId};
+use crate::values::Email;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A role a user holds within an organisation (domain.md section 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    Manager,
+    LinkWorker,
+    Referrer,
+    VcsePartner,
+    Commissioner,
+    Researcher,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::Administrator,
+        Role::Manager,
+        Role::LinkWorker,
+        Role::Referrer,
+        Role::VcsePartner,
+        Role::Commissioner,
+        Role::Researcher,
+    ];
+
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Manager => "manager",
+            Role::LinkWorker => "link_worker",
+            Role::Referrer => "referrer",
+            Role::VcsePartner => "vcse_partner",
+            Role::Commissioner => "commissioner",
+            Role::Researcher => "researcher",
+        }
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::Manager => "Manager or supervisor",
+            Role::LinkWorker => "Link worker",
+            Role::Referrer => "Referrer",
+            Role::VcsePartner => "Voluntary sector partner",
+            Role::Commissioner => "Commissioner",
+            Role::Researcher => "Researcher",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_lowercase().replace(['-', ' '], "_");
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == norm || (norm == "supervisor" && *r == Role::Manager))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}: use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// A role granted within an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+/// A user account. The password hash never leaves the server and is redacted from `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub display_name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Created by `linkwork demo`: the only accounts that may ever be exempt from two-factor.
+    pub is_demo: bool,
+    pub roles: Vec<RoleGrant>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("password_hash", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .field("is_demo", &self.is_demo)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl User {
+    /// Whether the user holds `role` in any organisation.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|g| g.role == role)
+    }
+}
+
+/// A stored session: opaque data owned by the web layer, plus the user it belongs to so every
+/// session of a user can be revoked at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: Option<UserId>,
+    pub data: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_leniently_and_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert_eq!("Link worker".parse::<Role>().unwrap(), Role::LinkWorker);
+        assert_eq!("supervisor".parse::<Role>().unwrap(), Role::Manager);
+        assert!("superuser".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! linkwork's domain: the nouns of social prescribing, the rules about them, and the narrow
+//! storage ports the rest of the system implements. Nothing here knows about HTTP or SQL, so the
+//! rules can be read and tested on their own.
+
+pub mod accounts;
+pub mod clock;
+pub mod directory;
+pub mod ids;
+pub mod jobs;
+pub mod notifications;
+pub mod organisations;
+pub mod people;
+pub mod ports;
+pub mod referrals;
+pub mod values;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ports::{StoreError, StoreResult};

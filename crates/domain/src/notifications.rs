@@ -1,0 +1,62 @@
+//! The notification outbox. A message is written in the same transaction as the change that
+//! caused it, together with a job that delivers it; delivery happens later, by email through SMTP
+//! when configured, otherwise to the log, where administrators can still see it.
+
+use crate::ids::{MessageId, OrgId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The job kind that delivers an outbox message.
+pub const DELIVER_MESSAGE_JOB: &str = "deliver_message";
+
+/// A message waiting to go, or gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: MessageId,
+    pub org_id: Option<OrgId>,
+    /// `email` today; `sms` joins it with appointment reminders.
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: MessageStatus,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Delivery state of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Pending,
+    /// Handed to the SMTP server.
+    Sent,
+    /// No mail server configured: written to the log instead.
+    Logged,
+    /// Gave up after the last attempt.
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Pending => "pending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Logged => "logged",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Sent, Self::Logged, Self::Failed]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// Something that can deliver an email. Implemented by the binary (SMTP or log).
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    /// Deliver one message; `Ok(status)` says how (sent or logged). Errors are retried.
+    async fn deliver(&self, message: &OutboxMessage) -> Result<MessageStatus, String>;
+}

@@ -1,0 +1,189 @@
+//! Storage ports: the narrow traits the web layer and the binary use to reach the database.
+//! `linkwork-storage` implements them on SQLite and PostgreSQL; one contract suite tests both.
+//!
+//! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
+
+use crate::accounts::{RoleGrant, SessionRecord, User};
+use crate::directory::Service;
+use crate::ids::{JobId, MessageId, OrgId, PersonId, UserId};
+use crate::jobs::{Job, JobCounts, NewJob};
+use crate::notifications::{MessageStatus, OutboxMessage};
+use crate::organisations::{Organisation, Team};
+use crate::people::Person;
+use crate::referrals::Referral;
+use chrono::{DateTime, Utc};
+
+/// A storage failure, in terms the callers can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names the rule (e.g. `users.email`).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The database could not be reached or failed; details are for the log only.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The result of a create request that carried an `Idempotency-Key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created<T> {
+    /// Created now.
+    New(T),
+    /// The same key was used before for the same request: this is what it created.
+    Replayed(T),
+}
+
+/// An idempotency key scoped to whoever sent it, with a hash of the request it was used for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+#[async_trait::async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn create_org(
+        &self,
+        org: &Organisation,
+        idem: Option<&IdempotencyKey>,
+    ) -> StoreResult<Created<Organisation>>;
+    async fn get_org(&self, id: OrgId) -> StoreResult<Organisation>;
+    /// Find by ODS code (case-insensitive) or else by exact name.
+    async fn find_org(&self, ods_or_name: &str) -> StoreResult<Organisation>;
+    async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
+    async fn create_team(&self, team: &Team) -> StoreResult<()>;
+    async fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>>;
+}
+
+#[async_trait::async_trait]
+pub trait UserStore: Send + Sync {
+    /// Create a user with their role grants.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<User>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+    async fn add_role(&self, user: UserId, grant: RoleGrant) -> StoreResult<()>;
+}
+
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Insert a new session; `Ok(false)` if the id is taken (the caller picks another).
+    async fn create_session(&self, s: &SessionRecord) -> StoreResult<bool>;
+    /// Insert or replace.
+    async fn save_session(&self, s: &SessionRecord) -> StoreResult<()>;
+    /// A session that has not expired at `now`.
+    async fn load_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionRecord>>;
+    async fn delete_session(&self, id: &str) -> StoreResult<()>;
+    /// Revoke every session of a user; returns how many there were.
+    async fn delete_user_sessions(&self, user: UserId) -> StoreResult<u64>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// Person-identifiable casework records. Every call is scoped to one tenant.
+#[async_trait::async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Insert many people in one transaction (imports and demo data).
+    async fn insert_people(&self, people: &[Person]) -> StoreResult<()>;
+    async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person>;
+    async fn count_people(&self, org: OrgId) -> StoreResult<i64>;
+    async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()>;
+    /// The most recent referrals of a tenant, newest first.
+    async fn recent_referrals(
+        &self,
+        org: OrgId,
+        limit: i64,
+    ) -> StoreResult<Vec<(Referral, Person)>>;
+    async fn count_referrals(&self, org: OrgId) -> StoreResult<i64>;
+}
+
+#[async_trait::async_trait]
+pub trait DirectoryStore: Send + Sync {
+    async fn insert_services(&self, services: &[Service]) -> StoreResult<()>;
+    async fn list_services(&self, limit: i64) -> StoreResult<Vec<Service>>;
+    async fn count_services(&self) -> StoreResult<i64>;
+}
+
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync {
+    /// Enqueue; `Ok(false)` if a job with the same dedupe key already exists.
+    async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool>;
+    /// Claim the next due job for `lease`; a job whose lease ran out is due again.
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> StoreResult<Option<Job>>;
+    async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Record a failure: retried at `retry_at`, or dead if attempts are used up.
+    async fn fail_job(&self, id: JobId, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn job_counts(&self) -> StoreResult<JobCounts>;
+}
+
+#[async_trait::async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Store a message and the job that delivers it, atomically.
+    async fn enqueue_message(&self, msg: &OutboxMessage) -> StoreResult<()>;
+    async fn get_message(&self, id: MessageId) -> StoreResult<OutboxMessage>;
+    async fn mark_message(
+        &self,
+        id: MessageId,
+        status: MessageStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+}
+
+/// The state of the schema, for `linkwork check` and start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations applied.
+    pub applied: Vec<i64>,
+    /// Migrations this build knows.
+    pub known: Vec<i64>,
+    /// A migration that started but did not finish.
+    pub dirty: Option<i64>,
+}
+
+impl SchemaStatus {
+    pub fn is_current(&self) -> bool {
+        self.dirty.is_none() && self.applied == self.known
+    }
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|v| !self.applied.contains(v))
+            .copied()
+            .collect()
+    }
+    /// Applied migrations this build does not know: the database is newer than the binary.
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .filter(|v| !self.known.contains(v))
+            .copied()
+            .collect()
+    }
+}
+
+/// Everything the application needs from storage.
+#[async_trait::async_trait]
+pub trait Store:
+    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore
+{
+    /// Which backend this is: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for `/health`.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+}

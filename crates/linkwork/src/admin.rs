@@ -1,0 +1,132 @@
+//! Bootstrapping from the command line: organisations and user accounts. Usable in scripts: a
+//! password comes on standard input, never as an argument.
+
+use anyhow::{Context, bail};
+use linkwork_domain::Clock;
+use linkwork_domain::accounts::{Role, RoleGrant, User};
+use linkwork_domain::ids::{OrgId, UserId};
+use linkwork_domain::organisations::{OrgKind, Organisation, parse_name};
+use linkwork_domain::ports::{Created, Store, StoreError};
+use linkwork_domain::values::{Email, OdsCode};
+
+/// Look an organisation up by ODS code or name, with a sentence when there is none.
+pub async fn find_org(store: &dyn Store, key: &str) -> anyhow::Result<Organisation> {
+    match store.find_org(key).await {
+        Ok(o) => Ok(o),
+        Err(StoreError::NotFound) => {
+            bail!("no organisation has the ODS code or name {key:?}; see `linkwork org list`")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `linkwork org create`.
+pub async fn create_org(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    name: &str,
+    kind: &str,
+    ods: Option<&str>,
+    parent: Option<&str>,
+) -> anyhow::Result<Organisation> {
+    let name = parse_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kind: OrgKind = kind.parse().map_err(anyhow::Error::msg)?;
+    let ods_code = ods
+        .map(OdsCode::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parent = match parent {
+        Some(p) => Some(find_org(store, p).await?),
+        None => None,
+    };
+    kind.check_parent(parent.as_ref().map(|p| p.kind))
+        .map_err(anyhow::Error::msg)?;
+    let org = Organisation {
+        id: OrgId::new(),
+        name,
+        kind,
+        ods_code,
+        parent_id: parent.map(|p| p.id),
+        created_at: clock.now(),
+    };
+    match store.create_org(&org, None).await {
+        Ok(Created::New(o) | Created::Replayed(o)) => Ok(o),
+        Err(StoreError::Conflict(_)) => {
+            bail!("an organisation with this name or ODS code already exists")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `linkwork user create`.
+pub async fn create_user(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    email: &str,
+    name: Option<&str>,
+    roles: &[String],
+    org: &str,
+    password: &str,
+) -> anyhow::Result<User> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let org = find_org(store, org).await?;
+    if roles.is_empty() {
+        bail!("give at least one --role");
+    }
+    let roles = roles
+        .iter()
+        .map(|r| {
+            r.parse::<Role>().map(|role| RoleGrant {
+                org_id: org.id,
+                role,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    linkwork_web::passwords::check_new_password(password).map_err(anyhow::Error::msg)?;
+    let hash = linkwork_web::passwords::hash(password)
+        .map_err(anyhow::Error::msg)
+        .context("hashing the password")?;
+    let display_name = name.map_or_else(
+        || {
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("user")
+                .to_owned()
+        },
+        str::to_owned,
+    );
+    let user = User {
+        id: UserId::new(),
+        org_id: org.id,
+        email,
+        display_name,
+        password_hash: hash,
+        disabled: false,
+        is_demo: false,
+        roles,
+        created_at: clock.now(),
+    };
+    match store.create_user(&user).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::Conflict(_)) => {
+            bail!("a user with the email {} already exists", user.email)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `linkwork user disable`: the account can no longer sign in, and its sessions end now.
+pub async fn disable_user(store: &dyn Store, email: &str) -> anyhow::Result<u64> {
+    let user = match store.find_user_by_email(email).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            bail!("no user has the email {email:?}; see `linkwork user list`")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    store.set_user_disabled(user.id, true).await?;
+    Ok(store.delete_user_sessions(user.id).await?)
+}

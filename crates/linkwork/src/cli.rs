@@ -1,0 +1,316 @@
+//! The command line. Every failure ends in one sentence saying what to do, and exit code 1.
+
+use crate::config::{Config, EXAMPLE};
+use crate::{admin, demo, serve};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use linkwork_domain::ports::{OrgStore, Store, UserStore};
+use linkwork_domain::{Clock, SystemClock};
+use linkwork_storage::SqlStore;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "linkwork",
+    version,
+    about = "linkwork: open-source social prescribing"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server (and the background worker).
+    Serve {
+        /// Load demonstration data first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Check the configuration, that the database is reachable and the schema is current.
+    Check,
+    /// Configuration help.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Fill the database with realistic synthetic data.
+    Demo {
+        /// How many PCNs' worth of data: each about 10,000 people, 1,200 referrals a year, 60 services.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Random seed: the same seed gives the same people and referrals.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Do not show a progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting with its documented default.
+    Example,
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// icb, pcn, practice or vcse.
+        #[arg(long)]
+        kind: String,
+        /// NHS ODS code.
+        #[arg(long)]
+        ods: Option<String>,
+        /// The parent organisation, by ODS code or name.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Display name (defaults to the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// A role: administrator, manager, link_worker, referrer, vcse_partner, commissioner,
+        /// researcher. Repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The organisation, by ODS code or name.
+        #[arg(long)]
+        org: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { email: String },
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// The entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start ({e})");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cfg = cli.config;
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve { demo } => serve::serve(&cfg, demo).await?,
+        Command::Migrate => {
+            let store = SqlStore::open(&cfg.database()?).await?;
+            let report = store
+                .migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string())
+                .await?;
+            if let Some(b) = report.backup {
+                println!("Backed up the database to {} first.", b.display());
+            }
+            if report.applied.is_empty() {
+                println!("The database schema is already current.");
+            } else {
+                println!(
+                    "Applied {} migration(s): {:?}.",
+                    report.applied.len(),
+                    report.applied
+                );
+            }
+            store.close().await;
+        }
+        Command::Check => return check(&cfg).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => print!("{EXAMPLE}"),
+        Command::Demo { scale, seed, quiet } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            if !store.list_orgs().await?.is_empty() {
+                anyhow::bail!(
+                    "the database already has data; demo data goes only into an empty database (use another --data folder or database)"
+                );
+            }
+            let opts = demo::DemoOptions { scale, seed };
+            let summary = demo::generate(&store, &clock, &opts, !quiet).await?;
+            demo::print_summary(&summary);
+            store.close().await;
+        }
+        Command::Org { command } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            match command {
+                OrgCommand::Create {
+                    name,
+                    kind,
+                    ods,
+                    parent,
+                } => {
+                    let org = admin::create_org(
+                        &store,
+                        &clock,
+                        &name,
+                        &kind,
+                        ods.as_deref(),
+                        parent.as_deref(),
+                    )
+                    .await?;
+                    println!("Created {} {} ({}).", org.kind.label(), org.name, org.id);
+                }
+                OrgCommand::List => {
+                    for o in store.list_orgs().await? {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            o.id,
+                            o.kind,
+                            o.ods_code.map(String::from).unwrap_or_default(),
+                            o.name
+                        );
+                    }
+                }
+            }
+            store.close().await;
+        }
+        Command::User { command } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            match command {
+                UserCommand::Create {
+                    email,
+                    name,
+                    roles,
+                    org,
+                    password_stdin: _,
+                } => {
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut password)
+                        .context("reading the password from standard input")?;
+                    let password = password.trim_end_matches(['\r', '\n']);
+                    let user = admin::create_user(
+                        &store,
+                        &clock,
+                        &email,
+                        name.as_deref(),
+                        &roles,
+                        &org,
+                        password,
+                    )
+                    .await?;
+                    println!("Created user {} ({}).", user.email, user.id);
+                }
+                UserCommand::List => {
+                    for u in store.list_users().await? {
+                        let roles: Vec<&str> = u.roles.iter().map(|g| g.role.as_str()).collect();
+                        let state = if u.disabled { "disabled" } else { "active" };
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            u.email,
+                            state,
+                            roles.join(","),
+                            u.display_name
+                        );
+                    }
+                }
+                UserCommand::Disable { email } => {
+                    let ended = admin::disable_user(&store, &email).await?;
+                    println!("Disabled {email}; ended {ended} session(s).");
+                }
+            }
+            store.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `linkwork check`: configuration valid, database reachable, schema current.
+async fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
+    cfg.listen_addr()?;
+    cfg.web()?;
+    let location = cfg.database()?;
+    println!("Configuration: valid");
+    let store = SqlStore::open(&location).await?;
+    store.ping().await.context("the database did not answer")?;
+    println!("Database: {} reachable", store.backend());
+    let status = store.schema_status().await?;
+    store.close().await;
+    if let Some(v) = status.dirty {
+        println!(
+            "Schema: migration {v} did not finish; restore the backup in the data folder, then run `linkwork migrate`"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some(v) = status.unknown().first() {
+        println!("Schema: has migration {v}, newer than this linkwork; run the newer version");
+        return Ok(ExitCode::FAILURE);
+    }
+    let pending = status.pending();
+    if !pending.is_empty() {
+        println!(
+            "Schema: {} migration(s) pending; run `linkwork migrate`",
+            pending.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "Schema: current ({} migration(s) applied)",
+        status.applied.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,145 @@
+//! Configuration: one struct, built from defaults, then `LINKWORK_*` environment variables, then
+//! command-line flags (clap reads both, flags winning). Secrets can come from files
+//! (`LINKWORK_DATABASE_URL_FILE`) so they stay out of process listings and shell history, and the
+//! `Debug` output redacts them.
+
+use clap::Args;
+use linkwork_storage::{DatabaseLocation, redact_url};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Settings shared by every command.
+#[derive(Args, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "LINKWORK_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+
+    /// Data folder: holds the embedded SQLite database (and backups taken before migrations).
+    #[arg(
+        long = "data",
+        env = "LINKWORK_DATA",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL URL (postgres://USER:PASSWORD@HOST:5432/DB). Without it, SQLite in the data folder.
+    #[arg(
+        long,
+        env = "LINKWORK_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// A file holding the database URL (for secrets managers). Used when --database-url is not given.
+    #[arg(long, env = "LINKWORK_DATABASE_URL_FILE", global = true)]
+    pub database_url_file: Option<PathBuf>,
+
+    /// The address people use to reach linkwork, e.g. https://linkwork.example.nhs.uk. When it is
+    /// https, cookies are marked Secure and HSTS is sent; its origin is trusted for form posts.
+    #[arg(long, env = "LINKWORK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Log format: text or json.
+    #[arg(
+        long,
+        env = "LINKWORK_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("database_url_file", &self.database_url_file)
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Where the database is: the URL (flag, env or file) or the SQLite file in the data folder.
+    pub fn database(&self) -> anyhow::Result<DatabaseLocation> {
+        if let Some(url) = self
+            .database_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            return Ok(DatabaseLocation::Url(url.to_owned()));
+        }
+        if let Some(file) = &self.database_url_file {
+            let url = std::fs::read_to_string(file).map_err(|e| {
+                anyhow::anyhow!("cannot read the database URL file {} ({e}); check the path given by --database-url-file or LINKWORK_DATABASE_URL_FILE", file.display())
+            })?;
+            return Ok(DatabaseLocation::Url(url.trim().to_owned()));
+        }
+        Ok(DatabaseLocation::SqliteFile(
+            self.data_dir.join("linkwork.db"),
+        ))
+    }
+
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "the listen address {:?} is not valid; use HOST:PORT, like 127.0.0.1:8080",
+                self.listen
+            )
+        })
+    }
+
+    /// The web layer's settings.
+    pub fn web(&self) -> anyhow::Result<linkwork_web::WebConfig> {
+        let mut web = linkwork_web::WebConfig::default();
+        if let Some(url) = &self.public_url {
+            let url = url.trim_end_matches('/');
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                anyhow::bail!(
+                    "the public URL {url:?} must start with https:// (or http:// for local testing)"
+                );
+            }
+            web.secure_cookies = url.starts_with("https://");
+            web.trusted_origins.push(url.to_owned());
+        }
+        Ok(web)
+    }
+}
+
+/// The documented defaults, printed by `linkwork config example`.
+pub const EXAMPLE: &str = r#"# linkwork configuration. Every setting is an environment variable (shown here with its
+# default) and a command-line flag of the same name (--listen, --data, ...). Flags win.
+
+# Address to listen on.
+LINKWORK_LISTEN=127.0.0.1:8080
+
+# Data folder for the embedded SQLite database and the backups taken before migrations.
+LINKWORK_DATA=./data
+
+# PostgreSQL instead of SQLite, for multi-site deployments (several linkwork instances may share
+# one server). Prefer LINKWORK_DATABASE_URL_FILE to keep the password out of the environment.
+# LINKWORK_DATABASE_URL=postgres://linkwork:PASSWORD@db.internal:5432/linkwork
+# LINKWORK_DATABASE_URL_FILE=/run/secrets/linkwork-database-url
+
+# The address people use. With https, cookies are Secure and HSTS is sent.
+# LINKWORK_PUBLIC_URL=https://linkwork.example.nhs.uk
+
+# Log format: text or json. Log verbosity: RUST_LOG (default info).
+LINKWORK_LOG_FORMAT=text
+"#;

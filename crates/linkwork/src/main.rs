@@ -1,0 +1,5 @@
+//! `linkwork`: see `linkwork --help`.
+
+fn main() -> std::process::ExitCode {
+    linkwork::cli::main()
+}

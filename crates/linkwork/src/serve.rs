@@ -1,0 +1,125 @@
+//! Starting and stopping: open and migrate the database, build the app, listen, run the worker,
+//! and on Ctrl-C or SIGTERM stop accepting, finish requests and the job in hand, close the pool.
+
+use crate::config::Config;
+use crate::mailer::LogMailer;
+use crate::worker::Worker;
+use anyhow::Context;
+use linkwork_domain::ports::{OrgStore, Store};
+use linkwork_domain::{Clock, SystemClock};
+use linkwork_storage::SqlStore;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Open the configured database and bring its schema up to date.
+pub async fn open_and_migrate(cfg: &Config, clock: &dyn Clock) -> anyhow::Result<SqlStore> {
+    let store = SqlStore::open(&cfg.database()?).await?;
+    let report = store
+        .migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string())
+        .await?;
+    if let Some(b) = &report.backup {
+        tracing::info!(backup = %b.display(), "backed up the database before migrating");
+    }
+    if !report.applied.is_empty() {
+        tracing::info!(migrations = ?report.applied, "database migrated");
+    }
+    Ok(store)
+}
+
+/// Bind the listening socket, explaining the usual failures in one sentence.
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "the address {addr} is already in use; stop the other program using it or choose another with --listen or LINKWORK_LISTEN"
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "not allowed to listen on {addr}; choose a port above 1024 with --listen or LINKWORK_LISTEN"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr} ({e}); choose another address with --listen or LINKWORK_LISTEN"),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in progress");
+}
+
+/// `linkwork serve`.
+pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let addr = cfg.listen_addr()?;
+    let web = cfg.web()?;
+    let store = open_and_migrate(cfg, clock.as_ref()).await?;
+    if with_demo {
+        if store.list_orgs().await?.is_empty() {
+            let summary = crate::demo::generate(
+                &store,
+                clock.as_ref(),
+                &crate::demo::DemoOptions::default(),
+                true,
+            )
+            .await?;
+            crate::demo::print_summary(&summary);
+        } else {
+            println!("The database already has data: demo data was not loaded again.");
+        }
+    }
+    let listener = bind(addr).await?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = linkwork_web::AppState {
+        store: store.clone(),
+        clock: clock.clone(),
+        config: Arc::new(web),
+    };
+    let app = linkwork_web::router(state).map_err(anyhow::Error::msg)?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = Worker {
+        store: store.clone(),
+        clock: clock.clone(),
+        mailer: Arc::new(LogMailer),
+        name: format!("{}:{}", hostname(), std::process::id()),
+    };
+    let worker_task = tokio::spawn(worker.run(stop_rx, Duration::from_secs(2)));
+
+    let local = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    println!(
+        "linkwork is running on http://{local} (database: {}). Press Ctrl-C to stop.",
+        store.backend()
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving requests")?;
+
+    let _ = stop_tx.send(true);
+    let _ = worker_task.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "linkwork".to_owned())
+}

@@ -1,0 +1,122 @@
+//! The background worker: claims due jobs from the jobs table and runs their handlers. Several
+//! instances may run workers against one PostgreSQL; the lease keeps them off each other's jobs,
+//! and a job whose worker died is claimed again when its lease runs out, so every handler is
+//! idempotent. On shutdown the worker finishes the job in hand and stops.
+
+use linkwork_domain::Clock;
+use linkwork_domain::ids::MessageId;
+use linkwork_domain::jobs::{Job, retry_delay};
+use linkwork_domain::notifications::{DELIVER_MESSAGE_JOB, Mailer, MessageStatus};
+use linkwork_domain::ports::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long a claimed job is ours before another worker may take it.
+pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What the worker needs.
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    /// Identifies this worker in the jobs table (host and process).
+    pub name: String,
+}
+
+impl Worker {
+    /// Claim and run one due job. `Ok(false)` when there was none.
+    pub async fn run_once(&self) -> Result<bool, String> {
+        let now = self.clock.now();
+        let Some(job) = self
+            .store
+            .claim_job(&self.name, now, LEASE)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(false);
+        };
+        match self.handle(&job).await {
+            Ok(()) => self
+                .store
+                .complete_job(job.id, self.clock.now())
+                .await
+                .map_err(|e| e.to_string())?,
+            Err(cause) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %cause, "job failed");
+                let retry_at = self.clock.now() + retry_delay(job.attempts);
+                self.store
+                    .fail_job(job.id, &cause, retry_at)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn handle(&self, job: &Job) -> Result<(), String> {
+        match job.kind.as_str() {
+            DELIVER_MESSAGE_JOB => self.deliver_message(job).await,
+            other => Err(format!("no handler for job kind {other:?}")),
+        }
+    }
+
+    /// Idempotent: a message already delivered is not delivered again.
+    async fn deliver_message(&self, job: &Job) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            message_id: MessageId,
+        }
+        let p: Payload =
+            serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+        let msg = self
+            .store
+            .get_message(p.message_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if msg.status != MessageStatus::Pending {
+            return Ok(());
+        }
+        let outcome = self.mailer.deliver(&msg).await;
+        match outcome {
+            Ok(status) => self
+                .store
+                .mark_message(msg.id, status, self.clock.now())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) if job.attempts >= job.max_attempts => {
+                self.store
+                    .mark_message(msg.id, MessageStatus::Failed, self.clock.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Run until `shutdown` turns true: drain due jobs, then poll every `idle`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>, idle: Duration) {
+        tracing::info!(worker = %self.name, "background worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let worked = match self.run_once().await {
+                Ok(w) => w,
+                Err(cause) => {
+                    tracing::error!(%cause, "background worker could not reach the database");
+                    false
+                }
+            };
+            if !worked {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!(worker = %self.name, "background worker stopped");
+    }
+}

@@ -1,0 +1,131 @@
+//! People and referrals: person-identifiable, so every query names its tenant.
+
+use crate::rows::{PersonRow, ReferralRow};
+use crate::{BeginWrite, SqlStore, map_err, on_db};
+use linkwork_domain::ids::{OrgId, PersonId};
+use linkwork_domain::people::Person;
+use linkwork_domain::ports::{CaseStore, StoreResult};
+use linkwork_domain::referrals::Referral;
+use std::collections::HashMap;
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
+const CHUNK: usize = 500;
+
+const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at FROM people";
+
+#[async_trait::async_trait]
+impl CaseStore for SqlStore {
+    async fn insert_people(&self, people: &[Person]) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            for chunk in people.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.id.0)
+                        .push_bind(p.org_id.0)
+                        .push_bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+                        .push_bind(p.given_name.clone())
+                        .push_bind(p.family_name.clone())
+                        .push_bind(p.date_of_birth)
+                        .push_bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
+                        .push_bind(p.created_at);
+                });
+                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
+    async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person> {
+        let row: PersonRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{PERSON_COLUMNS} WHERE org_id = $1 AND id = $2")))
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .map_err(map_err)?);
+        row.try_into()
+    }
+
+    async fn count_people(&self, org: OrgId) -> StoreResult<i64> {
+        on_db!(&self.db, pool => sqlx::query_scalar("SELECT count(*) FROM people WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_one(pool)
+            .await
+            .map_err(map_err))
+    }
+
+    async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            for chunk in referrals.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id.0)
+                        .push_bind(r.org_id.0)
+                        .push_bind(r.person_id.0)
+                        .push_bind(r.team_id.map(|t| t.0))
+                        .push_bind(r.source.as_str())
+                        .push_bind(r.reason.clone())
+                        .push_bind(r.status.as_str())
+                        .push_bind(r.received_at);
+                });
+                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
+    async fn recent_referrals(
+        &self,
+        org: OrgId,
+        limit: i64,
+    ) -> StoreResult<Vec<(Referral, Person)>> {
+        let rows: Vec<ReferralRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals \
+             WHERE org_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
+        )
+        .bind(org.0)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?);
+        let referrals: Vec<Referral> = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<StoreResult<_>>()?;
+        if referrals.is_empty() {
+            return Ok(vec![]);
+        }
+        let people: Vec<PersonRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
+            qb.push_bind(org.0).push(" AND id IN (");
+            let mut ids = qb.separated(", ");
+            for r in &referrals {
+                ids.push_bind(r.person_id.0);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
+        for p in people {
+            let p: Person = p.try_into()?;
+            by_id.insert(p.id, p);
+        }
+        Ok(referrals
+            .into_iter()
+            .filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p)))
+            .collect())
+    }
+
+    async fn count_referrals(&self, org: OrgId) -> StoreResult<i64> {
+        on_db!(&self.db, pool => sqlx::query_scalar("SELECT count(*) FROM referrals WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_one(pool)
+            .await
+            .map_err(map_err))
+    }
+}

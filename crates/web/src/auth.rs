@@ -1,0 +1,231 @@
+//! Signing in and out, and the extractors that give handlers the signed-in user.
+//!
+//! A session id is replaced at sign-in (no fixation), sessions end after
+//! `WebConfig::session_idle` of inactivity (the cookie expiry, renewed on use) and at most
+//! `WebConfig::session_absolute` after sign-in, whatever the activity. A wrong email and a wrong
+//! password get the same answer in the same time.
+
+use crate::pages::Nav;
+use crate::session_store::USER_KEY;
+use crate::{AppError, AppState, Problem, passwords};
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use linkwork_domain::accounts::User;
+use linkwork_domain::ids::UserId;
+use linkwork_domain::ports::StoreError;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+const SIGNED_IN_AT: &str = "signed_in_at";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", axum::routing::post(sign_out))
+}
+
+/// Why there is no usable signed-in user.
+enum NoUser {
+    NotSignedIn,
+    Fault(String),
+}
+
+/// The user behind this request's session, if it is still valid.
+async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUser> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, m)| NoUser::Fault(m.to_owned()))?;
+    let id: Option<String> = session
+        .get(USER_KEY)
+        .await
+        .map_err(|e| NoUser::Fault(e.to_string()))?;
+    let Some(id) = id.and_then(|s| s.parse::<UserId>().ok()) else {
+        return Err(NoUser::NotSignedIn);
+    };
+    let since: Option<DateTime<Utc>> = session
+        .get(SIGNED_IN_AT)
+        .await
+        .map_err(|e| NoUser::Fault(e.to_string()))?;
+    let expired = since.is_none_or(|t| state.clock.now() - t > state.config.session_absolute);
+    let user = match state.store.get_user(id).await {
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(NoUser::Fault(e.to_string())),
+    };
+    match user {
+        Some(u) if !u.disabled && !expired => Ok(u),
+        _ => {
+            session
+                .flush()
+                .await
+                .map_err(|e| NoUser::Fault(e.to_string()))?;
+            Err(NoUser::NotSignedIn)
+        }
+    }
+}
+
+/// The signed-in user, for pages. Without one, the browser is sent to the sign-in page.
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_user(parts, state).await {
+            Ok(u) => Ok(CurrentUser(u)),
+            Err(NoUser::NotSignedIn) => {
+                if parts.headers.contains_key("hx-request") {
+                    Err(([("hx-redirect", "/sign-in")], "").into_response())
+                } else {
+                    Err(Redirect::to("/sign-in").into_response())
+                }
+            }
+            Err(NoUser::Fault(e)) => Err(AppError::Internal(e).into_response()),
+        }
+    }
+}
+
+/// The signed-in user, for the API. Without one: a 401 problem.
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_user(parts, state).await {
+            Ok(u) => Ok(ApiUser(u)),
+            Err(NoUser::NotSignedIn) => Err(Problem::unauthorized()),
+            Err(NoUser::Fault(e)) => Err(Problem::internal(e)),
+        }
+    }
+}
+
+/// A field error shown in the NHS error summary and beside the field.
+pub(crate) struct FieldError {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    nav: Nav,
+    email: String,
+    error: Option<FieldError>,
+}
+
+fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, AppError> {
+    let status = if error.is_some() {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let html = SignInPage {
+        nav: Nav::anonymous(),
+        email,
+        error,
+    }
+    .render()?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn sign_in_page(session: Session) -> Result<Response, AppError> {
+    let signed_in: Option<String> = session
+        .get(USER_KEY)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if signed_in.is_some() {
+        return Ok(Redirect::to("/home").into_response());
+    }
+    render_sign_in(String::new(), None)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    let email = form.email.trim().to_owned();
+    if email.is_empty() {
+        return render_sign_in(
+            email,
+            Some(FieldError {
+                field: "email",
+                message: "Enter your email address",
+            }),
+        );
+    }
+    if form.password.is_empty() {
+        return render_sign_in(
+            email,
+            Some(FieldError {
+                field: "password",
+                message: "Enter your password",
+            }),
+        );
+    }
+    let user = match state.store.find_user_by_email(&email).await {
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let stored = user.as_ref().map_or_else(
+        || passwords::dummy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
+        tracing::info!("sign-in refused");
+        return render_sign_in(
+            email,
+            Some(FieldError {
+                field: "email",
+                message: "Enter a correct email address and password",
+            }),
+        );
+    };
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(USER_KEY, user.id.to_string())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(SIGNED_IN_AT, state.clock.now())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok(Redirect::to("/home").into_response())
+}
+
+async fn sign_out(session: Session) -> Result<Response, AppError> {
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/sign-in").into_response())
+}

@@ -1,0 +1,67 @@
+//! linkwork's HTTP surface: server-rendered pages (askama + htmx on the NHS.UK frontend), the
+//! JSON API under `/api/v1`, sessions stored in the database, CSRF protection and security
+//! headers. Handlers stay thin: parse the input into domain values, call a storage port, render.
+
+pub mod api;
+mod assets;
+pub mod auth;
+mod error;
+mod pages;
+pub mod passwords;
+mod security;
+mod session_store;
+
+use axum::Router;
+use linkwork_domain::Clock;
+use linkwork_domain::ports::Store;
+use std::sync::Arc;
+
+pub use error::{AppError, Problem};
+
+/// Settings the web layer needs; built by the binary from its configuration.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` and send HSTS: on whenever the public address is https.
+    pub secure_cookies: bool,
+    /// Origins allowed to post forms besides the request's own (for proxies that rewrite Host).
+    pub trusted_origins: Vec<String>,
+    /// A session unused for this long ends.
+    pub session_idle: chrono::Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: chrono::Duration,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            trusted_origins: vec![],
+            session_idle: chrono::Duration::minutes(30),
+            session_absolute: chrono::Duration::hours(12),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<WebConfig>,
+}
+
+/// The whole application, with every layer applied.
+pub fn router(state: AppState) -> Result<Router, String> {
+    let pages = pages::routes().merge(auth::routes());
+    let app = Router::new()
+        .merge(pages)
+        .route("/health", axum::routing::get(api::health))
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .fallback(pages::not_found)
+        .with_state(state.clone());
+    security::layers(app, state)
+}

@@ -1,0 +1,143 @@
+//! Signed-in pages: home, the directory list and the administrators' notification outbox.
+
+use crate::auth::CurrentUser;
+use crate::{AppError, AppState};
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use linkwork_domain::accounts::{Role, User};
+use linkwork_domain::directory::Service;
+use linkwork_domain::notifications::OutboxMessage;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(start))
+        .route("/home", get(home))
+        .route("/directory", get(directory))
+        .route("/admin/messages", get(messages))
+}
+
+/// What the layout needs to know about the viewer.
+pub struct Nav {
+    pub user_name: Option<String>,
+    pub is_admin: bool,
+    pub demo: bool,
+    pub version: &'static str,
+}
+
+impl Nav {
+    pub fn anonymous() -> Self {
+        Self {
+            user_name: None,
+            is_admin: false,
+            demo: false,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    pub fn for_user(u: &User) -> Self {
+        Self {
+            user_name: Some(u.display_name.clone()),
+            is_admin: u.has_role(Role::Administrator),
+            demo: u.is_demo,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+fn html<T: Template>(t: &T) -> Result<Response, AppError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+async fn start() -> Redirect {
+    Redirect::to("/home")
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    nav: Nav,
+    user_name: String,
+    org_name: String,
+    org_kind: &'static str,
+    roles: String,
+    people: i64,
+    referrals: i64,
+    services: i64,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
+    let org = state.store.get_org(user.org_id).await?;
+    let mut roles: Vec<&str> = user.roles.iter().map(|g| g.role.label()).collect();
+    roles.dedup();
+    html(&HomePage {
+        nav: Nav::for_user(&user),
+        user_name: user.display_name.clone(),
+        org_kind: org.kind.label(),
+        org_name: org.name,
+        roles: roles.join(", "),
+        people: state.store.count_people(user.org_id).await?,
+        referrals: state.store.count_referrals(user.org_id).await?,
+        services: state.store.count_services().await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    nav: Nav,
+    total: i64,
+    services: Vec<Service>,
+}
+
+async fn directory(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
+    html(&DirectoryPage {
+        nav: Nav::for_user(&user),
+        total: state.store.count_services().await?,
+        services: state.store.list_services(100).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct MessagesPage {
+    nav: Nav,
+    messages: Vec<OutboxMessage>,
+    queued: i64,
+    done: i64,
+    dead: i64,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
+    if !user.has_role(Role::Administrator) {
+        return Err(AppError::Forbidden);
+    }
+    let counts = state.store.job_counts().await?;
+    html(&MessagesPage {
+        nav: Nav::for_user(&user),
+        messages: state.store.recent_messages(200).await?,
+        queued: counts.queued,
+        done: counts.done,
+        dead: counts.dead,
+    })
+}
+
+/// Unknown addresses: an HTML page, or a problem document under the API.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::Problem::not_found().into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}
