@@ -13,15 +13,9 @@ const NEEDED: &[&str] = &[
 
 fn main() -> Result<(), String> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let root = manifest
-        .join("../..")
-        .canonicalize()
-        .map_err(|e| e.to_string())?;
+    let root = manifest.join("../..").canonicalize().map_err(|e| e.to_string())?;
     let modules = root.join("node_modules");
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("package-lock.json").display()
-    );
+    println!("cargo:rerun-if-changed={}", root.join("package-lock.json").display());
     for n in NEEDED {
         println!("cargo:rerun-if-changed={}", modules.join(n).display());
     }
@@ -32,15 +26,9 @@ fn main() -> Result<(), String> {
             .status()
             .map_err(|e| format!("the NHS.UK frontend is not installed and `npm ci` could not run ({e}); install Node.js and npm, then run `npm ci` in {}", root.display()))?;
         if !status.success() {
-            return Err(format!(
-                "`npm ci` failed in {}; run it by hand to see why",
-                root.display()
-            ));
+            return Err(format!("`npm ci` failed in {}; run it by hand to see why", root.display()));
         }
     }
-    println!(
-        "cargo:rustc-env=LINKWORK_NODE_MODULES={}",
-        modules.display()
-    );
+    println!("cargo:rustc-env=LINKWORK_NODE_MODULES={}", modules.display());
     Ok(())
 }

@@ -71,13 +71,12 @@ impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.trim().to_lowercase().replace(['-', ' '], "_");
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == norm || (norm == "supervisor" && *r == Role::Manager))
-            .ok_or_else(|| {
+        Role::ALL.into_iter().find(|r| r.as_str() == norm || (norm == "supervisor" && *r == Role::Manager)).ok_or_else(
+            || {
                 let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 format!("unknown role {s:?}: use one of {}", names.join(", "))
-            })
+            },
+        )
     }
 }
 

@@ -54,10 +54,7 @@ mod tests {
 
     #[test]
     fn fixed_clock_moves_only_when_told() {
-        let start = Utc
-            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
-            .single()
-            .unwrap_or_default();
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().unwrap_or_default();
         let c = FixedClock::new(start);
         assert_eq!(c.now(), start);
         c.advance(Duration::minutes(90));

@@ -21,13 +21,7 @@ pub struct NewJob {
 impl NewJob {
     /// A job that may run now, with the default five attempts.
     pub fn now(kind: &str, payload: String, now: DateTime<Utc>) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            payload,
-            run_at: now,
-            max_attempts: 5,
-            dedupe_key: None,
-        }
+        Self { kind: kind.to_owned(), payload, run_at: now, max_attempts: 5, dedupe_key: None }
     }
 
     /// The same job, enqueued at most once for `key`.

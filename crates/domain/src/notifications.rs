@@ -48,9 +48,7 @@ impl MessageStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Sent, Self::Logged, Self::Failed]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [Self::Pending, Self::Sent, Self::Logged, Self::Failed].into_iter().find(|m| m.as_str() == s)
     }
 }
 

@@ -62,16 +62,8 @@ impl OrgKind {
         if self.allowed_parents().contains(&parent) {
             return Ok(());
         }
-        let wanted: Vec<&str> = self
-            .allowed_parents()
-            .iter()
-            .map(|p| p.map_or("no parent", OrgKind::label))
-            .collect();
-        Err(format!(
-            "A {} must have {} as its parent",
-            self.label(),
-            wanted.join(" or ")
-        ))
+        let wanted: Vec<&str> = self.allowed_parents().iter().map(|p| p.map_or("no parent", OrgKind::label)).collect();
+        Err(format!("A {} must have {} as its parent", self.label(), wanted.join(" or ")))
     }
 }
 
@@ -89,9 +81,7 @@ impl FromStr for OrgKind {
             "pcn" => Ok(OrgKind::Pcn),
             "practice" => Ok(OrgKind::Practice),
             "vcse" => Ok(OrgKind::Vcse),
-            other => Err(format!(
-                "unknown organisation kind {other:?}: use icb, pcn, practice or vcse"
-            )),
+            other => Err(format!("unknown organisation kind {other:?}: use icb, pcn, practice or vcse")),
         }
     }
 }
@@ -122,9 +112,7 @@ pub fn parse_name(input: &str) -> Result<String, crate::values::InvalidValue> {
     if (2..=200).contains(&s.chars().count()) {
         Ok(s.to_owned())
     } else {
-        Err(crate::values::InvalidValue(
-            "Enter a name of 2 to 200 characters".into(),
-        ))
+        Err(crate::values::InvalidValue("Enter a name of 2 to 200 characters".into()))
     }
 }
 

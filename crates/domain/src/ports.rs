@@ -47,11 +47,8 @@ pub struct IdempotencyKey {
 
 #[async_trait::async_trait]
 pub trait OrgStore: Send + Sync {
-    async fn create_org(
-        &self,
-        org: &Organisation,
-        idem: Option<&IdempotencyKey>,
-    ) -> StoreResult<Created<Organisation>>;
+    async fn create_org(&self, org: &Organisation, idem: Option<&IdempotencyKey>)
+    -> StoreResult<Created<Organisation>>;
     async fn get_org(&self, id: OrgId) -> StoreResult<Organisation>;
     /// Find by ODS code (case-insensitive) or else by exact name.
     async fn find_org(&self, ods_or_name: &str) -> StoreResult<Organisation>;
@@ -78,11 +75,7 @@ pub trait SessionStore: Send + Sync {
     /// Insert or replace.
     async fn save_session(&self, s: &SessionRecord) -> StoreResult<()>;
     /// A session that has not expired at `now`.
-    async fn load_session(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRecord>>;
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
     async fn delete_session(&self, id: &str) -> StoreResult<()>;
     /// Revoke every session of a user; returns how many there were.
     async fn delete_user_sessions(&self, user: UserId) -> StoreResult<u64>;
@@ -98,11 +91,7 @@ pub trait CaseStore: Send + Sync {
     async fn count_people(&self, org: OrgId) -> StoreResult<i64>;
     async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()>;
     /// The most recent referrals of a tenant, newest first.
-    async fn recent_referrals(
-        &self,
-        org: OrgId,
-        limit: i64,
-    ) -> StoreResult<Vec<(Referral, Person)>>;
+    async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     async fn count_referrals(&self, org: OrgId) -> StoreResult<i64>;
 }
 
@@ -118,12 +107,7 @@ pub trait JobStore: Send + Sync {
     /// Enqueue; `Ok(false)` if a job with the same dedupe key already exists.
     async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool>;
     /// Claim the next due job for `lease`; a job whose lease ran out is due again.
-    async fn claim_job(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-    ) -> StoreResult<Option<Job>>;
+    async fn claim_job(&self, worker: &str, now: DateTime<Utc>, lease: chrono::Duration) -> StoreResult<Option<Job>>;
     async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
     /// Record a failure: retried at `retry_at`, or dead if attempts are used up.
     async fn fail_job(&self, id: JobId, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
@@ -135,12 +119,7 @@ pub trait OutboxStore: Send + Sync {
     /// Store a message and the job that delivers it, atomically.
     async fn enqueue_message(&self, msg: &OutboxMessage) -> StoreResult<()>;
     async fn get_message(&self, id: MessageId) -> StoreResult<OutboxMessage>;
-    async fn mark_message(
-        &self,
-        id: MessageId,
-        status: MessageStatus,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn mark_message(&self, id: MessageId, status: MessageStatus, at: DateTime<Utc>) -> StoreResult<()>;
     async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
 }
 
@@ -160,27 +139,17 @@ impl SchemaStatus {
         self.dirty.is_none() && self.applied == self.known
     }
     pub fn pending(&self) -> Vec<i64> {
-        self.known
-            .iter()
-            .filter(|v| !self.applied.contains(v))
-            .copied()
-            .collect()
+        self.known.iter().filter(|v| !self.applied.contains(v)).copied().collect()
     }
     /// Applied migrations this build does not know: the database is newer than the binary.
     pub fn unknown(&self) -> Vec<i64> {
-        self.applied
-            .iter()
-            .filter(|v| !self.known.contains(v))
-            .copied()
-            .collect()
+        self.applied.iter().filter(|v| !self.known.contains(v)).copied().collect()
     }
 }
 
 /// Everything the application needs from storage.
 #[async_trait::async_trait]
-pub trait Store:
-    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore
-{
+pub trait Store: OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for `/health`.

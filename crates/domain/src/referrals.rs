@@ -52,10 +52,7 @@ impl ReferralSource {
 impl FromStr for ReferralSource {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown referral source {s:?}"))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown referral source {s:?}"))
     }
 }
 
@@ -72,12 +69,8 @@ pub enum ReferralStatus {
 }
 
 impl ReferralStatus {
-    pub const ALL: [ReferralStatus; 4] = [
-        ReferralStatus::Received,
-        ReferralStatus::Accepted,
-        ReferralStatus::Declined,
-        ReferralStatus::Redirected,
-    ];
+    pub const ALL: [ReferralStatus; 4] =
+        [ReferralStatus::Received, ReferralStatus::Accepted, ReferralStatus::Declined, ReferralStatus::Redirected];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,10 +85,7 @@ impl ReferralStatus {
 impl FromStr for ReferralStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown referral status {s:?}"))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown referral status {s:?}"))
     }
 }
 

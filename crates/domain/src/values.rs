@@ -23,15 +23,11 @@ impl NhsNumber {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
         let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(
-                "Enter an NHS number of 10 digits, like 943 476 5919",
-            ));
+            return Err(invalid("Enter an NHS number of 10 digits, like 943 476 5919"));
         }
         let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
         if Self::check_digit(&d[..9]) != Some(d[9]) {
-            return Err(invalid(
-                "Enter a valid NHS number: the check digit does not match",
-            ));
+            return Err(invalid("Enter a valid NHS number: the check digit does not match"));
         }
         Ok(Self(digits))
     }
@@ -98,9 +94,7 @@ impl Email {
         if ok {
             Ok(Self(s))
         } else {
-            Err(invalid(
-                "Enter an email address in the correct format, like name@example.nhs.uk",
-            ))
+            Err(invalid("Enter an email address in the correct format, like name@example.nhs.uk"))
         }
     }
 
@@ -142,9 +136,7 @@ impl OdsCode {
         if (3..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
             Ok(Self(s))
         } else {
-            Err(invalid(
-                "Enter an ODS code of 3 to 10 letters and numbers, like A81001",
-            ))
+            Err(invalid("Enter an ODS code of 3 to 10 letters and numbers, like A81001"))
         }
     }
 
@@ -182,28 +174,19 @@ impl Postcode {
     /// Parse a postcode. Checks the shape (outward code of 2–4 characters starting with a letter,
     /// inward code of a digit and two letters), not that it exists.
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_uppercase();
+        let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
         let err = || invalid("Enter a full UK postcode, like LS1 4AP");
         if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
             return Err(err());
         }
         let (outward, inward) = compact.split_at(compact.len() - 3);
         let ib = inward.as_bytes();
-        let inward_ok =
-            ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
+        let inward_ok = ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
         let ob = outward.as_bytes();
         let outward_ok = ob[0].is_ascii_alphabetic()
             && ob.iter().all(u8::is_ascii_alphanumeric)
             && ob.iter().any(u8::is_ascii_digit);
-        if inward_ok && outward_ok {
-            Ok(Self(format!("{outward} {inward}")))
-        } else {
-            Err(err())
-        }
+        if inward_ok && outward_ok { Ok(Self(format!("{outward} {inward}"))) } else { Err(err()) }
     }
 
     /// The normalised postcode.
@@ -271,10 +254,7 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_checked() {
-        assert_eq!(
-            Email::parse(" Amy.Link@Example.NHS.uk ").unwrap().as_str(),
-            "amy.link@example.nhs.uk"
-        );
+        assert_eq!(Email::parse(" Amy.Link@Example.NHS.uk ").unwrap().as_str(), "amy.link@example.nhs.uk");
         for bad in ["", "no-at", "a@b", "a b@c.d", "@c.d", "a@.c", "a@c."] {
             assert!(Email::parse(bad).is_err(), "{bad} should be rejected");
         }

@@ -31,16 +31,12 @@ pub async fn create_org(
 ) -> anyhow::Result<Organisation> {
     let name = parse_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     let kind: OrgKind = kind.parse().map_err(anyhow::Error::msg)?;
-    let ods_code = ods
-        .map(OdsCode::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ods_code = ods.map(OdsCode::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let parent = match parent {
         Some(p) => Some(find_org(store, p).await?),
         None => None,
     };
-    kind.check_parent(parent.as_ref().map(|p| p.kind))
-        .map_err(anyhow::Error::msg)?;
+    kind.check_parent(parent.as_ref().map(|p| p.kind)).map_err(anyhow::Error::msg)?;
     let org = Organisation {
         id: OrgId::new(),
         name,
@@ -75,29 +71,13 @@ pub async fn create_user(
     }
     let roles = roles
         .iter()
-        .map(|r| {
-            r.parse::<Role>().map(|role| RoleGrant {
-                org_id: org.id,
-                role,
-            })
-        })
+        .map(|r| r.parse::<Role>().map(|role| RoleGrant { org_id: org.id, role }))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     linkwork_web::passwords::check_new_password(password).map_err(anyhow::Error::msg)?;
-    let hash = linkwork_web::passwords::hash(password)
-        .map_err(anyhow::Error::msg)
-        .context("hashing the password")?;
-    let display_name = name.map_or_else(
-        || {
-            email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or("user")
-                .to_owned()
-        },
-        str::to_owned,
-    );
+    let hash = linkwork_web::passwords::hash(password).map_err(anyhow::Error::msg).context("hashing the password")?;
+    let display_name =
+        name.map_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned(), str::to_owned);
     let user = User {
         id: UserId::new(),
         org_id: org.id,

@@ -11,11 +11,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "linkwork",
-    version,
-    about = "linkwork: open-source social prescribing"
-)]
+#[command(name = "linkwork", version, about = "linkwork: open-source social prescribing")]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -117,27 +113,17 @@ pub enum UserCommand {
 }
 
 fn init_tracing(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
 /// The entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start ({e})");
@@ -161,27 +147,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo } => serve::serve(&cfg, demo).await?,
         Command::Migrate => {
             let store = SqlStore::open(&cfg.database()?).await?;
-            let report = store
-                .migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string())
-                .await?;
+            let report = store.migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string()).await?;
             if let Some(b) = report.backup {
                 println!("Backed up the database to {} first.", b.display());
             }
             if report.applied.is_empty() {
                 println!("The database schema is already current.");
             } else {
-                println!(
-                    "Applied {} migration(s): {:?}.",
-                    report.applied.len(),
-                    report.applied
-                );
+                println!("Applied {} migration(s): {:?}.", report.applied.len(), report.applied);
             }
             store.close().await;
         }
         Command::Check => return check(&cfg).await,
-        Command::Config {
-            command: ConfigCommand::Example,
-        } => print!("{EXAMPLE}"),
+        Command::Config { command: ConfigCommand::Example } => print!("{EXAMPLE}"),
         Command::Demo { scale, seed, quiet } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             if !store.list_orgs().await?.is_empty() {
@@ -197,21 +175,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Org { command } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             match command {
-                OrgCommand::Create {
-                    name,
-                    kind,
-                    ods,
-                    parent,
-                } => {
-                    let org = admin::create_org(
-                        &store,
-                        &clock,
-                        &name,
-                        &kind,
-                        ods.as_deref(),
-                        parent.as_deref(),
-                    )
-                    .await?;
+                OrgCommand::Create { name, kind, ods, parent } => {
+                    let org =
+                        admin::create_org(&store, &clock, &name, &kind, ods.as_deref(), parent.as_deref()).await?;
                     println!("Created {} {} ({}).", org.kind.label(), org.name, org.id);
                 }
                 OrgCommand::List => {
@@ -231,41 +197,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             match command {
-                UserCommand::Create {
-                    email,
-                    name,
-                    roles,
-                    org,
-                    password_stdin: _,
-                } => {
+                UserCommand::Create { email, name, roles, org, password_stdin: _ } => {
                     let mut password = String::new();
                     std::io::stdin()
                         .read_to_string(&mut password)
                         .context("reading the password from standard input")?;
                     let password = password.trim_end_matches(['\r', '\n']);
-                    let user = admin::create_user(
-                        &store,
-                        &clock,
-                        &email,
-                        name.as_deref(),
-                        &roles,
-                        &org,
-                        password,
-                    )
-                    .await?;
+                    let user =
+                        admin::create_user(&store, &clock, &email, name.as_deref(), &roles, &org, password).await?;
                     println!("Created user {} ({}).", user.email, user.id);
                 }
                 UserCommand::List => {
                     for u in store.list_users().await? {
                         let roles: Vec<&str> = u.roles.iter().map(|g| g.role.as_str()).collect();
                         let state = if u.disabled { "disabled" } else { "active" };
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            u.email,
-                            state,
-                            roles.join(","),
-                            u.display_name
-                        );
+                        println!("{}\t{}\t{}\t{}", u.email, state, roles.join(","), u.display_name);
                     }
                 }
                 UserCommand::Disable { email } => {
@@ -302,15 +248,9 @@ async fn check(cfg: &Config) -> anyhow::Result<ExitCode> {
     }
     let pending = status.pending();
     if !pending.is_empty() {
-        println!(
-            "Schema: {} migration(s) pending; run `linkwork migrate`",
-            pending.len()
-        );
+        println!("Schema: {} migration(s) pending; run `linkwork migrate`", pending.len());
         return Ok(ExitCode::FAILURE);
     }
-    println!(
-        "Schema: current ({} migration(s) applied)",
-        status.applied.len()
-    );
+    println!("Schema: current ({} migration(s) applied)", status.applied.len());
     Ok(ExitCode::SUCCESS)
 }

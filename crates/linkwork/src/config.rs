@@ -12,30 +12,15 @@ use std::path::PathBuf;
 #[derive(Args, Clone)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "LINKWORK_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "LINKWORK_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: String,
 
     /// Data folder: holds the embedded SQLite database (and backups taken before migrations).
-    #[arg(
-        long = "data",
-        env = "LINKWORK_DATA",
-        default_value = "./data",
-        global = true
-    )]
+    #[arg(long = "data", env = "LINKWORK_DATA", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
     /// PostgreSQL URL (postgres://USER:PASSWORD@HOST:5432/DB). Without it, SQLite in the data folder.
-    #[arg(
-        long,
-        env = "LINKWORK_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "LINKWORK_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// A file holding the database URL (for secrets managers). Used when --database-url is not given.
@@ -48,12 +33,7 @@ pub struct Config {
     pub public_url: Option<String>,
 
     /// Log format: text or json.
-    #[arg(
-        long,
-        env = "LINKWORK_LOG_FORMAT",
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "LINKWORK_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
 }
 
@@ -62,10 +42,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_deref().map(redact_url),
-            )
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("database_url_file", &self.database_url_file)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
@@ -76,12 +53,7 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// Where the database is: the URL (flag, env or file) or the SQLite file in the data folder.
     pub fn database(&self) -> anyhow::Result<DatabaseLocation> {
-        if let Some(url) = self
-            .database_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
+        if let Some(url) = self.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             return Ok(DatabaseLocation::Url(url.to_owned()));
         }
         if let Some(file) = &self.database_url_file {
@@ -90,18 +62,13 @@ impl Config {
             })?;
             return Ok(DatabaseLocation::Url(url.trim().to_owned()));
         }
-        Ok(DatabaseLocation::SqliteFile(
-            self.data_dir.join("linkwork.db"),
-        ))
+        Ok(DatabaseLocation::SqliteFile(self.data_dir.join("linkwork.db")))
     }
 
     /// The listen address, parsed.
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listen.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "the listen address {:?} is not valid; use HOST:PORT, like 127.0.0.1:8080",
-                self.listen
-            )
+            anyhow::anyhow!("the listen address {:?} is not valid; use HOST:PORT, like 127.0.0.1:8080", self.listen)
         })
     }
 
@@ -111,9 +78,7 @@ impl Config {
         if let Some(url) = &self.public_url {
             let url = url.trim_end_matches('/');
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                anyhow::bail!(
-                    "the public URL {url:?} must start with https:// (or http:// for local testing)"
-                );
+                anyhow::bail!("the public URL {url:?} must start with https:// (or http:// for local testing)");
             }
             web.secure_cookies = url.starts_with("https://");
             web.trusted_origins.push(url.to_owned());

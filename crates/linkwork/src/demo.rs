@@ -74,18 +74,16 @@ impl Rng {
 }
 
 const GIVEN: &[&str] = &[
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Freya", "Lily", "Sophia", "Evie",
-    "Margaret", "Patricia", "Joan", "Doreen", "Aisha", "Fatima", "Priya", "Zofia", "Siobhan",
-    "Chloe", "Oliver", "George", "Noah", "Arthur", "Leo", "Harry", "Jack", "Muhammad", "Thomas",
-    "James", "William", "David", "Peter", "Kwame", "Tomasz", "Ravi", "Dylan", "Callum", "Dennis",
-    "Brian",
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Freya", "Lily", "Sophia", "Evie", "Margaret", "Patricia",
+    "Joan", "Doreen", "Aisha", "Fatima", "Priya", "Zofia", "Siobhan", "Chloe", "Oliver", "George", "Noah", "Arthur",
+    "Leo", "Harry", "Jack", "Muhammad", "Thomas", "James", "William", "David", "Peter", "Kwame", "Tomasz", "Ravi",
+    "Dylan", "Callum", "Dennis", "Brian",
 ];
 const FAMILY: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Thomas", "Clarke", "Jackson", "Wood", "Khan", "Hughes", "Edwards", "Hussain", "Lewis",
-    "Kowalski", "O'Brien", "Murphy", "Begum", "Ahmed", "Okafor", "Singh", "Campbell", "Kelly",
-    "Moore", "Price", "Turner", "Baker",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
+    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Thomas", "Clarke", "Jackson", "Wood", "Khan",
+    "Hughes", "Edwards", "Hussain", "Lewis", "Kowalski", "O'Brien", "Murphy", "Begum", "Ahmed", "Okafor", "Singh",
+    "Campbell", "Kelly", "Moore", "Price", "Turner", "Baker",
 ];
 const AREAS: &[(&str, &str)] = &[
     ("Harehills", "LS8"),
@@ -116,54 +114,18 @@ const REASONS: &[&str] = &[
     "Bereaved last year, not coping",
 ];
 const SERVICE_KINDS: &[(&str, &str)] = &[
-    (
-        "Walking for Health",
-        "Free, friendly short walks led by trained volunteers, every week.",
-    ),
-    (
-        "Citizens Advice debt clinic",
-        "One-to-one advice on debt, budgeting and benefits.",
-    ),
-    (
-        "Men's Shed",
-        "A workshop space to make, mend and chat, for men of all ages.",
-    ),
-    (
-        "Community choir",
-        "No auditions; sing together once a week, tea after.",
-    ),
-    (
-        "Telephone befriending",
-        "A regular call from the same volunteer for people who feel alone.",
-    ),
-    (
-        "Carers' support group",
-        "Peer support and breaks for unpaid carers.",
-    ),
-    (
-        "Community allotment",
-        "Grow food together; tools and seeds provided.",
-    ),
-    (
-        "Digital drop-in",
-        "Help with phones, tablets, online forms and video calls.",
-    ),
-    (
-        "Bereavement support",
-        "Group and one-to-one support after a death.",
-    ),
-    (
-        "Chair-based exercise",
-        "Gentle seated exercise for people with limited mobility.",
-    ),
-    (
-        "English conversation club",
-        "Practise English in a relaxed group; all levels.",
-    ),
-    (
-        "Food bank and pantry",
-        "Emergency food parcels and a low-cost pantry.",
-    ),
+    ("Walking for Health", "Free, friendly short walks led by trained volunteers, every week."),
+    ("Citizens Advice debt clinic", "One-to-one advice on debt, budgeting and benefits."),
+    ("Men's Shed", "A workshop space to make, mend and chat, for men of all ages."),
+    ("Community choir", "No auditions; sing together once a week, tea after."),
+    ("Telephone befriending", "A regular call from the same volunteer for people who feel alone."),
+    ("Carers' support group", "Peer support and breaks for unpaid carers."),
+    ("Community allotment", "Grow food together; tools and seeds provided."),
+    ("Digital drop-in", "Help with phones, tablets, online forms and video calls."),
+    ("Bereavement support", "Group and one-to-one support after a death."),
+    ("Chair-based exercise", "Gentle seated exercise for people with limited mobility."),
+    ("English conversation club", "Practise English in a relaxed group; all levels."),
+    ("Food bank and pantry", "Emergency food parcels and a low-cost pantry."),
 ];
 const VCSE_NAMES: &[&str] = &[
     "Neighbourhood Action",
@@ -211,10 +173,7 @@ fn nhs_number(counter: &mut u32) -> Option<NhsNumber> {
     loop {
         let six = *counter % 1_000_000;
         *counter = counter.wrapping_add(1);
-        let digits: Vec<u32> = format!("999{six:06}")
-            .bytes()
-            .map(|b| u32::from(b - b'0'))
-            .collect();
+        let digits: Vec<u32> = format!("999{six:06}").bytes().map(|b| u32::from(b - b'0')).collect();
         if let Some(check) = NhsNumber::check_digit(&digits) {
             return NhsNumber::parse(&format!("999{six:06}{check}")).ok();
         }
@@ -239,85 +198,44 @@ pub async fn generate(
     let password_hash = linkwork_web::passwords::hash(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut nhs_counter: u32 = 0;
 
-    let org = |name: String,
-               kind,
-               ods: Option<String>,
-               parent: Option<OrgId>|
-     -> anyhow::Result<Organisation> {
+    let org = |name: String, kind, ods: Option<String>, parent: Option<OrgId>| -> anyhow::Result<Organisation> {
         Ok(Organisation {
             id: OrgId::new(),
             name,
             kind,
-            ods_code: ods
-                .map(|c| OdsCode::parse(&c))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ods_code: ods.map(|c| OdsCode::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("{e}"))?,
             parent_id: parent,
             created_at: now,
         })
     };
-    let mut add_user =
-        |email_addr: String, name: &str, home: OrgId, roles: &[Role]| -> anyhow::Result<User> {
-            summary.users.push((
-                email_addr.clone(),
-                roles
-                    .iter()
-                    .map(|r| r.label())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ));
-            Ok(User {
-                id: UserId::new(),
-                org_id: home,
-                email: email(&email_addr)?,
-                display_name: name.to_owned(),
-                password_hash: password_hash.clone(),
-                disabled: false,
-                is_demo: true,
-                roles: roles
-                    .iter()
-                    .map(|r| RoleGrant {
-                        org_id: home,
-                        role: *r,
-                    })
-                    .collect(),
-                created_at: now,
-            })
-        };
+    let mut add_user = |email_addr: String, name: &str, home: OrgId, roles: &[Role]| -> anyhow::Result<User> {
+        summary.users.push((email_addr.clone(), roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")));
+        Ok(User {
+            id: UserId::new(),
+            org_id: home,
+            email: email(&email_addr)?,
+            display_name: name.to_owned(),
+            password_hash: password_hash.clone(),
+            disabled: false,
+            is_demo: true,
+            roles: roles.iter().map(|r| RoleGrant { org_id: home, role: *r }).collect(),
+            created_at: now,
+        })
+    };
 
-    let icb = org(
-        "Demo West Yorkshire ICB".into(),
-        OrgKind::Icb,
-        Some("QDM".into()),
-        None,
-    )?;
-    store
-        .create_org(&icb, None)
-        .await
-        .context("creating the demo ICB")?;
+    let icb = org("Demo West Yorkshire ICB".into(), OrgKind::Icb, Some("QDM".into()), None)?;
+    store.create_org(&icb, None).await.context("creating the demo ICB")?;
     summary.organisations += 1;
     let mut users = vec![
-        add_user(
-            "commissioner@icb.demo.test".into(),
-            "Chris Commissioner",
-            icb.id,
-            &[Role::Commissioner],
-        )?,
-        add_user(
-            "researcher@icb.demo.test".into(),
-            "Rowan Researcher",
-            icb.id,
-            &[Role::Researcher],
-        )?,
+        add_user("commissioner@icb.demo.test".into(), "Chris Commissioner", icb.id, &[Role::Commissioner])?,
+        add_user("researcher@icb.demo.test".into(), "Rowan Researcher", icb.id, &[Role::Researcher])?,
     ];
 
     let bar = if progress {
         let b = ProgressBar::new(u64::from(opts.scale));
         b.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} PCNs, {elapsed} elapsed, about {eta} left",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} PCNs, {elapsed} elapsed, about {eta} left")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b.set_message("Generating demo data");
         b
@@ -347,63 +265,24 @@ pub async fn generate(
         }
         let mut vcses = Vec::new();
         for k in 0..VCSE_PER_PCN {
-            let v = org(
-                format!("{area} {} {p}", VCSE_NAMES[k % VCSE_NAMES.len()]),
-                OrgKind::Vcse,
-                None,
-                Some(icb.id),
-            )?;
+            let v = org(format!("{area} {} {p}", VCSE_NAMES[k % VCSE_NAMES.len()]), OrgKind::Vcse, None, Some(icb.id))?;
             store.create_org(&v, None).await?;
             vcses.push(v);
         }
         summary.organisations += 1 + practices.len() + vcses.len();
-        let team = Team {
-            id: TeamId::new(),
-            org_id: pcn.id,
-            name: "Social prescribing team".into(),
-            created_at: now,
-        };
+        let team = Team { id: TeamId::new(), org_id: pcn.id, name: "Social prescribing team".into(), created_at: now };
         store.create_team(&team).await?;
 
         // Accounts: PCN staff, a referrer at the first practice, a partner at the first VCSE.
         let d = format!("pcn{p}.demo.test");
-        users.push(add_user(
-            format!("admin@{d}"),
-            "Alex Administrator",
-            pcn.id,
-            &[Role::Administrator],
-        )?);
-        users.push(add_user(
-            format!("manager@{d}"),
-            "Morgan Manager",
-            pcn.id,
-            &[Role::Manager],
-        )?);
+        users.push(add_user(format!("admin@{d}"), "Alex Administrator", pcn.id, &[Role::Administrator])?);
+        users.push(add_user(format!("manager@{d}"), "Morgan Manager", pcn.id, &[Role::Manager])?);
         for w in 1..=LINK_WORKERS_PER_PCN {
-            let name = format!(
-                "{} {}",
-                GIVEN[(w * 7 + 3) % GIVEN.len()],
-                FAMILY[(w * 5 + 1) % FAMILY.len()]
-            );
-            users.push(add_user(
-                format!("linkworker{w}@{d}"),
-                &name,
-                pcn.id,
-                &[Role::LinkWorker],
-            )?);
+            let name = format!("{} {}", GIVEN[(w * 7 + 3) % GIVEN.len()], FAMILY[(w * 5 + 1) % FAMILY.len()]);
+            users.push(add_user(format!("linkworker{w}@{d}"), &name, pcn.id, &[Role::LinkWorker])?);
         }
-        users.push(add_user(
-            format!("referrer@{d}"),
-            "Robin Referrer",
-            practices[0].id,
-            &[Role::Referrer],
-        )?);
-        users.push(add_user(
-            format!("vcse@{d}"),
-            "Val Partner",
-            vcses[0].id,
-            &[Role::VcsePartner],
-        )?);
+        users.push(add_user(format!("referrer@{d}"), "Robin Referrer", practices[0].id, &[Role::Referrer])?);
+        users.push(add_user(format!("vcse@{d}"), "Val Partner", vcses[0].id, &[Role::VcsePartner])?);
 
         // People registered across the PCN's practices: the tenant is the PCN that holds them.
         let people: Vec<Person> = (0..PEOPLE_PER_PCN)
@@ -429,10 +308,7 @@ pub async fn generate(
                 }
             })
             .collect();
-        store
-            .insert_people(&people)
-            .await
-            .context("writing demo people")?;
+        store.insert_people(&people).await.context("writing demo people")?;
 
         // A year of referrals, older ones mostly triaged, the last fortnight's mostly waiting.
         let n_referrals = LINK_WORKERS_PER_PCN * REFERRALS_PER_WORKER_YEAR;
@@ -461,10 +337,7 @@ pub async fn generate(
                 }
             })
             .collect();
-        store
-            .insert_referrals(&referrals)
-            .await
-            .context("writing demo referrals")?;
+        store.insert_referrals(&referrals).await.context("writing demo referrals")?;
 
         let services: Vec<Service> = (0..SERVICES_PER_PCN)
             .map(|i| {
@@ -475,21 +348,14 @@ pub async fn generate(
                     org_id: owner.id,
                     name: format!("{kind}, {area} {}", i / SERVICE_KINDS.len() + 1),
                     description: description.to_owned(),
-                    status: if rng.chance(95) {
-                        "active".into()
-                    } else {
-                        "temporarily closed".into()
-                    },
+                    status: if rng.chance(95) { "active".into() } else { "temporarily closed".into() },
                     url: None,
                     email: Some(format!("hello@vcse{}.{d}", i % vcses.len() + 1)),
                     created_at: now,
                 }
             })
             .collect();
-        store
-            .insert_services(&services)
-            .await
-            .context("writing demo services")?;
+        store.insert_services(&services).await.context("writing demo services")?;
 
         summary.people += people.len();
         summary.referrals += referrals.len();
@@ -497,10 +363,7 @@ pub async fn generate(
         bar.inc(1);
     }
     for u in &users {
-        store
-            .create_user(u)
-            .await
-            .with_context(|| format!("creating demo user {}", u.email))?;
+        store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
     }
     bar.finish_and_clear();
     Ok(summary)
@@ -517,10 +380,7 @@ pub fn print_summary(s: &DemoSummary) {
         println!("  {email:<36} {roles}");
     }
     if s.users.len() > 12 {
-        println!(
-            "  … and {} more, one set per PCN (admin@pcnN.demo.test and so on).",
-            s.users.len() - 12
-        );
+        println!("  … and {} more, one set per PCN (admin@pcnN.demo.test and so on).", s.users.len() - 12);
     }
 }
 
@@ -543,9 +403,6 @@ mod tests {
     #[test]
     fn rng_is_deterministic() {
         let (mut a, mut b) = (Rng(7), Rng(7));
-        assert_eq!(
-            (0..10).map(|_| a.next()).collect::<Vec<_>>(),
-            (0..10).map(|_| b.next()).collect::<Vec<_>>()
-        );
+        assert_eq!((0..10).map(|_| a.next()).collect::<Vec<_>>(), (0..10).map(|_| b.next()).collect::<Vec<_>>());
     }
 }

@@ -15,9 +15,7 @@ use tokio::sync::watch;
 /// Open the configured database and bring its schema up to date.
 pub async fn open_and_migrate(cfg: &Config, clock: &dyn Clock) -> anyhow::Result<SqlStore> {
     let store = SqlStore::open(&cfg.database()?).await?;
-    let report = store
-        .migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string())
-        .await?;
+    let report = store.migrate(&clock.now().format("%Y%m%dT%H%M%SZ").to_string()).await?;
     if let Some(b) = &report.backup {
         tracing::info!(backup = %b.display(), "backed up the database before migrating");
     }
@@ -70,13 +68,8 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     let store = open_and_migrate(cfg, clock.as_ref()).await?;
     if with_demo {
         if store.list_orgs().await?.is_empty() {
-            let summary = crate::demo::generate(
-                &store,
-                clock.as_ref(),
-                &crate::demo::DemoOptions::default(),
-                true,
-            )
-            .await?;
+            let summary =
+                crate::demo::generate(&store, clock.as_ref(), &crate::demo::DemoOptions::default(), true).await?;
             crate::demo::print_summary(&summary);
         } else {
             println!("The database already has data: demo data was not loaded again.");
@@ -84,11 +77,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     }
     let listener = bind(addr).await?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let state = linkwork_web::AppState {
-        store: store.clone(),
-        clock: clock.clone(),
-        config: Arc::new(web),
-    };
+    let state = linkwork_web::AppState { store: store.clone(), clock: clock.clone(), config: Arc::new(web) };
     let app = linkwork_web::router(state).map_err(anyhow::Error::msg)?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -100,17 +89,9 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     };
     let worker_task = tokio::spawn(worker.run(stop_rx, Duration::from_secs(2)));
 
-    let local = listener
-        .local_addr()
-        .context("reading the listening address")?;
-    println!(
-        "linkwork is running on http://{local} (database: {}). Press Ctrl-C to stop.",
-        store.backend()
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving requests")?;
+    let local = listener.local_addr().context("reading the listening address")?;
+    println!("linkwork is running on http://{local} (database: {}). Press Ctrl-C to stop.", store.backend());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving requests")?;
 
     let _ = stop_tx.send(true);
     let _ = worker_task.await;
@@ -119,7 +100,5 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "linkwork".to_owned())
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "linkwork".to_owned())
 }

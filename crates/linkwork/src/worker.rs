@@ -29,27 +29,15 @@ impl Worker {
     /// Claim and run one due job. `Ok(false)` when there was none.
     pub async fn run_once(&self) -> Result<bool, String> {
         let now = self.clock.now();
-        let Some(job) = self
-            .store
-            .claim_job(&self.name, now, LEASE)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+        let Some(job) = self.store.claim_job(&self.name, now, LEASE).await.map_err(|e| e.to_string())? else {
             return Ok(false);
         };
         match self.handle(&job).await {
-            Ok(()) => self
-                .store
-                .complete_job(job.id, self.clock.now())
-                .await
-                .map_err(|e| e.to_string())?,
+            Ok(()) => self.store.complete_job(job.id, self.clock.now()).await.map_err(|e| e.to_string())?,
             Err(cause) => {
                 tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %cause, "job failed");
                 let retry_at = self.clock.now() + retry_delay(job.attempts);
-                self.store
-                    .fail_job(job.id, &cause, retry_at)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                self.store.fail_job(job.id, &cause, retry_at).await.map_err(|e| e.to_string())?;
             }
         }
         Ok(true)
@@ -68,23 +56,14 @@ impl Worker {
         struct Payload {
             message_id: MessageId,
         }
-        let p: Payload =
-            serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-        let msg = self
-            .store
-            .get_message(p.message_id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let p: Payload = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+        let msg = self.store.get_message(p.message_id).await.map_err(|e| e.to_string())?;
         if msg.status != MessageStatus::Pending {
             return Ok(());
         }
         let outcome = self.mailer.deliver(&msg).await;
         match outcome {
-            Ok(status) => self
-                .store
-                .mark_message(msg.id, status, self.clock.now())
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(status) => self.store.mark_message(msg.id, status, self.clock.now()).await.map_err(|e| e.to_string()),
             Err(e) if job.attempts >= job.max_attempts => {
                 self.store
                     .mark_message(msg.id, MessageStatus::Failed, self.clock.now())

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
 const CHUNK: usize = 500;
 
-const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at FROM people";
+const PERSON_COLUMNS: &str =
+    "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at FROM people";
 
 #[async_trait::async_trait]
 impl CaseStore for SqlStore {
@@ -79,11 +80,7 @@ impl CaseStore for SqlStore {
         })
     }
 
-    async fn recent_referrals(
-        &self,
-        org: OrgId,
-        limit: i64,
-    ) -> StoreResult<Vec<(Referral, Person)>> {
+    async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>> {
         let rows: Vec<ReferralRow> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals \
              WHERE org_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
@@ -93,10 +90,7 @@ impl CaseStore for SqlStore {
         .fetch_all(pool)
         .await
         .map_err(map_err)?);
-        let referrals: Vec<Referral> = rows
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<StoreResult<_>>()?;
+        let referrals: Vec<Referral> = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
         if referrals.is_empty() {
             return Ok(vec![]);
         }
@@ -115,10 +109,7 @@ impl CaseStore for SqlStore {
             let p: Person = p.try_into()?;
             by_id.insert(p.id, p);
         }
-        Ok(referrals
-            .into_iter()
-            .filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p)))
-            .collect())
+        Ok(referrals.into_iter().filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p))).collect())
     }
 
     async fn count_referrals(&self, org: OrgId) -> StoreResult<i64> {

@@ -21,13 +21,9 @@ pub enum DatabaseLocation {
 /// Why the database could not be opened. Each message is one sentence saying what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error(
-        "the database URL {url} is not valid ({reason}); use the form postgres://USER:PASSWORD@HOST:5432/DATABASE"
-    )]
+    #[error("the database URL {url} is not valid ({reason}); use the form postgres://USER:PASSWORD@HOST:5432/DATABASE")]
     BadUrl { url: String, reason: String },
-    #[error(
-        "the database URL {0} is not supported; it must start with postgres://, postgresql:// or sqlite:"
-    )]
+    #[error("the database URL {0} is not supported; it must start with postgres://, postgresql:// or sqlite:")]
     UnknownScheme(String),
     #[error(
         "the data folder {path} cannot be written ({reason}); choose another with --data or LINKWORK_DATA, or fix its permissions"
@@ -54,10 +50,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn check_writable(dir: &Path) -> Result<(), OpenError> {
-    let err = |e: std::io::Error| OpenError::DataFolder {
-        path: dir.display().to_string(),
-        reason: e.to_string(),
-    };
+    let err = |e: std::io::Error| OpenError::DataFolder { path: dir.display().to_string(), reason: e.to_string() };
     std::fs::create_dir_all(dir).map_err(err)?;
     let probe = dir.join(".linkwork-write-test");
     std::fs::write(&probe, b"ok").map_err(err)?;
@@ -83,14 +76,8 @@ async fn open_sqlite(opts: SqliteConnectOptions, shown: String) -> Result<SqlSto
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(sqlite_options(opts))
         .await
-        .map_err(|e| OpenError::Unreachable {
-            url: shown,
-            reason: e.to_string(),
-        })?;
-    Ok(SqlStore {
-        db: Db::Sqlite(pool),
-        sqlite_path: Some(path),
-    })
+        .map_err(|e| OpenError::Unreachable { url: shown, reason: e.to_string() })?;
+    Ok(SqlStore { db: Db::Sqlite(pool), sqlite_path: Some(path) })
 }
 
 pub(crate) async fn open(location: &DatabaseLocation) -> Result<SqlStore, OpenError> {
@@ -103,29 +90,18 @@ pub(crate) async fn open(location: &DatabaseLocation) -> Result<SqlStore, OpenEr
             let shown = redact_url(url);
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
                 let opts = PgConnectOptions::from_str(url)
-                    .map_err(|e| OpenError::BadUrl {
-                        url: shown.clone(),
-                        reason: e.to_string(),
-                    })?
+                    .map_err(|e| OpenError::BadUrl { url: shown.clone(), reason: e.to_string() })?
                     .options([("synchronous_commit", "on")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await
-                    .map_err(|e| OpenError::Unreachable {
-                        url: shown,
-                        reason: e.to_string(),
-                    })?;
-                Ok(SqlStore {
-                    db: Db::Postgres(pool),
-                    sqlite_path: None,
-                })
+                    .map_err(|e| OpenError::Unreachable { url: shown, reason: e.to_string() })?;
+                Ok(SqlStore { db: Db::Postgres(pool), sqlite_path: None })
             } else if url.starts_with("sqlite:") {
-                let opts = SqliteConnectOptions::from_str(url).map_err(|e| OpenError::BadUrl {
-                    url: shown.clone(),
-                    reason: e.to_string(),
-                })?;
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| OpenError::BadUrl { url: shown.clone(), reason: e.to_string() })?;
                 open_sqlite(opts, shown).await
             } else {
                 Err(OpenError::UnknownScheme(shown))
@@ -140,10 +116,7 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://lw:s3cret@db:5432/lw"),
-            "postgres://lw:***@db:5432/lw"
-        );
+        assert_eq!(redact_url("postgres://lw:s3cret@db:5432/lw"), "postgres://lw:***@db:5432/lw");
         assert_eq!(redact_url("postgres://lw@db/lw"), "postgres://lw@db/lw");
         assert_eq!(redact_url("sqlite:data/x.db"), "sqlite:data/x.db");
         assert_eq!(redact_url("postgres://a:b:c@d@h/x"), "postgres://a:***@h/x");

@@ -53,30 +53,15 @@ impl JobStore for SqlStore {
         Ok(n == 1)
     }
 
-    async fn claim_job(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> StoreResult<Option<Job>> {
+    async fn claim_job(&self, worker: &str, now: DateTime<Utc>, lease: Duration) -> StoreResult<Option<Job>> {
         on_db!(&self.db, pool => sqlx::query(BURY_ABANDONED).bind(now).execute(pool).await.map(|_| ()).map_err(map_err)?);
         let until = now + lease;
         let row: Option<JobRow> = match &self.db {
             Db::Sqlite(pool) => {
-                sqlx::query_as(CLAIM_SQLITE)
-                    .bind(worker)
-                    .bind(until)
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await
+                sqlx::query_as(CLAIM_SQLITE).bind(worker).bind(until).bind(now).fetch_optional(pool).await
             }
             Db::Postgres(pool) => {
-                sqlx::query_as(CLAIM_POSTGRES)
-                    .bind(worker)
-                    .bind(until)
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await
+                sqlx::query_as(CLAIM_POSTGRES).bind(worker).bind(until).bind(now).fetch_optional(pool).await
             }
         }
         .map_err(map_err)?;

@@ -102,12 +102,9 @@ impl SqlStore {
     }
 
     /// Bring the schema up to date. Each migration runs in its own transaction; on SQLite, if
-    /// there are existing tables and pending migrations, a backup copy is taken first.
+    /// the file already holds tables and migrations are pending, a backup copy is taken first.
     pub async fn migrate(&self, backup_stamp: &str) -> Result<MigrateReport, MigrateError> {
-        let status = self
-            .schema_status()
-            .await
-            .map_err(|e| MigrateError::Other(e.to_string()))?;
+        let status = self.schema_status().await.map_err(|e| MigrateError::Other(e.to_string()))?;
         if let Some(v) = status.dirty {
             return Err(MigrateError::Dirty(v));
         }
@@ -118,21 +115,19 @@ impl SqlStore {
         if pending.is_empty() {
             return Ok(MigrateReport::default());
         }
-        let mut report = MigrateReport {
-            applied: pending,
-            backup: None,
-        };
+        let mut report = MigrateReport { applied: pending, backup: None };
         if let (Db::Sqlite(pool), Some(path)) = (&self.db, &self.sqlite_path) {
-            if !status.applied.is_empty() {
-                let backup =
-                    path.with_file_name(format!("linkwork-before-migration-{backup_stamp}.db"));
+            let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| MigrateError::Other(e.to_string()))?;
+            if tables > 0 {
+                let backup = path.with_file_name(format!("linkwork-before-migration-{backup_stamp}.db"));
                 let target = backup.to_string_lossy().replace('\'', "''");
                 sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
                     .execute(pool)
                     .await
-                    .map_err(|e| {
-                        MigrateError::Other(format!("could not back up before migrating: {e}"))
-                    })?;
+                    .map_err(|e| MigrateError::Other(format!("could not back up before migrating: {e}")))?;
                 report.backup = Some(backup);
             }
         }
@@ -156,10 +151,9 @@ impl SqlStore {
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
-            d.constraint()
-                .map_or_else(|| d.message().to_owned(), str::to_owned),
-        ),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned))
+        }
         other => StoreError::Database(other.to_string()),
     }
 }
@@ -178,45 +172,34 @@ impl Store for SqlStore {
     }
 
     async fn schema_status(&self) -> StoreResult<SchemaStatus> {
-        let known: Vec<i64> = self
-            .migrator()
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration())
-            .map(|m| m.version)
-            .collect();
+        let known: Vec<i64> =
+            self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();
         // The migrations table does not exist before the first migration.
         let exists: bool = match &self.db {
-            Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
                 .fetch_one(pool)
                 .await
-                .map_err(map_err)? > 0,
+                .map_err(map_err)?
+                    > 0
+            }
             Db::Postgres(pool) => sqlx::query_scalar::<_, bool>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
                 .fetch_one(pool)
                 .await
                 .map_err(map_err)?,
         };
         if !exists {
-            return Ok(SchemaStatus {
-                applied: vec![],
-                known,
-                dirty: None,
-            });
+            return Ok(SchemaStatus { applied: vec![], known, dirty: None });
         }
         let rows: Vec<(i64, bool)> = on_db!(&self.db, pool => sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
             .fetch_all(pool)
             .await
             .map_err(map_err)?);
         let dirty = rows.iter().find(|(_, ok)| !ok).map(|(v, _)| *v);
-        let applied = rows
-            .into_iter()
-            .filter(|(_, ok)| *ok)
-            .map(|(v, _)| v)
-            .collect();
-        Ok(SchemaStatus {
-            applied,
-            known,
-            dirty,
-        })
+        let applied = rows.into_iter().filter(|(_, ok)| *ok).map(|(v, _)| v).collect();
+        Ok(SchemaStatus { applied, known, dirty })
     }
 }
 
@@ -227,18 +210,14 @@ pub(crate) trait BeginWrite {
     type Database: sqlx::Database;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
-    > + Send;
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
-    > + Send {
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
@@ -247,9 +226,7 @@ impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
-    > + Send {
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
         self.begin()
     }
 }

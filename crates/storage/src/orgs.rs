@@ -7,8 +7,7 @@ use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::ports::{Created, IdempotencyKey, OrgStore, StoreError, StoreResult};
 use uuid::Uuid;
 
-const ORG_COLUMNS: &str =
-    "SELECT id, name, kind, ods_code, parent_id, created_at FROM organisations";
+const ORG_COLUMNS: &str = "SELECT id, name, kind, ods_code, parent_id, created_at FROM organisations";
 
 #[async_trait::async_trait]
 impl OrgStore for SqlStore {

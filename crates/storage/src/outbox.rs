@@ -57,12 +57,7 @@ impl OutboxStore for SqlStore {
         row.try_into()
     }
 
-    async fn mark_message(
-        &self,
-        id: MessageId,
-        status: MessageStatus,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    async fn mark_message(&self, id: MessageId, status: MessageStatus, at: DateTime<Utc>) -> StoreResult<()> {
         let n = on_db!(&self.db, pool => sqlx::query("UPDATE outbox SET status = $2, sent_at = $3 WHERE id = $1")
             .bind(id.0)
             .bind(status.as_str())
@@ -71,11 +66,7 @@ impl OutboxStore for SqlStore {
             .await
             .map_err(map_err)?
             .rows_affected());
-        if n == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>> {

@@ -33,15 +33,8 @@ impl TryFrom<OrgRow> for Organisation {
         Ok(Organisation {
             id: r.id.into(),
             name: r.name,
-            kind: r
-                .kind
-                .parse()
-                .map_err(|e| corrupt("organisation kind", e))?,
-            ods_code: r
-                .ods_code
-                .map(|c| OdsCode::parse(&c))
-                .transpose()
-                .map_err(|e| corrupt("ODS code", e))?,
+            kind: r.kind.parse().map_err(|e| corrupt("organisation kind", e))?,
+            ods_code: r.ods_code.map(|c| OdsCode::parse(&c)).transpose().map_err(|e| corrupt("ODS code", e))?,
             parent_id: r.parent_id.map(Into::into),
             created_at: r.created_at,
         })
@@ -58,12 +51,7 @@ pub(crate) struct TeamRow {
 
 impl From<TeamRow> for Team {
     fn from(r: TeamRow) -> Self {
-        Team {
-            id: r.id.into(),
-            org_id: r.org_id.into(),
-            name: r.name,
-            created_at: r.created_at,
-        }
+        Team { id: r.id.into(), org_id: r.org_id.into(), name: r.name, created_at: r.created_at }
     }
 }
 
@@ -91,10 +79,7 @@ impl UserRow {
         let roles = roles
             .into_iter()
             .map(|r| {
-                Ok(RoleGrant {
-                    org_id: r.org_id.into(),
-                    role: r.role.parse::<Role>().map_err(|e| corrupt("role", e))?,
-                })
+                Ok(RoleGrant { org_id: r.org_id.into(), role: r.role.parse::<Role>().map_err(|e| corrupt("role", e))? })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(User {
@@ -129,19 +114,11 @@ impl TryFrom<PersonRow> for Person {
         Ok(Person {
             id: r.id.into(),
             org_id: r.org_id.into(),
-            nhs_number: r
-                .nhs_number
-                .map(|n| NhsNumber::parse(&n))
-                .transpose()
-                .map_err(|e| corrupt("NHS number", e))?,
+            nhs_number: r.nhs_number.map(|n| NhsNumber::parse(&n)).transpose().map_err(|e| corrupt("NHS number", e))?,
             given_name: r.given_name,
             family_name: r.family_name,
             date_of_birth: r.date_of_birth,
-            postcode: r
-                .postcode
-                .map(|p| Postcode::parse(&p))
-                .transpose()
-                .map_err(|e| corrupt("postcode", e))?,
+            postcode: r.postcode.map(|p| Postcode::parse(&p)).transpose().map_err(|e| corrupt("postcode", e))?,
             created_at: r.created_at,
         })
     }
@@ -167,15 +144,9 @@ impl TryFrom<ReferralRow> for Referral {
             org_id: r.org_id.into(),
             person_id: r.person_id.into(),
             team_id: r.team_id.map(Into::into),
-            source: r
-                .source
-                .parse()
-                .map_err(|e| corrupt("referral source", e))?,
+            source: r.source.parse().map_err(|e| corrupt("referral source", e))?,
             reason: r.reason,
-            status: r
-                .status
-                .parse()
-                .map_err(|e| corrupt("referral status", e))?,
+            status: r.status.parse().map_err(|e| corrupt("referral status", e))?,
             received_at: r.received_at,
         })
     }
@@ -231,8 +202,7 @@ impl TryFrom<MessageRow> for OutboxMessage {
             recipient: r.recipient,
             subject: r.subject,
             body: r.body,
-            status: MessageStatus::parse(&r.status)
-                .ok_or_else(|| corrupt("message status", &r.status))?,
+            status: MessageStatus::parse(&r.status).ok_or_else(|| corrupt("message status", &r.status))?,
             created_at: r.created_at,
             sent_at: r.sent_at,
         })

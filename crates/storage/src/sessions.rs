@@ -48,11 +48,7 @@ impl SessionStore for SqlStore {
         .map_err(map_err))
     }
 
-    async fn load_session(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRecord>> {
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
         let row: Option<SessionRow> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, user_id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )

@@ -6,7 +6,8 @@ use linkwork_domain::accounts::{RoleGrant, User};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::{StoreError, StoreResult, UserStore};
 
-const USER_COLUMNS: &str = "SELECT id, org_id, email, display_name, password_hash, disabled, is_demo, created_at FROM users";
+const USER_COLUMNS: &str =
+    "SELECT id, org_id, email, display_name, password_hash, disabled, is_demo, created_at FROM users";
 
 impl SqlStore {
     /// Attach the role grants to a user row.
@@ -80,8 +81,7 @@ impl UserStore for SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?);
-        let mut by_user: std::collections::HashMap<uuid::Uuid, Vec<RoleRow>> =
-            std::collections::HashMap::new();
+        let mut by_user: std::collections::HashMap<uuid::Uuid, Vec<RoleRow>> = std::collections::HashMap::new();
         for r in roles {
             by_user.entry(r.user_id).or_default().push(r);
         }
@@ -101,11 +101,7 @@ impl UserStore for SqlStore {
             .await
             .map_err(map_err)?
             .rows_affected());
-        if done == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn add_role(&self, user: UserId, grant: RoleGrant) -> StoreResult<()> {

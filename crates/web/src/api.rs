@@ -22,10 +22,7 @@ use sha2::{Digest, Sha256};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
-        .route(
-            "/organisations",
-            get(list_organisations).post(create_organisation),
-        )
+        .route("/organisations", get(list_organisations).post(create_organisation))
         .fallback(|| async { Problem::not_found() })
 }
 
@@ -46,51 +43,29 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({"status": "ok", "database": state.store.backend()})).into_response(),
         Err(e) => {
             tracing::error!(cause = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"}))).into_response()
         }
     }
 }
 
-async fn list_organisations(
-    State(state): State<AppState>,
-    ApiUser(_): ApiUser,
-) -> Result<Response, Problem> {
+async fn list_organisations(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<Response, Problem> {
     let orgs = state.store.list_orgs().await?;
     Ok(Json(json!({ "items": orgs })).into_response())
 }
 
 /// Parse a JSON body, insisting on the JSON content type.
-pub fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<T, Problem> {
+pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Problem> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !is_json {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Send JSON",
-        )
-        .detail("Set Content-Type: application/json."));
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Send JSON")
+            .detail("Set Content-Type: application/json."));
     }
     serde_json::from_slice(body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "The request body is not valid JSON for this request",
-        )
-        .detail(e.to_string())
+        Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "The request body is not valid JSON for this request")
+            .detail(e.to_string())
     })
 }
 
@@ -104,29 +79,16 @@ pub fn idempotency_key(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = raw
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "bad-idempotency-key",
-                "Invalid Idempotency-Key",
-            )
+    let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255).ok_or_else(|| {
+        Problem::new(StatusCode::BAD_REQUEST, "bad-idempotency-key", "Invalid Idempotency-Key")
             .detail("Use 1 to 255 visible ASCII characters, such as a UUID.")
-        })?;
+    })?;
     let mut h = Sha256::new();
     h.update(route.as_bytes());
     h.update([0]);
     h.update(body);
     let request_hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some(IdempotencyKey {
-        scope,
-        key: key.to_owned(),
-        request_hash,
-    }))
+    Ok(Some(IdempotencyKey { scope, key: key.to_owned(), request_hash }))
 }
 
 #[derive(Deserialize)]
@@ -150,18 +112,9 @@ async fn create_organisation(
         return Err(Problem::forbidden());
     }
     let input: NewOrganisation = json_body(&headers, &body)?;
-    let idem = idempotency_key(
-        &headers,
-        format!("user:{}", user.id),
-        "POST /api/v1/organisations",
-        &body,
-    )?;
+    let idem = idempotency_key(&headers, format!("user:{}", user.id), "POST /api/v1/organisations", &body)?;
 
-    let mut invalid = Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation",
-        "Some fields are not valid",
-    );
+    let mut invalid = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid");
     let name = match parse_name(&input.name) {
         Ok(n) => Some(n),
         Err(e) => {
@@ -176,13 +129,7 @@ async fn create_organisation(
             None
         }
     };
-    let ods_code = match input
-        .ods_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(OdsCode::parse)
-    {
+    let ods_code = match input.ods_code.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(OdsCode::parse) {
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => {
             invalid = invalid.field("ods_code", e.0);
@@ -190,12 +137,7 @@ async fn create_organisation(
         }
         None => None,
     };
-    let parent = match input
-        .parent_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let parent = match input.parent_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match s.parse::<OrgId>() {
             Err(_) => {
@@ -212,12 +154,10 @@ async fn create_organisation(
             },
         },
     };
-    if let Some(k) = kind {
-        if let Err(e) = k.check_parent(parent.as_ref().map(|p| p.kind)) {
-            if invalid.errors.iter().all(|f| f.field != "parent_id") {
-                invalid = invalid.field("parent_id", e);
-            }
-        }
+    if let Some(Err(e)) = kind.map(|k| k.check_parent(parent.as_ref().map(|p| p.kind)))
+        && invalid.errors.iter().all(|f| f.field != "parent_id")
+    {
+        invalid = invalid.field("parent_id", e);
     }
     let (Some(name), Some(kind), true) = (name, kind, invalid.errors.is_empty()) else {
         return Err(invalid);
@@ -234,29 +174,23 @@ async fn create_organisation(
         Ok(Created::New(o)) => (o, false),
         Ok(Created::Replayed(o)) => (o, true),
         Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
-            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused")
-                .detail("This key was already used for a different request. Use a new key for a new request."));
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+            )
+            .detail("This key was already used for a different request. Use a new key for a new request."));
         }
         Err(StoreError::Conflict(_)) => {
-            return Err(
-                Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
-                    .detail("An organisation with this name or ODS code already exists."),
-            );
+            return Err(Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
+                .detail("An organisation with this name or ODS code already exists."));
         }
         Err(e) => return Err(e.into()),
     };
     let location = format!("/api/v1/organisations/{}", org.id);
-    let mut resp = (
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(org),
-    )
-        .into_response();
+    let mut resp = (StatusCode::CREATED, [(header::LOCATION, location)], Json(org)).into_response();
     if replayed {
-        resp.headers_mut().insert(
-            "idempotent-replayed",
-            axum::http::HeaderValue::from_static("true"),
-        );
+        resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
     Ok(resp)
 }

@@ -19,13 +19,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 const SVG: &str = "image/svg+xml";
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> impl IntoResponse + Clone {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
 }
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -33,65 +27,31 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/assets/nhsuk-frontend.min.css",
-            get(asset(
-                CSS,
-                npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css"),
-            )),
+            get(asset(CSS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css"))),
         )
-        .route(
-            "/assets/nhsuk-frontend.min.js",
-            get(asset(
-                JS,
-                npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js"),
-            )),
-        )
-        .route(
-            "/assets/htmx.min.js",
-            get(asset(JS, npm!("htmx.org/dist/htmx.min.js"))),
-        )
-        .route(
-            "/assets/app.js",
-            get(asset(JS, include_bytes!("../static/app.js"))),
-        )
-        .route(
-            "/assets/app.css",
-            get(asset(CSS, include_bytes!("../static/app.css"))),
-        )
+        .route("/assets/nhsuk-frontend.min.js", get(asset(JS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js"))))
+        .route("/assets/htmx.min.js", get(asset(JS, npm!("htmx.org/dist/htmx.min.js"))))
+        .route("/assets/app.js", get(asset(JS, include_bytes!("../static/app.js"))))
+        .route("/assets/app.css", get(asset(CSS, include_bytes!("../static/app.css"))))
         .route(
             "/assets/images/favicon.ico",
-            get(asset(
-                "image/x-icon",
-                npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.ico"),
-            )),
+            get(asset("image/x-icon", npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.ico"))),
         )
-        .route(
-            "/assets/images/favicon.svg",
-            get(img(npm!(
-                "nhsuk-frontend/dist/nhsuk/assets/images/favicon.svg"
-            ))),
-        )
+        .route("/assets/images/favicon.svg", get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.svg"))))
         .route(
             "/assets/images/nhsuk-icon-arrow-down.svg",
-            get(img(npm!(
-                "nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-down.svg"
-            ))),
+            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-down.svg"))),
         )
         .route(
             "/assets/images/nhsuk-icon-arrow-up.svg",
-            get(img(npm!(
-                "nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up.svg"
-            ))),
+            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up.svg"))),
         )
         .route(
             "/assets/images/nhsuk-icon-arrow-up-down.svg",
-            get(img(npm!(
-                "nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"
-            ))),
+            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"))),
         )
         .route(
             "/assets/images/nhsuk-icon-cross.svg",
-            get(img(npm!(
-                "nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-cross.svg"
-            ))),
+            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-cross.svg"))),
         )
 }

@@ -24,9 +24,7 @@ use tower_sessions::Session;
 const SIGNED_IN_AT: &str = "signed_in_at";
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sign-in", get(sign_in_page).post(sign_in))
-        .route("/sign-out", axum::routing::post(sign_out))
+    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", axum::routing::post(sign_out))
 }
 
 /// Why there is no usable signed-in user.
@@ -37,20 +35,12 @@ enum NoUser {
 
 /// The user behind this request's session, if it is still valid.
 async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUser> {
-    let session = Session::from_request_parts(parts, state)
-        .await
-        .map_err(|(_, m)| NoUser::Fault(m.to_owned()))?;
-    let id: Option<String> = session
-        .get(USER_KEY)
-        .await
-        .map_err(|e| NoUser::Fault(e.to_string()))?;
+    let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| NoUser::Fault(m.to_owned()))?;
+    let id: Option<String> = session.get(USER_KEY).await.map_err(|e| NoUser::Fault(e.to_string()))?;
     let Some(id) = id.and_then(|s| s.parse::<UserId>().ok()) else {
         return Err(NoUser::NotSignedIn);
     };
-    let since: Option<DateTime<Utc>> = session
-        .get(SIGNED_IN_AT)
-        .await
-        .map_err(|e| NoUser::Fault(e.to_string()))?;
+    let since: Option<DateTime<Utc>> = session.get(SIGNED_IN_AT).await.map_err(|e| NoUser::Fault(e.to_string()))?;
     let expired = since.is_none_or(|t| state.clock.now() - t > state.config.session_absolute);
     let user = match state.store.get_user(id).await {
         Ok(u) => Some(u),
@@ -60,10 +50,7 @@ async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUse
     match user {
         Some(u) if !u.disabled && !expired => Ok(u),
         _ => {
-            session
-                .flush()
-                .await
-                .map_err(|e| NoUser::Fault(e.to_string()))?;
+            session.flush().await.map_err(|e| NoUser::Fault(e.to_string()))?;
             Err(NoUser::NotSignedIn)
         }
     }
@@ -75,10 +62,7 @@ pub struct CurrentUser(pub User);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match session_user(parts, state).await {
             Ok(u) => Ok(CurrentUser(u)),
             Err(NoUser::NotSignedIn) => {
@@ -99,10 +83,7 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Problem;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match session_user(parts, state).await {
             Ok(u) => Ok(ApiUser(u)),
             Err(NoUser::NotSignedIn) => Err(Problem::unauthorized()),
@@ -126,25 +107,13 @@ struct SignInPage {
 }
 
 fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, AppError> {
-    let status = if error.is_some() {
-        axum::http::StatusCode::BAD_REQUEST
-    } else {
-        axum::http::StatusCode::OK
-    };
-    let html = SignInPage {
-        nav: Nav::anonymous(),
-        email,
-        error,
-    }
-    .render()?;
+    let status = if error.is_some() { axum::http::StatusCode::BAD_REQUEST } else { axum::http::StatusCode::OK };
+    let html = SignInPage { nav: Nav::anonymous(), email, error }.render()?;
     Ok((status, Html(html)).into_response())
 }
 
 async fn sign_in_page(session: Session) -> Result<Response, AppError> {
-    let signed_in: Option<String> = session
-        .get(USER_KEY)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let signed_in: Option<String> = session.get(USER_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?;
     if signed_in.is_some() {
         return Ok(Redirect::to("/home").into_response());
     }
@@ -166,32 +135,17 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     let email = form.email.trim().to_owned();
     if email.is_empty() {
-        return render_sign_in(
-            email,
-            Some(FieldError {
-                field: "email",
-                message: "Enter your email address",
-            }),
-        );
+        return render_sign_in(email, Some(FieldError { field: "email", message: "Enter your email address" }));
     }
     if form.password.is_empty() {
-        return render_sign_in(
-            email,
-            Some(FieldError {
-                field: "password",
-                message: "Enter your password",
-            }),
-        );
+        return render_sign_in(email, Some(FieldError { field: "password", message: "Enter your password" }));
     }
     let user = match state.store.find_user_by_email(&email).await {
         Ok(u) => Some(u),
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let stored = user.as_ref().map_or_else(
-        || passwords::dummy_hash().to_owned(),
-        |u| u.password_hash.clone(),
-    );
+    let stored = user.as_ref().map_or_else(|| passwords::dummy_hash().to_owned(), |u| u.password_hash.clone());
     let password = form.password;
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
         .await
@@ -200,32 +154,17 @@ async fn sign_in(
         tracing::info!("sign-in refused");
         return render_sign_in(
             email,
-            Some(FieldError {
-                field: "email",
-                message: "Enter a correct email address and password",
-            }),
+            Some(FieldError { field: "email", message: "Enter a correct email address and password" }),
         );
     };
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session
-        .insert(USER_KEY, user.id.to_string())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session
-        .insert(SIGNED_IN_AT, state.clock.now())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session.insert(USER_KEY, user.id.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session.insert(SIGNED_IN_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Redirect::to("/home").into_response())
 }
 
 async fn sign_out(session: Session) -> Result<Response, AppError> {
-    session
-        .flush()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Redirect::to("/sign-in").into_response())
 }

@@ -48,26 +48,11 @@ pub(crate) struct ErrorPage<'a> {
 }
 
 /// Render an error page; if even that fails, plain text that still says nothing internal.
-pub(crate) fn error_page(
-    status: StatusCode,
-    title: &str,
-    message: &str,
-    reference: Option<String>,
-) -> Response {
-    let page = ErrorPage {
-        nav: Nav::anonymous(),
-        title,
-        message,
-        reference,
-    };
+pub(crate) fn error_page(status: StatusCode, title: &str, message: &str, reference: Option<String>) -> Response {
+    let page = ErrorPage { nav: Nav::anonymous(), title, message, reference };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            title.to_owned(),
-        )
-            .into_response(),
+        Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title.to_owned()).into_response(),
     }
 }
 
@@ -97,7 +82,7 @@ impl IntoResponse for AppError {
                 error_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sorry, there is a problem with the service",
-                    "Try again later. Nothing you entered has been saved twice.",
+                    "Try again later. If the problem continues, contact your system administrator.",
                     Some(reference),
                 )
             }
@@ -143,10 +128,7 @@ impl Problem {
     }
 
     pub fn field(mut self, field: &str, message: impl Into<String>) -> Self {
-        self.errors.push(FieldProblem {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.errors.push(FieldProblem { field: field.to_owned(), message: message.into() });
         self
     }
 
@@ -159,25 +141,15 @@ impl Problem {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You do not have permission for this",
-        )
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "You do not have permission for this")
     }
 
     /// A fault: the cause is logged under a reference; the body carries only the reference.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let reference = new_reference();
         tracing::error!(%reference, %cause, "API request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
-        .detail(format!(
-            "Something went wrong on our side. Reference {reference}."
-        ))
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+            .detail(format!("Something went wrong on our side. Reference {reference}."))
     }
 }
 
@@ -185,10 +157,8 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Problem::not_found(),
-            StoreError::Conflict(what) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
-                    .detail(format!("This would duplicate an existing record ({what})."))
-            }
+            StoreError::Conflict(what) => Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
+                .detail(format!("This would duplicate an existing record ({what}).")),
             other => Problem::internal(other),
         }
     }
@@ -198,11 +168,6 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&self).unwrap_or_else(|_| "{}".to_owned());
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response()
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
 }

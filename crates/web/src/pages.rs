@@ -29,12 +29,7 @@ pub struct Nav {
 
 impl Nav {
     pub fn anonymous() -> Self {
-        Self {
-            user_name: None,
-            is_admin: false,
-            demo: false,
-            version: env!("CARGO_PKG_VERSION"),
-        }
+        Self { user_name: None, is_admin: false, demo: false, version: env!("CARGO_PKG_VERSION") }
     }
 
     pub fn for_user(u: &User) -> Self {
@@ -68,10 +63,7 @@ struct HomePage {
     services: i64,
 }
 
-async fn home(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Response, AppError> {
+async fn home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     let org = state.store.get_org(user.org_id).await?;
     let mut roles: Vec<&str> = user.roles.iter().map(|g| g.role.label()).collect();
     roles.dedup();
@@ -95,10 +87,7 @@ struct DirectoryPage {
     services: Vec<Service>,
 }
 
-async fn directory(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Response, AppError> {
+async fn directory(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     html(&DirectoryPage {
         nav: Nav::for_user(&user),
         total: state.store.count_services().await?,
@@ -116,10 +105,7 @@ struct MessagesPage {
     dead: i64,
 }
 
-async fn messages(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Response, AppError> {
+async fn messages(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     if !user.has_role(Role::Administrator) {
         return Err(AppError::Forbidden);
     }

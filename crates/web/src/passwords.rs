@@ -8,19 +8,12 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 /// Hash a password for storage.
 pub fn hash(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// Check a password against a stored hash. A malformed hash never verifies.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A real hash of an unguessable value, verified against when an account does not exist so the
@@ -39,8 +32,7 @@ pub fn check_new_password(password: &str) -> Result<(), &'static str> {
         return Err("Enter a password of 256 characters or fewer");
     }
     let lower = password.to_lowercase();
-    if COMMON.iter().any(|c| lower == *c) || lower.chars().all(|c| Some(c) == lower.chars().next())
-    {
+    if COMMON.iter().any(|c| lower == *c) || lower.chars().all(|c| lower.starts_with(c)) {
         return Err("Choose a password that is harder to guess: this one is too common");
     }
     Ok(())

@@ -37,46 +37,33 @@ pub(crate) fn layers(app: Router, state: AppState) -> Result<Router, String> {
     let sessions = SessionManagerLayer::new(DbSessionStore {
         store: state.store.clone(),
         clock: state.clock.clone(),
+        idle: cfg.session_idle,
     })
     .with_name(SESSION_COOKIE)
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
     .with_secure(cfg.secure_cookies)
-    .with_expiry(Expiry::OnInactivity(idle));
+    .with_expiry(Expiry::OnInactivity(idle))
+    // Save on every request so the idle timeout slides with activity (the store stamps expiry).
+    .with_always_save(true);
     let mut csrf = CsrfLayer::new();
     for origin in &cfg.trusted_origins {
-        csrf = csrf
-            .add_trusted_origin(origin)
-            .map_err(|e| format!("trusted origin: {e}"))?;
+        csrf = csrf.add_trusted_origin(origin).map_err(|e| format!("trusted origin: {e}"))?;
     }
     let mut app = app
         .layer(sessions)
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
-        .layer(header_layer(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header_layer(
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=()",
-        ))
-        .layer(header_layer(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
+        .layer(header_layer(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"))
+        .layer(header_layer(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
         // Pages carry health data: no browser or proxy may keep a copy. Assets set their own.
         .layer(header_layer(header::CACHE_CONTROL, "no-store"));
     if cfg.secure_cookies {
-        app = app.layer(header_layer(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ));
+        app = app.layer(header_layer(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
     }
-    Ok(app
-        .layer(CatchPanicLayer::custom(on_panic))
-        .layer(TraceLayer::new_for_http()))
+    Ok(app.layer(CatchPanicLayer::custom(on_panic)).layer(TraceLayer::new_for_http()))
 }

@@ -2,7 +2,7 @@
 //! everything else: any instance can serve any request, and revoking a user's sessions is one
 //! delete. The signed-in user's id is copied into its own column for that purpose.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::SessionRecord;
 use linkwork_domain::ids::UserId;
@@ -15,10 +15,14 @@ use tower_sessions::session_store::{self, SessionStore};
 /// The session key holding the signed-in user's id.
 pub const USER_KEY: &str = "user_id";
 
+/// Session expiry is computed here from our [`Clock`] (now + the idle timeout on every save),
+/// not from the wall-clock date tower-sessions puts in the record, so one clock rules session
+/// lifetime and tests can move it.
 #[derive(Clone)]
 pub struct DbSessionStore {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub idle: chrono::Duration,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -31,29 +35,18 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
-fn to_chrono(t: OffsetDateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond())
-        .unwrap_or_default()
-        .trunc_subsecs(6)
-}
-
 fn to_time(t: DateTime<Utc>) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
         + time::Duration::microseconds(i64::from(t.timestamp_subsec_micros()))
 }
 
-fn to_stored(r: &Record) -> Result<SessionRecord, session_store::Error> {
-    let user_id = r
-        .data
-        .get(USER_KEY)
-        .and_then(|v| v.as_str())
-        .and_then(|s| s.parse::<UserId>().ok());
+fn to_stored(r: &Record, expires_at: DateTime<Utc>) -> Result<SessionRecord, session_store::Error> {
+    let user_id = r.data.get(USER_KEY).and_then(|v| v.as_str()).and_then(|s| s.parse::<UserId>().ok());
     Ok(SessionRecord {
         id: r.id.to_string(),
         user_id,
-        data: serde_json::to_string(&r.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?,
-        expires_at: to_chrono(r.expiry_date),
+        data: serde_json::to_string(&r.data).map_err(|e| session_store::Error::Encode(e.to_string()))?,
+        expires_at,
     })
 }
 
@@ -62,12 +55,8 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A 128-bit random id collides essentially never; if it does, draw again.
         loop {
-            if self
-                .store
-                .create_session(&to_stored(record)?)
-                .await
-                .map_err(backend)?
-            {
+            let stored = to_stored(record, self.clock.now() + self.idle)?;
+            if self.store.create_session(&stored).await.map_err(backend)? {
                 return Ok(());
             }
             record.id = Id::default();
@@ -75,34 +64,18 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.store
-            .save_session(&to_stored(record)?)
-            .await
-            .map_err(backend)
+        self.store.save_session(&to_stored(record, self.clock.now() + self.idle)?).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(s) = self
-            .store
-            .load_session(&id.to_string(), self.clock.now())
-            .await
-            .map_err(backend)?
-        else {
+        let Some(s) = self.store.load_session(&id.to_string(), self.clock.now()).await.map_err(backend)? else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&s.data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
-            id: *id,
-            data,
-            expiry_date: to_time(s.expires_at),
-        }))
+        let data = serde_json::from_str(&s.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date: to_time(s.expires_at) }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.store
-            .delete_session(&id.to_string())
-            .await
-            .map_err(backend)
+        self.store.delete_session(&id.to_string()).await.map_err(backend)
     }
 }

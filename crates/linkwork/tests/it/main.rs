@@ -1,1 +1,13 @@
+//! The one integration-test binary. Each module is a feature; storage behaviour runs on both
+//! SQLite and PostgreSQL (`db_test!` / `app_test!` make one test per backend), each test on its
+//! own fresh database, so tests run in parallel.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod browser;
+mod cli;
+mod demo;
+mod helpers;
+mod jobs;
+mod schema;
+mod storage;
+mod web;

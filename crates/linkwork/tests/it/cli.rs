@@ -1,0 +1,248 @@
+//! The `linkwork` binary as an operator meets it: every failure is one sentence saying what to
+//! do, exit code 1, and nothing is damaged.
+
+use linkwork_testkit::{Backend, TestDb, temp_dir};
+use std::path::Path;
+use std::process::Stdio;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn linkwork(data: &Path, args: &[&str], stdin: Option<&str>) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_linkwork"));
+    cmd.arg("--data").arg(data).args(args);
+    cmd.env_remove("LINKWORK_DATABASE_URL").env_remove("LINKWORK_LISTEN").env("NO_COLOR", "1");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run linkwork");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes()).await.unwrap();
+    }
+    let out = child.wait_with_output().await.unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The error line printed on failure (log lines may precede it).
+fn error_line(o: &Out) -> String {
+    o.stderr.lines().filter(|l| l.starts_with("error: ")).collect::<Vec<_>>().join("\n")
+}
+
+fn assert_one_sentence(o: &Out, needle: &str) {
+    assert_eq!(o.code, 1, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    let line = error_line(o);
+    assert_eq!(line.lines().count(), 1, "exactly one error line: {}", o.stderr);
+    assert!(line.contains(needle), "expected {needle:?} in {line:?}");
+}
+
+#[tokio::test]
+async fn migrate_and_check_on_a_fresh_data_folder() {
+    let data = temp_dir("cli");
+    let first = linkwork(&data, &["check"], None).await;
+    assert_eq!(first.code, 1);
+    assert!(first.stdout.contains("1 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    let m = linkwork(&data, &["migrate"], None).await;
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert!(m.stdout.contains("Applied 1 migration(s)"));
+    let again = linkwork(&data, &["migrate"], None).await;
+    assert!(again.stdout.contains("already current"));
+    let ok = linkwork(&data, &["check"], None).await;
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(ok.stdout.contains("Database: sqlite reachable") && ok.stdout.contains("Schema: current"));
+    assert!(data.join("linkwork.db").exists());
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn check_and_migrate_on_postgres_by_url() {
+    let Some(db) = TestDb::empty(Backend::Postgres).await else { return };
+    let data = temp_dir("cli");
+    let url = db.url();
+    let pending = linkwork(&data, &["--database-url", &url, "check"], None).await;
+    assert_eq!(pending.code, 1);
+    assert_eq!(linkwork(&data, &["--database-url", &url, "migrate"], None).await.code, 0);
+    let ok = linkwork(&data, &["--database-url", &url, "check"], None).await;
+    assert_eq!(ok.code, 0, "{} {}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("Database: postgres reachable"));
+    assert!(!data.join("linkwork.db").exists(), "no SQLite file when PostgreSQL is used");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn bad_database_settings_get_one_clear_sentence_and_no_secret() {
+    let data = temp_dir("cli");
+    let bad = linkwork(&data, &["--database-url", "postgres://lw:hunter2@[::1:5432/lw", "check"], None).await;
+    assert_one_sentence(&bad, "is not valid");
+    let scheme = linkwork(&data, &["--database-url", "mysql://lw:hunter2@localhost/lw", "check"], None).await;
+    assert_one_sentence(&scheme, "must start with postgres://");
+    let down = linkwork(&data, &["--database-url", "postgres://lw:hunter2@127.0.0.1:1/lw", "check"], None).await;
+    assert_one_sentence(&down, "cannot open the database at postgres://lw:***@127.0.0.1:1/lw");
+    for o in [&bad, &scheme, &down] {
+        assert!(!o.stderr.contains("hunter2") && !o.stdout.contains("hunter2"), "password leaked: {}", o.stderr);
+    }
+    let missing_file = linkwork(&data, &["--database-url-file", "/nonexistent/url", "check"], None).await;
+    assert_one_sentence(&missing_file, "cannot read the database URL file");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn an_unwritable_data_folder_is_explained() {
+    let dir = temp_dir("cli");
+    let file = dir.join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let o = linkwork(&file.join("data"), &["migrate"], None).await;
+    assert_one_sentence(&o, "cannot be written");
+    assert!(error_line(&o).contains("--data or LINKWORK_DATA"));
+    assert_eq!(std::fs::read(&file).unwrap(), b"x", "nothing damaged");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_explained() {
+    let data = temp_dir("cli");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = linkwork(&data, &["serve", "--listen", &addr], None).await;
+    assert_one_sentence(&o, "is already in use");
+    let bad = linkwork(&data, &["serve", "--listen", "localhost"], None).await;
+    assert_one_sentence(&bad, "is not valid; use HOST:PORT");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn a_half_migrated_database_stops_the_server_with_advice() {
+    let data = temp_dir("cli");
+    assert_eq!(linkwork(&data, &["migrate"], None).await.code, 0);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", data.join("linkwork.db").display())).await.unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET success = 0").execute(&pool).await.unwrap();
+    pool.close().await;
+    let check = linkwork(&data, &["check"], None).await;
+    assert_eq!(check.code, 1);
+    assert!(check.stdout.contains("did not finish"), "{}", check.stdout);
+    let serve = linkwork(&data, &["serve", "--listen", "127.0.0.1:0"], None).await;
+    assert_one_sentence(&serve, "half-migrated");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn bootstrap_organisations_and_users_from_the_command_line() {
+    let data = temp_dir("cli");
+    let icb =
+        linkwork(&data, &["org", "create", "--name", "West Yorkshire ICB", "--kind", "icb", "--ods", "qwo"], None)
+            .await;
+    assert_eq!(icb.code, 0, "{}", icb.stderr);
+    let pcn = linkwork(
+        &data,
+        &["org", "create", "--name", "Leeds PCN", "--kind", "pcn", "--ods", "U12345", "--parent", "QWO"],
+        None,
+    )
+    .await;
+    assert_eq!(pcn.code, 0, "{}", pcn.stderr);
+    let orphan = linkwork(&data, &["org", "create", "--name", "Lonely Practice", "--kind", "practice"], None).await;
+    assert_one_sentence(&orphan, "must have Primary Care Network as its parent");
+    let kind = linkwork(&data, &["org", "create", "--name", "Hospital", "--kind", "hospital"], None).await;
+    assert_one_sentence(&kind, "unknown organisation kind");
+    let list = linkwork(&data, &["org", "list"], None).await;
+    assert!(list.stdout.contains("QWO") && list.stdout.contains("Leeds PCN"));
+
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "Amy@Leeds.test",
+        "--role",
+        "link_worker",
+        "--role",
+        "manager",
+        "--org",
+        "U12345",
+        "--password-stdin",
+    ];
+    let weak = linkwork(&data, &args, Some("password\n")).await;
+    assert_one_sentence(&weak, "at least 12 characters");
+    let made = linkwork(&data, &args, Some("kettle orbit lantern\n")).await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let dup = linkwork(&data, &args, Some("kettle orbit lantern\n")).await;
+    assert_one_sentence(&dup, "already exists");
+    let users = linkwork(&data, &["user", "list"], None).await;
+    assert!(
+        users.stdout.contains("amy@leeds.test\tactive\tlink_worker,manager")
+            || users.stdout.contains("amy@leeds.test\tactive\tmanager,link_worker"),
+        "{}",
+        users.stdout
+    );
+    assert!(!users.stdout.contains("argon2"), "no hashes printed");
+    let off = linkwork(&data, &["user", "disable", "amy@leeds.test"], None).await;
+    assert!(off.stdout.contains("Disabled amy@leeds.test"));
+    assert!(linkwork(&data, &["user", "list"], None).await.stdout.contains("amy@leeds.test\tdisabled"));
+    let nobody = linkwork(&data, &["user", "disable", "nobody@leeds.test"], None).await;
+    assert_one_sentence(&nobody, "no user has the email");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn config_example_and_demo_only_into_an_empty_database() {
+    let data = temp_dir("cli");
+    let ex = linkwork(&data, &["config", "example"], None).await;
+    assert!(ex.stdout.contains("LINKWORK_LISTEN=127.0.0.1:8080") && ex.stdout.contains("LINKWORK_DATABASE_URL_FILE"));
+    let demo = linkwork(&data, &["demo", "--quiet"], None).await;
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    assert!(demo.stdout.contains("10000 people") && demo.stdout.contains("admin@pcn1.demo.test"));
+    let again = linkwork(&data, &["demo", "--quiet"], None).await;
+    assert_one_sentence(&again, "already has data");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+async fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).await.ok()?;
+    Some(buf)
+}
+
+#[tokio::test]
+async fn serve_runs_and_stops_gracefully_on_sigterm() {
+    let data = temp_dir("cli");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linkwork"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--demo", "--listen", &addr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut body = None;
+    for _ in 0..100 {
+        if let Some(r) = http_get(&addr, "/health").await {
+            body = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let body = body.expect("the server answered /health");
+    assert!(body.starts_with("HTTP/1.1 200") && body.contains("\"status\":\"ok\""), "{body}");
+    let sign_in = http_get(&addr, "/sign-in").await.unwrap();
+    assert!(sign_in.contains("Sign in to linkwork"));
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    let status =
+        tokio::time::timeout(std::time::Duration::from_secs(15), child.wait()).await.expect("stopped in time").unwrap();
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).await.unwrap();
+    assert!(out.contains(&format!("linkwork is running on http://{addr}")), "{out}");
+    assert!(out.contains("password for all"), "demo accounts printed: {out}");
+    let _ = std::fs::remove_dir_all(data);
+}

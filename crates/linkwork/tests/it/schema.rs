@@ -1,0 +1,133 @@
+//! The two backends define the same schema, and migrating never damages existing data.
+
+use linkwork_domain::ports::{CaseStore, OrgStore, Store};
+use linkwork_domain::{Clock, FixedClock};
+use linkwork_storage::{Db, MigrateError, SqlStore};
+use linkwork_testkit::{Backend, TestDb, db_test, test_epoch};
+use std::collections::BTreeSet;
+
+/// (table, column, not null) for every application table.
+async fn columns(store: &SqlStore) -> BTreeSet<(String, String, bool)> {
+    match store.db() {
+        Db::Sqlite(pool) => sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT m.name, p.name, p.\"notnull\" OR p.pk > 0 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        Db::Postgres(pool) => sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT table_name::text, column_name::text, is_nullable = 'NO' FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    }
+    .into_iter()
+    .collect()
+}
+
+/// Names of the indexes created explicitly by migrations.
+async fn indexes(store: &SqlStore) -> BTreeSet<String> {
+    let names: Vec<String> = match store.db() {
+        Db::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    };
+    names.into_iter().collect()
+}
+
+#[tokio::test]
+async fn both_backends_define_the_same_tables_columns_and_indexes() {
+    let Some(pg) = TestDb::new(Backend::Postgres).await else { return };
+    let lite = TestDb::new(Backend::Sqlite).await.unwrap();
+    let (a, b) = (columns(&lite.store).await, columns(&pg.store).await);
+    assert!(a.len() > 60, "schema read back: {a:?}");
+    let only_sqlite: Vec<_> = a.difference(&b).collect();
+    let only_pg: Vec<_> = b.difference(&a).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_pg:?}"
+    );
+    assert_eq!(indexes(&lite.store).await, indexes(&pg.store).await);
+    assert_eq!(lite.store.schema_status().await.unwrap().known, pg.store.schema_status().await.unwrap().known);
+}
+
+async fn seed(store: &SqlStore) -> (i64, usize) {
+    let clock = FixedClock::new(test_epoch());
+    linkwork::demo::generate(store, &clock, &linkwork::demo::DemoOptions::default(), false).await.unwrap();
+    let orgs = store.list_orgs().await.unwrap();
+    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::organisations::OrgKind::Pcn).unwrap();
+    let _ = clock.now();
+    (store.count_people(pcn.id).await.unwrap() + store.count_referrals(pcn.id).await.unwrap(), orgs.len())
+}
+
+async fn execute(store: &SqlStore, sql: &'static str) {
+    match store.db() {
+        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+db_test!(migrating_a_current_seeded_database_changes_nothing, |db: TestDb| async move {
+    let before = seed(&db.store).await;
+    let report = db.store.migrate("again").await.unwrap();
+    assert!(report.applied.is_empty() && report.backup.is_none());
+    assert_eq!(seed_counts(&db.store).await, before);
+});
+
+async fn seed_counts(store: &SqlStore) -> (i64, usize) {
+    let orgs = store.list_orgs().await.unwrap();
+    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::organisations::OrgKind::Pcn).unwrap();
+    (store.count_people(pcn.id).await.unwrap() + store.count_referrals(pcn.id).await.unwrap(), orgs.len())
+}
+
+db_test!(a_failing_migration_on_seeded_data_rolls_back_and_keeps_a_backup, |db: TestDb| async move {
+    let before = seed(&db.store).await;
+    // Pretend migration 1 was never recorded: re-applying it fails (its tables exist) half-way.
+    execute(&db.store, "DELETE FROM _sqlx_migrations").await;
+    let err = db.store.migrate("20261124T093000Z").await.unwrap_err();
+    assert!(matches!(err, MigrateError::Other(_)), "{err}");
+    assert_eq!(seed_counts(&db.store).await, before, "no data lost");
+    let status = db.store.schema_status().await.unwrap();
+    assert_eq!(status.dirty, None, "the failed migration left no half-applied trace");
+    if let Some(dir) = &db.data_dir {
+        // SQLite took a backup before touching a database that already held data.
+        let backup = dir.join("linkwork-before-migration-20261124T093000Z.db");
+        let copy = SqlStore::open(&linkwork_storage::DatabaseLocation::SqliteFile(backup)).await.unwrap();
+        assert_eq!(seed_counts(&copy).await, before, "the backup holds the data");
+        copy.close().await;
+    }
+});
+
+db_test!(a_half_migrated_database_is_refused_with_a_sentence, |db: TestDb| async move {
+    execute(&db.store, "UPDATE _sqlx_migrations SET success = false").await;
+    let err = db.store.migrate("x").await.unwrap_err();
+    assert!(matches!(err, MigrateError::Dirty(1)));
+    assert!(err.to_string().contains("half-migrated"), "{err}");
+    assert_eq!(db.store.schema_status().await.unwrap().dirty, Some(1));
+});
+
+db_test!(a_database_from_a_newer_linkwork_is_refused, |db: TestDb| async move {
+    execute(
+        &db.store,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         SELECT 99999999, 'future', success, checksum, execution_time FROM _sqlx_migrations WHERE version = 1",
+    )
+    .await;
+    let err = db.store.migrate("x").await.unwrap_err();
+    assert!(matches!(err, MigrateError::TooNew(99999999)), "{err}");
+    assert!(err.to_string().contains("newer linkwork"));
+});
