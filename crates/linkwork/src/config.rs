@@ -32,6 +32,18 @@ pub struct Config {
     #[arg(long, env = "LINKWORK_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// SMTP server for email (smtps://USER:PASSWORD@HOST:465). Without it, email goes to the log.
+    #[arg(long, env = "LINKWORK_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// A file holding the SMTP URL. Used when --smtp-url is not given.
+    #[arg(long, env = "LINKWORK_SMTP_URL_FILE", global = true)]
+    pub smtp_url_file: Option<PathBuf>,
+
+    /// The sender address for email.
+    #[arg(long, env = "LINKWORK_SMTP_FROM", default_value = "linkwork@localhost", global = true)]
+    pub smtp_from: String,
+
     /// Log format: text or json.
     #[arg(long, env = "LINKWORK_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -45,6 +57,9 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("database_url_file", &self.database_url_file)
             .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_url_file", &self.smtp_url_file)
+            .field("smtp_from", &self.smtp_from)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -63,6 +78,26 @@ impl Config {
             return Ok(DatabaseLocation::Url(url.trim().to_owned()));
         }
         Ok(DatabaseLocation::SqliteFile(self.data_dir.join("linkwork.db")))
+    }
+
+    /// How email is delivered: SMTP when configured, otherwise the log.
+    pub fn mailer(&self) -> anyhow::Result<std::sync::Arc<dyn linkwork_domain::notifications::Mailer>> {
+        let url = match (&self.smtp_url, &self.smtp_url_file) {
+            (Some(u), _) if !u.trim().is_empty() => Some(u.trim().to_owned()),
+            (_, Some(file)) => Some(std::fs::read_to_string(file).map(|s| s.trim().to_owned()).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the SMTP URL file {} ({e}); check --smtp-url-file or LINKWORK_SMTP_URL_FILE",
+                    file.display()
+                )
+            })?),
+            _ => None,
+        };
+        Ok(match url {
+            Some(u) => {
+                std::sync::Arc::new(crate::mailer::SmtpMailer::new(&u, &self.smtp_from).map_err(anyhow::Error::msg)?)
+            }
+            None => std::sync::Arc::new(crate::mailer::LogMailer),
+        })
     }
 
     /// The listen address, parsed.
@@ -104,6 +139,11 @@ LINKWORK_DATA=./data
 
 # The address people use. With https, cookies are Secure and HSTS is sent.
 # LINKWORK_PUBLIC_URL=https://linkwork.example.nhs.uk
+
+# Email. Without an SMTP server, messages are written to the log and listed for administrators.
+# LINKWORK_SMTP_URL=smtps://USER:PASSWORD@smtp.example.nhs.uk:465
+# LINKWORK_SMTP_URL_FILE=/run/secrets/linkwork-smtp-url
+LINKWORK_SMTP_FROM=linkwork@localhost
 
 # Log format: text or json. Log verbosity: RUST_LOG (default info).
 LINKWORK_LOG_FORMAT=text

@@ -1,7 +1,9 @@
-//! Delivering outbox messages. Without a mail server configured, a message is written to the
-//! log (recipient and subject only: bodies may carry personal data and one-time links) and marked
-//! `logged`, so administrators can still see it on the notifications page.
+//! Delivering outbox messages: by SMTP when a mail server is configured (`LINKWORK_SMTP_URL`),
+//! otherwise to the log (recipient and subject only: bodies may carry personal data and one-time
+//! links), marked `logged` so administrators can still see them on the notifications page.
 
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use linkwork_domain::notifications::{Mailer, MessageStatus, OutboxMessage};
 
 /// Writes messages to the log instead of sending them.
@@ -13,5 +15,43 @@ impl Mailer for LogMailer {
     async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
         tracing::info!(message = %m.id, recipient = %m.recipient, subject = %m.subject, "email not sent: no mail server configured");
         Ok(MessageStatus::Logged)
+    }
+}
+
+/// Sends email through an SMTP server.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// `url` as lettre reads it: `smtps://USER:PASSWORD@HOST:465` (TLS from the start),
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS), or `smtp://HOST:25` (plain, for a
+    /// relay on the same host only).
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("the SMTP URL is not valid ({e}); use smtps://USER:PASSWORD@HOST:465 or smtp://HOST:587?tls=required"))?
+            .build();
+        let from = from.parse::<Mailbox>().map_err(|e| {
+            format!(
+                "the sender address {from:?} is not valid ({e}); set LINKWORK_SMTP_FROM like linkwork@example.nhs.uk"
+            )
+        })?;
+        Ok(Self { transport, from })
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
+        let to = m.recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient address: {e}"))?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .body(m.body.clone())
+            .map_err(|e| format!("could not build the message: {e}"))?;
+        self.transport.send(email).await.map_err(|e| format!("SMTP delivery failed: {e}"))?;
+        Ok(MessageStatus::Sent)
     }
 }

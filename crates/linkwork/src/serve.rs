@@ -2,7 +2,6 @@
 //! and on Ctrl-C or SIGTERM stop accepting, finish requests and the job in hand, close the pool.
 
 use crate::config::Config;
-use crate::mailer::LogMailer;
 use crate::worker::Worker;
 use anyhow::Context;
 use linkwork_domain::ports::{OrgStore, Store};
@@ -65,6 +64,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let addr = cfg.listen_addr()?;
     let web = cfg.web()?;
+    let mailer = cfg.mailer()?;
     let store = open_and_migrate(cfg, clock.as_ref()).await?;
     if with_demo {
         if store.list_orgs().await?.is_empty() {
@@ -84,7 +84,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     let worker = Worker {
         store: store.clone(),
         clock: clock.clone(),
-        mailer: Arc::new(LogMailer),
+        mailer,
         name: format!("{}:{}", hostname(), std::process::id()),
     };
     let worker_task = tokio::spawn(worker.run(stop_rx, Duration::from_secs(2)));

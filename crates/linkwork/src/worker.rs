@@ -75,12 +75,29 @@ impl Worker {
         }
     }
 
-    /// Run until `shutdown` turns true: drain due jobs, then poll every `idle`.
+    /// Housekeeping: delete sessions that have expired (they no longer load, but they hold a
+    /// user id and should not linger).
+    pub async fn sweep(&self) -> Result<u64, String> {
+        self.store.delete_expired_sessions(self.clock.now()).await.map_err(|e| e.to_string())
+    }
+
+    /// Run until `shutdown` turns true: drain due jobs, then poll every `idle`; sweep every
+    /// ten minutes.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>, idle: Duration) {
         tracing::info!(worker = %self.name, "background worker started");
+        let mut last_sweep: Option<chrono::DateTime<chrono::Utc>> = None;
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            let now = self.clock.now();
+            if last_sweep.is_none_or(|t| now - t >= chrono::Duration::minutes(10)) {
+                last_sweep = Some(now);
+                match self.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
+                    Err(cause) => tracing::error!(%cause, "could not remove expired sessions"),
+                }
             }
             let worked = match self.run_once().await {
                 Ok(w) => w,

@@ -151,3 +151,104 @@ db_test!(concurrent_workers_never_share_a_job, |db: TestDb| async move {
     }
     assert_eq!(total, 40);
 });
+
+/// A minimal SMTP server on loopback that accepts one message and hands over its DATA.
+async fn smtp_sink() -> (u16, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, mut w) = sock.into_split();
+        let mut lines = BufReader::new(r).lines();
+        w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+        let mut data = String::new();
+        let mut in_data = false;
+        let mut tx = Some(tx);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    w.write_all(b"250 queued\r\n").await.unwrap();
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(std::mem::take(&mut data));
+                    }
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                }
+                "QUIT" => {
+                    w.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            w.write_all(reply).await.unwrap();
+        }
+    });
+    (port, rx)
+}
+
+db_test!(email_goes_out_through_smtp_when_configured, |db: TestDb| async move {
+    let (port, received) = smtp_sink().await;
+    let mailer =
+        linkwork::mailer::SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "linkwork@test.nhs.uk").unwrap();
+    let clock = Arc::new(FixedClock::new(test_epoch()));
+    let msg = message(clock.as_ref());
+    db.store.enqueue_message(&msg).await.unwrap();
+    let w = worker(&db.store, clock.clone(), Arc::new(mailer), "w1");
+    assert!(w.run_once().await.unwrap());
+    let data = tokio::time::timeout(std::time::Duration::from_secs(10), received).await.unwrap().unwrap();
+    assert!(data.contains("Subject: Your linkwork invitation"), "{data}");
+    assert!(data.contains("To: amy@example.nhs.uk") && data.contains("From: linkwork@test.nhs.uk"), "{data}");
+    assert!(data.contains("Follow the link to set your password."));
+    assert_eq!(db.store.get_message(msg.id).await.unwrap().status, MessageStatus::Sent);
+});
+
+db_test!(an_unreachable_mail_server_means_retry_not_loss, |db: TestDb| async move {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(); // bound, then dropped
+    let mailer =
+        linkwork::mailer::SmtpMailer::new(&format!("smtp://127.0.0.1:{closed}"), "linkwork@test.nhs.uk").unwrap();
+    let clock = Arc::new(FixedClock::new(test_epoch()));
+    let msg = message(clock.as_ref());
+    db.store.enqueue_message(&msg).await.unwrap();
+    let w = worker(&db.store, clock.clone(), Arc::new(mailer), "w1");
+    assert!(w.run_once().await.unwrap());
+    assert_eq!(db.store.get_message(msg.id).await.unwrap().status, MessageStatus::Pending);
+    assert_eq!(db.store.job_counts().await.unwrap().queued, 1, "kept for a retry");
+});
+
+#[tokio::test]
+async fn bad_smtp_settings_are_explained() {
+    let e = linkwork::mailer::SmtpMailer::new("ftp://nope", "a@b.test").err().unwrap();
+    assert!(e.contains("the SMTP URL is not valid"), "{e}");
+    let e = linkwork::mailer::SmtpMailer::new("smtp://127.0.0.1:25", "not an address").err().unwrap();
+    assert!(e.contains("LINKWORK_SMTP_FROM"), "{e}");
+}
+
+db_test!(the_worker_sweeps_expired_sessions, |db: TestDb| async move {
+    use linkwork_domain::accounts::SessionRecord;
+    let clock = Arc::new(FixedClock::new(test_epoch()));
+    for (id, mins) in [("old", -1), ("live", 30)] {
+        let rec = SessionRecord {
+            id: id.into(),
+            user_id: None,
+            data: "{}".into(),
+            expires_at: clock.now() + Duration::minutes(mins),
+        };
+        db.store.save_session(&rec).await.unwrap();
+    }
+    let w = worker(&db.store, clock.clone(), Arc::new(LogMailer), "w1");
+    assert_eq!(w.sweep().await.unwrap(), 1);
+    assert!(db.store.load_session("live", clock.now()).await.unwrap().is_some());
+});
