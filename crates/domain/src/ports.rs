@@ -155,4 +155,6 @@ pub trait Store: OrgStore + UserStore + SessionStore + CaseStore + DirectoryStor
     /// A cheap round trip, for `/health`.
     async fn ping(&self) -> StoreResult<()>;
     async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+    /// Refresh the query planner's statistics after a bulk load (demo data, imports).
+    async fn analyze(&self) -> StoreResult<()>;
 }

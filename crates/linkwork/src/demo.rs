@@ -366,6 +366,7 @@ pub async fn generate(
         store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
     }
     bar.finish_and_clear();
+    store.analyze().await.context("refreshing database statistics")?;
     Ok(summary)
 }
 

@@ -1,14 +1,14 @@
 //! People and referrals: person-identifiable, so every query names its tenant.
 
 use crate::rows::{PersonRow, ReferralRow};
-use crate::{BeginWrite, SqlStore, map_err, on_db};
+use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use linkwork_domain::ids::{OrgId, PersonId};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{CaseStore, StoreResult};
 use linkwork_domain::referrals::Referral;
 use std::collections::HashMap;
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
+/// Rows per multi-row INSERT on SQLite: well under its 32,766 bound parameters.
 const CHUNK: usize = 500;
 
 const PERSON_COLUMNS: &str =
@@ -17,26 +17,46 @@ const PERSON_COLUMNS: &str =
 #[async_trait::async_trait]
 impl CaseStore for SqlStore {
     async fn insert_people(&self, people: &[Person]) -> StoreResult<()> {
-        on_db!(&self.db, pool => {
-            let mut tx = pool.begin_write().await.map_err(map_err)?;
-            for chunk in people.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) ",
-                );
-                qb.push_values(chunk, |mut b, p| {
-                    b.push_bind(p.id.0)
-                        .push_bind(p.org_id.0)
-                        .push_bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
-                        .push_bind(p.given_name.clone())
-                        .push_bind(p.family_name.clone())
-                        .push_bind(p.date_of_birth)
-                        .push_bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
-                        .push_bind(p.created_at);
-                });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                for chunk in people.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, p| {
+                        b.push_bind(p.id.0)
+                            .push_bind(p.org_id.0)
+                            .push_bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+                            .push_bind(p.given_name.clone())
+                            .push_bind(p.family_name.clone())
+                            .push_bind(p.date_of_birth)
+                            .push_bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
+                            .push_bind(p.created_at);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
             }
-            tx.commit().await.map_err(map_err)
-        })
+            // PostgreSQL: one statement with a column array per field. Much faster than thousands
+            // of bound VALUES, and one round trip however many rows.
+            Db::Postgres(pool) => sqlx::query(
+                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[])",
+            )
+            .bind(people.iter().map(|p| p.id.0).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.org_id.0).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.nhs_number.as_ref().map(|n| n.as_str().to_owned())).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.given_name.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.family_name.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.date_of_birth).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.postcode.as_ref().map(|c| c.as_str().to_owned())).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.created_at).collect::<Vec<_>>())
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err),
+        }
     }
 
     async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person> {
@@ -58,26 +78,44 @@ impl CaseStore for SqlStore {
     }
 
     async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()> {
-        on_db!(&self.db, pool => {
-            let mut tx = pool.begin_write().await.map_err(map_err)?;
-            for chunk in referrals.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.id.0)
-                        .push_bind(r.org_id.0)
-                        .push_bind(r.person_id.0)
-                        .push_bind(r.team_id.map(|t| t.0))
-                        .push_bind(r.source.as_str())
-                        .push_bind(r.reason.clone())
-                        .push_bind(r.status.as_str())
-                        .push_bind(r.received_at);
-                });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                for chunk in referrals.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id.0)
+                            .push_bind(r.org_id.0)
+                            .push_bind(r.person_id.0)
+                            .push_bind(r.team_id.map(|t| t.0))
+                            .push_bind(r.source.as_str())
+                            .push_bind(r.reason.clone())
+                            .push_bind(r.status.as_str())
+                            .push_bind(r.received_at);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
             }
-            tx.commit().await.map_err(map_err)
-        })
+            Db::Postgres(pool) => sqlx::query(
+                "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])",
+            )
+            .bind(referrals.iter().map(|r| r.id.0).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.org_id.0).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.person_id.0).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.team_id.map(|t| t.0)).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.source.as_str()).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.received_at).collect::<Vec<_>>())
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err),
+        }
     }
 
     async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>> {

@@ -171,6 +171,15 @@ impl Store for SqlStore {
         on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(map_err))
     }
 
+    async fn analyze(&self) -> StoreResult<()> {
+        // PostgreSQL: VACUUM also sets the visibility map, so counts can use index-only scans.
+        let sql = match self.db {
+            Db::Sqlite(_) => "ANALYZE",
+            Db::Postgres(_) => "VACUUM (ANALYZE)",
+        };
+        on_db!(&self.db, pool => sqlx::query(sql).execute(pool).await.map(|_| ()).map_err(map_err))
+    }
+
     async fn schema_status(&self) -> StoreResult<SchemaStatus> {
         let known: Vec<i64> =
             self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();

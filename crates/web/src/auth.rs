@@ -1,7 +1,7 @@
 //! Signing in and out, and the extractors that give handlers the signed-in user.
 //!
 //! A session id is replaced at sign-in (no fixation), sessions end after
-//! `WebConfig::session_idle` of inactivity (the cookie expiry, renewed on use) and at most
+//! `WebConfig::session_idle` of inactivity (re-saved at most once a minute while in use) and at most
 //! `WebConfig::session_absolute` after sign-in, whatever the activity. A wrong email and a wrong
 //! password get the same answer in the same time.
 
@@ -22,6 +22,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
+const TOUCHED_AT: &str = "touched_at";
+
+/// How often activity re-saves a session to slide its idle expiry. Saving on every request would
+/// cost a durable write per page view; once a minute makes the idle timeout exact to a minute.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", axum::routing::post(sign_out))
@@ -48,7 +53,16 @@ async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUse
         Err(e) => return Err(NoUser::Fault(e.to_string())),
     };
     match user {
-        Some(u) if !u.disabled && !expired => Ok(u),
+        Some(u) if !u.disabled && !expired => {
+            let now = state.clock.now();
+            let touched: Option<DateTime<Utc>> =
+                session.get(TOUCHED_AT).await.map_err(|e| NoUser::Fault(e.to_string()))?;
+            if touched.is_none_or(|t| now - t >= TOUCH_EVERY) {
+                // Modifying the session makes the store save it, stamping a new expiry.
+                session.insert(TOUCHED_AT, now).await.map_err(|e| NoUser::Fault(e.to_string()))?;
+            }
+            Ok(u)
+        }
         _ => {
             session.flush().await.map_err(|e| NoUser::Fault(e.to_string()))?;
             Err(NoUser::NotSignedIn)
@@ -160,6 +174,7 @@ async fn sign_in(
     session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
     session.insert(USER_KEY, user.id.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
     session.insert(SIGNED_IN_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session.insert(TOUCHED_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Redirect::to("/home").into_response())
 }

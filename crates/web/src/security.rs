@@ -43,9 +43,7 @@ pub(crate) fn layers(app: Router, state: AppState) -> Result<Router, String> {
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
     .with_secure(cfg.secure_cookies)
-    .with_expiry(Expiry::OnInactivity(idle))
-    // Save on every request so the idle timeout slides with activity (the store stamps expiry).
-    .with_always_save(true);
+    .with_expiry(Expiry::OnInactivity(idle));
     let mut csrf = CsrfLayer::new();
     for origin in &cfg.trusted_origins {
         csrf = csrf.add_trusted_origin(origin).map_err(|e| format!("trusted origin: {e}"))?;

@@ -131,6 +131,19 @@ app_test!(sessions_end_when_idle, |app: TestApp| async move {
     assert_eq!(c.get("/home").await.header("location"), "/sign-in");
 });
 
+app_test!(busy_sessions_are_not_rewritten_on_every_request, |app: TestApp| async move {
+    let mut c = admin_client(&app).await;
+    let id = c.cookie.clone().unwrap();
+    let expiry = || async { app.store.load_session(&id, app.clock.now()).await.unwrap().unwrap().expires_at };
+    let first = expiry().await;
+    app.clock.advance(Duration::seconds(30));
+    c.get("/home").await;
+    assert_eq!(expiry().await, first, "within the minute: no write");
+    app.clock.advance(Duration::seconds(31));
+    c.get("/home").await;
+    assert_eq!(expiry().await, app.clock.now() + Duration::minutes(30), "after a minute: expiry slides");
+});
+
 #[tokio::test]
 async fn sessions_end_at_the_absolute_limit_however_busy() {
     let web = linkwork_web::WebConfig { session_idle: Duration::days(2), ..Default::default() };
