@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::worker::Worker;
 use anyhow::Context;
-use linkwork_domain::ports::{OrgStore, Store};
+use linkwork_domain::ports::{OrgStore, Store, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
 use std::sync::Arc;
@@ -74,6 +74,13 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         } else {
             println!("The database already has data: demo data was not loaded again.");
         }
+    }
+    if store.list_users().await?.is_empty() {
+        println!(
+            "No accounts yet. Create the first administrator (organisation first), or restart with --demo:\n  \
+             linkwork org create --name \"My PCN\" --kind pcn --parent ICB  (after creating the ICB)\n  \
+             linkwork user create --email you@example.nhs.uk --role administrator --org \"My PCN\" --password-stdin"
+        );
     }
     let listener = bind(addr).await?;
     let store: Arc<dyn Store> = Arc::new(store);
