@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod organisations;
 pub mod people;
+pub mod permissions;
 pub mod ports;
 pub mod referrals;
 pub mod values;

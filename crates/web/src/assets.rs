@@ -3,10 +3,9 @@
 //! 'self' only, so the Content-Security-Policy needs no outside origin.
 
 use crate::AppState;
-use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
 macro_rules! npm {
     ($path:literal) => {
@@ -22,36 +21,34 @@ fn asset(content_type: &'static str, body: &'static [u8]) -> impl IntoResponse +
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
 }
 
-pub(crate) fn routes() -> Router<AppState> {
-    let img = |name: &'static [u8]| asset(SVG, name);
-    Router::new()
-        .route(
-            "/assets/nhsuk-frontend.min.css",
-            get(asset(CSS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css"))),
-        )
-        .route("/assets/nhsuk-frontend.min.js", get(asset(JS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js"))))
-        .route("/assets/htmx.min.js", get(asset(JS, npm!("htmx.org/dist/htmx.min.js"))))
-        .route("/assets/app.js", get(asset(JS, include_bytes!("../static/app.js"))))
-        .route("/assets/app.css", get(asset(CSS, include_bytes!("../static/app.css"))))
-        .route(
+/// (path, handler) for every asset; the route table serves them publicly.
+pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/assets/nhsuk-frontend.min.css", get(asset(CSS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css")))),
+        ("/assets/nhsuk-frontend.min.js", get(asset(JS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js")))),
+        ("/assets/htmx.min.js", get(asset(JS, npm!("htmx.org/dist/htmx.min.js")))),
+        ("/assets/app.js", get(asset(JS, include_bytes!("../static/app.js")))),
+        ("/assets/app.css", get(asset(CSS, include_bytes!("../static/app.css")))),
+        (
             "/assets/images/favicon.ico",
             get(asset("image/x-icon", npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.ico"))),
-        )
-        .route("/assets/images/favicon.svg", get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.svg"))))
-        .route(
+        ),
+        ("/assets/images/favicon.svg", get(asset(SVG, npm!("nhsuk-frontend/dist/nhsuk/assets/images/favicon.svg")))),
+        (
             "/assets/images/nhsuk-icon-arrow-down.svg",
-            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-down.svg"))),
-        )
-        .route(
+            get(asset(SVG, npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-down.svg"))),
+        ),
+        (
             "/assets/images/nhsuk-icon-arrow-up.svg",
-            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up.svg"))),
-        )
-        .route(
+            get(asset(SVG, npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up.svg"))),
+        ),
+        (
             "/assets/images/nhsuk-icon-arrow-up-down.svg",
-            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"))),
-        )
-        .route(
+            get(asset(SVG, npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-arrow-up-down.svg"))),
+        ),
+        (
             "/assets/images/nhsuk-icon-cross.svg",
-            get(img(npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-cross.svg"))),
-        )
+            get(asset(SVG, npm!("nhsuk-frontend/dist/nhsuk/assets/images/nhsuk-icon-cross.svg"))),
+        ),
+    ]
 }

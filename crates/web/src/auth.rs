@@ -6,14 +6,14 @@
 //! password get the same answer in the same time.
 
 use crate::pages::Nav;
+use crate::routes::Authenticated;
 use crate::session_store::USER_KEY;
 use crate::{AppError, AppState, Problem, passwords};
 use askama::Template;
+use axum::Form;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::User;
 use linkwork_domain::ids::UserId;
@@ -28,18 +28,14 @@ const TOUCHED_AT: &str = "touched_at";
 /// cost a durable write per page view; once a minute makes the idle timeout exact to a minute.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", axum::routing::post(sign_out))
-}
-
 /// Why there is no usable signed-in user.
-enum NoUser {
+pub(crate) enum NoUser {
     NotSignedIn,
     Fault(String),
 }
 
 /// The user behind this request's session, if it is still valid.
-async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUser> {
+pub(crate) async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUser> {
     let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| NoUser::Fault(m.to_owned()))?;
     let id: Option<String> = session.get(USER_KEY).await.map_err(|e| NoUser::Fault(e.to_string()))?;
     let Some(id) = id.and_then(|s| s.parse::<UserId>().ok()) else {
@@ -70,39 +66,34 @@ async fn session_user(parts: &mut Parts, state: &AppState) -> Result<User, NoUse
     }
 }
 
-/// The signed-in user, for pages. Without one, the browser is sent to the sign-in page.
+/// The signed-in user, for handlers of guarded routes (see `routes`). The guard has already
+/// checked the session and the route's permission.
 pub struct CurrentUser(pub User);
 
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = Response;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match session_user(parts, state).await {
-            Ok(u) => Ok(CurrentUser(u)),
-            Err(NoUser::NotSignedIn) => {
-                if parts.headers.contains_key("hx-request") {
-                    Err(([("hx-redirect", "/sign-in")], "").into_response())
-                } else {
-                    Err(Redirect::to("/sign-in").into_response())
-                }
-            }
-            Err(NoUser::Fault(e)) => Err(AppError::Internal(e).into_response()),
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Authenticated>()
+            .map(|a| CurrentUser(a.0.clone()))
+            .ok_or_else(|| AppError::Internal("handler needs a user but its route is public".into()))
     }
 }
 
-/// The signed-in user, for the API. Without one: a 401 problem.
+/// The signed-in user, for API handlers of guarded routes.
 pub struct ApiUser(pub User);
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match session_user(parts, state).await {
-            Ok(u) => Ok(ApiUser(u)),
-            Err(NoUser::NotSignedIn) => Err(Problem::unauthorized()),
-            Err(NoUser::Fault(e)) => Err(Problem::internal(e)),
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Authenticated>()
+            .map(|a| ApiUser(a.0.clone()))
+            .ok_or_else(|| Problem::internal("API handler needs a user but its route is public"))
     }
 }
 
@@ -126,7 +117,7 @@ fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, 
     Ok((status, Html(html)).into_response())
 }
 
-async fn sign_in_page(session: Session) -> Result<Response, AppError> {
+pub(crate) async fn sign_in_page(session: Session) -> Result<Response, AppError> {
     let signed_in: Option<String> = session.get(USER_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?;
     if signed_in.is_some() {
         return Ok(Redirect::to("/home").into_response());
@@ -135,14 +126,14 @@ async fn sign_in_page(session: Session) -> Result<Response, AppError> {
 }
 
 #[derive(Deserialize)]
-struct SignInForm {
+pub(crate) struct SignInForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
 }
 
-async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<SignInForm>,
@@ -179,7 +170,7 @@ async fn sign_in(
     Ok(Redirect::to("/home").into_response())
 }
 
-async fn sign_out(session: Session) -> Result<Response, AppError> {
+pub(crate) async fn sign_out(session: Session) -> Result<Response, AppError> {
     session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Redirect::to("/sign-in").into_response())
 }

@@ -8,6 +8,7 @@ pub mod auth;
 mod error;
 mod pages;
 pub mod passwords;
+pub mod routes;
 mod security;
 mod session_store;
 
@@ -55,13 +56,6 @@ pub struct AppState {
 
 /// The whole application, with every layer applied.
 pub fn router(state: AppState) -> Result<Router, String> {
-    let pages = pages::routes().merge(auth::routes());
-    let app = Router::new()
-        .merge(pages)
-        .route("/health", axum::routing::get(api::health))
-        .nest("/api/v1", api::routes())
-        .merge(assets::routes())
-        .fallback(pages::not_found)
-        .with_state(state.clone());
+    let app = routes::router(&state).fallback(pages::not_found).with_state(state.clone());
     security::layers(app, state)
 }

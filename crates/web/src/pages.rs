@@ -3,21 +3,11 @@
 use crate::auth::CurrentUser;
 use crate::{AppError, AppState};
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use linkwork_domain::accounts::{Role, User};
 use linkwork_domain::directory::Service;
 use linkwork_domain::notifications::OutboxMessage;
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(start))
-        .route("/home", get(home))
-        .route("/directory", get(directory))
-        .route("/admin/messages", get(messages))
-}
 
 /// What the layout needs to know about the viewer.
 pub struct Nav {
@@ -46,7 +36,7 @@ fn html<T: Template>(t: &T) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
 }
 
-async fn start() -> Redirect {
+pub(crate) async fn start() -> Redirect {
     Redirect::to("/home")
 }
 
@@ -63,7 +53,7 @@ struct HomePage {
     services: i64,
 }
 
-async fn home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     let org = state.store.get_org(user.org_id).await?;
     let mut roles: Vec<&str> = user.roles.iter().map(|g| g.role.label()).collect();
     roles.dedup();
@@ -87,7 +77,10 @@ struct DirectoryPage {
     services: Vec<Service>,
 }
 
-async fn directory(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn directory(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     html(&DirectoryPage {
         nav: Nav::for_user(&user),
         total: state.store.count_services().await?,
@@ -105,10 +98,10 @@ struct MessagesPage {
     dead: i64,
 }
 
-async fn messages(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    if !user.has_role(Role::Administrator) {
-        return Err(AppError::Forbidden);
-    }
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     let counts = state.store.job_counts().await?;
     html(&MessagesPage {
         nav: Nav::for_user(&user),

@@ -3,6 +3,7 @@
 //! own fresh database, so tests run in parallel.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod access;
 mod browser;
 mod cli;
 mod demo;

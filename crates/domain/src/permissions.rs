@@ -1,0 +1,114 @@
+//! Who may do what: the permission rules, in one place, as data. Every route in the web layer
+//! names one [`Permission`]; [`granted`] decides from the user's roles. domain.md section 2 is
+//! the source: what each role needs, and what it must never see.
+
+use crate::accounts::{Role, User};
+use serde::Serialize;
+
+/// Something a route lets a person do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Permission {
+    /// No sign-in needed: the sign-in page, health, assets, the API root.
+    Public,
+    /// Any signed-in user: their home page, signing out.
+    SignedIn,
+    /// Browse the community directory (no personal data).
+    ViewDirectory,
+    /// List organisations (names, kinds, ODS codes: no personal data).
+    ViewOrganisations,
+    /// Create organisations.
+    ManageOrganisations,
+    /// Read the notification outbox and job status (messages may name people).
+    ViewNotifications,
+    /// Search the audit trail and produce access reports.
+    ViewAudit,
+    /// Unlock accounts, disable users, revoke sessions.
+    ManageUsers,
+}
+
+impl Permission {
+    /// Every permission, for exhaustive tests.
+    pub const ALL: [Permission; 8] = [
+        Permission::Public,
+        Permission::SignedIn,
+        Permission::ViewDirectory,
+        Permission::ViewOrganisations,
+        Permission::ManageOrganisations,
+        Permission::ViewNotifications,
+        Permission::ViewAudit,
+        Permission::ManageUsers,
+    ];
+}
+
+/// The rule table: which roles hold each permission beyond `Public` and `SignedIn`.
+pub const RULES: &[(Permission, &[Role])] = &[
+    (
+        Permission::ViewDirectory,
+        &[
+            Role::Administrator,
+            Role::Manager,
+            Role::LinkWorker,
+            Role::Referrer,
+            Role::VcsePartner,
+            Role::Commissioner,
+            Role::Researcher,
+        ],
+    ),
+    (
+        Permission::ViewOrganisations,
+        &[
+            Role::Administrator,
+            Role::Manager,
+            Role::LinkWorker,
+            Role::Referrer,
+            Role::VcsePartner,
+            Role::Commissioner,
+            Role::Researcher,
+        ],
+    ),
+    (Permission::ManageOrganisations, &[Role::Administrator]),
+    (Permission::ViewNotifications, &[Role::Administrator]),
+    (Permission::ViewAudit, &[Role::Administrator]),
+    (Permission::ManageUsers, &[Role::Administrator]),
+];
+
+/// Whether `role` holds `permission`. `Public` and `SignedIn` hold for every role.
+pub fn role_allows(role: Role, permission: Permission) -> bool {
+    match permission {
+        Permission::Public | Permission::SignedIn => true,
+        p => RULES.iter().any(|(rule, roles)| *rule == p && roles.contains(&role)),
+    }
+}
+
+/// Whether a signed-in user (any of their roles) holds `permission`. Disabled users hold nothing.
+pub fn granted(user: &User, permission: Permission) -> bool {
+    !user.disabled && user.roles.iter().any(|g| role_allows(g.role, permission))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_has_a_rule_or_is_universal() {
+        for p in Permission::ALL {
+            let universal = matches!(p, Permission::Public | Permission::SignedIn);
+            let ruled = RULES.iter().filter(|(r, _)| *r == p).count();
+            assert!(universal ^ (ruled == 1), "{p:?} needs exactly one rule (or to be universal)");
+        }
+    }
+
+    #[test]
+    fn administration_is_for_administrators_only() {
+        for p in [
+            Permission::ManageOrganisations,
+            Permission::ViewAudit,
+            Permission::ManageUsers,
+            Permission::ViewNotifications,
+        ] {
+            for r in Role::ALL {
+                assert_eq!(role_allows(r, p), r == Role::Administrator, "{r:?} {p:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Every route of the application, each with the permission it needs. The router is built from
+//! this table and nothing else, so a route cannot exist without a rule; the guard checks the rule
+//! before the handler runs, and tests walk the table route by route, role by role.
+
+use crate::auth::{NoUser, session_user};
+use crate::{AppError, AppState, Problem, api, assets, auth, pages};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use linkwork_domain::accounts::User;
+use linkwork_domain::permissions::{Permission, granted};
+
+/// A route's method, path and rule: what the tests enumerate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub permission: Permission,
+}
+
+pub(crate) struct Route {
+    spec: RouteSpec,
+    handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, permission: Permission, handler: MethodRouter<AppState>) -> Route {
+    Route { spec: RouteSpec { method, path, permission }, handler }
+}
+
+fn all() -> Vec<Route> {
+    use Permission::*;
+    let mut routes = vec![
+        route(Method::GET, "/", Public, get(pages::start)),
+        route(Method::GET, "/sign-in", Public, get(auth::sign_in_page)),
+        route(Method::POST, "/sign-in", Public, post(auth::sign_in)),
+        route(Method::POST, "/sign-out", SignedIn, post(auth::sign_out)),
+        route(Method::GET, "/home", SignedIn, get(pages::home)),
+        route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
+        route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
+        route(Method::GET, "/health", Public, get(api::health)),
+        route(Method::GET, "/api/v1", Public, get(api::root)),
+        route(Method::GET, "/api/v1/organisations", ViewOrganisations, get(api::list_organisations)),
+        route(Method::POST, "/api/v1/organisations", ManageOrganisations, post(api::create_organisation)),
+    ];
+    routes.extend(assets::routes().into_iter().map(|(path, h)| route(Method::GET, path, Public, h)));
+    routes
+}
+
+/// The route table, for tests and documentation.
+pub fn table() -> Vec<RouteSpec> {
+    all().into_iter().map(|r| r.spec).collect()
+}
+
+/// The signed-in user, put in the request by the guard for handlers to take.
+#[derive(Clone)]
+pub(crate) struct Authenticated(pub User);
+
+/// Check the route's rule before its handler runs.
+async fn guard(State((state, permission)): State<(AppState, Permission)>, req: Request, next: Next) -> Response {
+    if permission == Permission::Public {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/");
+    let htmx = req.headers().contains_key("hx-request");
+    let (mut parts, body) = req.into_parts();
+    match session_user(&mut parts, &state).await {
+        Ok(user) if granted(&user, permission) => {
+            parts.extensions.insert(Authenticated(user));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Ok(user) => {
+            tracing::info!(user = %user.id, ?permission, path = %parts.uri.path(), "access refused");
+            if api { Problem::forbidden().into_response() } else { AppError::Forbidden.into_response() }
+        }
+        Err(NoUser::NotSignedIn) if api => Problem::unauthorized().into_response(),
+        Err(NoUser::NotSignedIn) if htmx => ([("hx-redirect", "/sign-in")], "").into_response(),
+        Err(NoUser::NotSignedIn) => Redirect::to("/sign-in").into_response(),
+        Err(NoUser::Fault(e)) if api => Problem::internal(e).into_response(),
+        Err(NoUser::Fault(e)) => AppError::Internal(e).into_response(),
+    }
+}
+
+/// The router: every route from the table behind its guard.
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for r in all() {
+        let layer = from_fn_with_state((state.clone(), r.spec.permission), guard);
+        router = router.route(r.spec.path, r.handler.route_layer(layer));
+    }
+    router
+}
