@@ -3,6 +3,7 @@
 //! rules can be read and tested on their own.
 
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod directory;
 pub mod ids;

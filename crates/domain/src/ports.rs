@@ -4,6 +4,7 @@
 //! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
 
 use crate::accounts::{RoleGrant, SessionRecord, User};
+use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
 use crate::ids::{JobId, MessageId, OrgId, PersonId, UserId};
 use crate::jobs::{Job, JobCounts, NewJob};
@@ -123,6 +124,17 @@ pub trait OutboxStore: Send + Sync {
     async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
 }
 
+#[async_trait::async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append entries in one transaction, chaining each to the last stored event. Callers
+    /// should go through an [`crate::audit::AuditLog`], which batches concurrent entries.
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
+    /// Events in sequence order after `after_seq`, for verification.
+    async fn audit_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// Events matching `filter`, newest first.
+    async fn search_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+}
+
 /// The state of the schema, for `linkwork check` and start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaStatus {
@@ -149,7 +161,9 @@ impl SchemaStatus {
 
 /// Everything the application needs from storage.
 #[async_trait::async_trait]
-pub trait Store: OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore {
+pub trait Store:
+    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore + AuditStore
+{
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for `/health`.

@@ -4,6 +4,7 @@
 use anyhow::{Context, bail};
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
+use linkwork_domain::audit::{AuditAction, AuditEntry, GENESIS, verify_chain};
 use linkwork_domain::ids::{OrgId, UserId};
 use linkwork_domain::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ports::{Created, Store, StoreError};
@@ -109,4 +110,45 @@ pub async fn disable_user(store: &dyn Store, email: &str) -> anyhow::Result<u64>
     };
     store.set_user_disabled(user.id, true).await?;
     Ok(store.delete_user_sessions(user.id).await?)
+}
+
+/// Record an administrative act done from the command line (the actor is the operator's shell).
+pub async fn audit_cli(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    action: AuditAction,
+    record_type: &str,
+    record_id: String,
+    org: Option<OrgId>,
+) -> anyhow::Result<()> {
+    let entry = AuditEntry {
+        actor: "command line".into(),
+        org_id: org,
+        record_id: Some(record_id),
+        ..AuditEntry::new(clock.now(), action, record_type)
+    };
+    store.append_audit(&[entry]).await.context("writing the audit trail")?;
+    Ok(())
+}
+
+/// What `linkwork audit verify` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    Intact { events: i64, last_hash: String },
+    Broken(linkwork_domain::audit::BrokenLink),
+}
+
+/// Walk the whole audit trail in order, checking every link.
+pub async fn verify_audit(store: &dyn Store) -> anyhow::Result<Verified> {
+    let (mut seq, mut hash) = (0_i64, GENESIS.to_owned());
+    loop {
+        let page = store.audit_after(seq, 5000).await?;
+        if page.is_empty() {
+            return Ok(Verified::Intact { events: seq, last_hash: hash });
+        }
+        match verify_chain(&page, seq, &hash) {
+            Ok((s, h)) => (seq, hash) = (s, h),
+            Err(broken) => return Ok(Verified::Broken(broken)),
+        }
+    }
 }

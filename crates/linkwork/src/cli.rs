@@ -4,6 +4,7 @@ use crate::config::{Config, EXAMPLE};
 use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use linkwork_domain::audit::AuditAction;
 use linkwork_domain::ports::{OrgStore, Store, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
@@ -58,6 +59,17 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check every link of the hash chain; report the first broken one.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -159,6 +171,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
         }
         Command::Check => return check(&cfg).await,
+        Command::Audit { command: AuditCommand::Verify } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let result = admin::verify_audit(&store).await?;
+            store.close().await;
+            match result {
+                admin::Verified::Intact { events, last_hash } => {
+                    println!("The audit trail is intact: {events} events, last hash {last_hash}.");
+                }
+                admin::Verified::Broken(b) => {
+                    println!(
+                        "{b}. Events from {} on cannot be trusted; restore the database from a backup and investigate.",
+                        b.seq
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
         Command::Config { command: ConfigCommand::Example } => print!("{EXAMPLE}"),
         Command::Demo { scale, seed, quiet } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
@@ -178,6 +207,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 OrgCommand::Create { name, kind, ods, parent } => {
                     let org =
                         admin::create_org(&store, &clock, &name, &kind, ods.as_deref(), parent.as_deref()).await?;
+                    admin::audit_cli(
+                        &store,
+                        &clock,
+                        AuditAction::Create,
+                        "organisation",
+                        org.id.to_string(),
+                        Some(org.id),
+                    )
+                    .await?;
                     println!("Created {} {} ({}).", org.kind.label(), org.name, org.id);
                 }
                 OrgCommand::List => {
@@ -205,6 +243,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let password = password.trim_end_matches(['\r', '\n']);
                     let user =
                         admin::create_user(&store, &clock, &email, name.as_deref(), &roles, &org, password).await?;
+                    admin::audit_cli(
+                        &store,
+                        &clock,
+                        AuditAction::Create,
+                        "user",
+                        user.id.to_string(),
+                        Some(user.org_id),
+                    )
+                    .await?;
                     println!("Created user {} ({}).", user.email, user.id);
                 }
                 UserCommand::List => {
@@ -216,6 +263,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 UserCommand::Disable { email } => {
                     let ended = admin::disable_user(&store, &email).await?;
+                    let u = store.find_user_by_email(&email).await?;
+                    admin::audit_cli(
+                        &store,
+                        &clock,
+                        AuditAction::Update,
+                        "user",
+                        format!("{} disabled", u.id),
+                        Some(u.org_id),
+                    )
+                    .await?;
                     println!("Disabled {email}; ended {ended} session(s).");
                 }
             }

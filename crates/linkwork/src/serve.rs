@@ -83,8 +83,9 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         );
     }
     let listener = bind(addr).await?;
+    let audit = Arc::new(linkwork_storage::GroupCommitAudit::start(Arc::new(store.clone())));
     let store: Arc<dyn Store> = Arc::new(store);
-    let state = linkwork_web::AppState { store: store.clone(), clock: clock.clone(), config: Arc::new(web) };
+    let state = linkwork_web::AppState { store: store.clone(), clock: clock.clone(), config: Arc::new(web), audit };
     let app = linkwork_web::router(state).map_err(anyhow::Error::msg)?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -98,7 +99,10 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
 
     let local = listener.local_addr().context("reading the listening address")?;
     println!("linkwork is running on http://{local} (database: {}). Press Ctrl-C to stop.", store.backend());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving requests")?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving requests")?;
 
     let _ = stop_tx.send(true);
     let _ = worker_task.await;

@@ -9,6 +9,7 @@
 //! differ (job claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL), the arms are written out
 //! by hand. The contract tests in `tests/it/storage` run every port against both.
 
+mod audit;
 mod cases;
 mod connect;
 mod directory;
@@ -19,6 +20,7 @@ mod rows;
 mod sessions;
 mod users;
 
+pub use audit::GroupCommitAudit;
 pub use connect::{DatabaseLocation, OpenError, redact_url};
 
 use linkwork_domain::ports::{SchemaStatus, Store, StoreError, StoreResult};
@@ -139,6 +141,13 @@ impl SqlStore {
             other => MigrateError::Other(other.to_string()),
         })?;
         Ok(report)
+    }
+
+    /// Apply migrations only up to `version`: for upgrade tests that seed data at an older
+    /// schema and then migrate the rest.
+    pub async fn migrate_up_to(&self, version: i64) -> Result<(), MigrateError> {
+        on_db!(&self.db, pool => self.migrator().run_to(version, pool).await)
+            .map_err(|e| MigrateError::Other(e.to_string()))
     }
 
     /// Close the pool, waiting for connections to finish (SQLite checkpoints its WAL).

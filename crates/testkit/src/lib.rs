@@ -167,13 +167,14 @@ impl TestApp {
         let db = TestDb::new(backend).await?;
         let store: Arc<dyn Store> = Arc::new(db.store.clone());
         let clock = Arc::new(FixedClock::new(test_epoch()));
-        let state = linkwork_web::AppState { store: store.clone(), clock: clock.clone(), config: Arc::new(web) };
+        let audit = Arc::new(linkwork_storage::GroupCommitAudit::start(Arc::new(db.store.clone())));
+        let state = linkwork_web::AppState { store: store.clone(), clock: clock.clone(), config: Arc::new(web), audit };
         let router = linkwork_web::router(state).expect("build the router");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let addr = listener.local_addr().expect("local address");
         let app = router.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
         Some(TestApp { db, store, clock, addr, base_url: format!("http://{addr}"), router, server })
     }

@@ -3,11 +3,12 @@
 //! so a retried request (even after the server died before answering) never creates twice.
 
 use crate::auth::ApiUser;
-use crate::{AppState, Problem};
+use crate::{AppState, ClientAddress, Problem};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
+use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::ids::OrgId;
 use linkwork_domain::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ports::{Created, IdempotencyKey, StoreError};
@@ -98,6 +99,7 @@ pub(crate) struct NewOrganisation {
 pub(crate) async fn create_organisation(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -177,6 +179,14 @@ pub(crate) async fn create_organisation(
         }
         Err(e) => return Err(e.into()),
     };
+    if !replayed {
+        let entry = AuditEntry {
+            record_id: Some(org.id.to_string()),
+            source,
+            ..AuditEntry::new(state.clock.now(), AuditAction::Create, "organisation").by(&user)
+        };
+        state.audit(vec![entry]).await?;
+    }
     let location = format!("/api/v1/organisations/{}", org.id);
     let mut resp = (StatusCode::CREATED, [(header::LOCATION, location)], Json(org)).into_response();
     if replayed {

@@ -8,7 +8,7 @@
 use crate::pages::Nav;
 use crate::routes::Authenticated;
 use crate::session_store::USER_KEY;
-use crate::{AppError, AppState, Problem, passwords};
+use crate::{AppError, AppState, ClientAddress, Problem, passwords};
 use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequestParts, State};
@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::StoreError;
 use serde::Deserialize;
@@ -135,6 +136,7 @@ pub(crate) struct SignInForm {
 
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
@@ -155,13 +157,31 @@ pub(crate) async fn sign_in(
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let Some(user) = user.filter(|u| ok && !u.disabled) else {
+    let now = state.clock.now();
+    let Some(user) = user.clone().filter(|u| ok && !u.disabled) else {
         tracing::info!("sign-in refused");
+        // The attempt is recorded against the account it named, if there is one, so that
+        // organisation's administrators see it; the answer is the same either way.
+        let reason = match &user {
+            None => "no such account",
+            Some(u) if u.disabled => "account disabled",
+            Some(_) => "wrong password",
+        };
+        let entry = AuditEntry {
+            actor: email.to_lowercase().chars().take(254).collect(),
+            actor_user_id: user.as_ref().map(|u| u.id),
+            org_id: user.as_ref().map(|u| u.org_id),
+            source: source.clone(),
+            reason: Some(reason.into()),
+            ..AuditEntry::new(now, AuditAction::SignInFailed, "session")
+        };
+        state.audit(vec![entry]).await?;
         return render_sign_in(
             email,
             Some(FieldError { field: "email", message: "Enter a correct email address and password" }),
         );
     };
+    state.audit(vec![AuditEntry { source, ..AuditEntry::new(now, AuditAction::SignIn, "session").by(&user) }]).await?;
     session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
     session.insert(USER_KEY, user.id.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
     session.insert(SIGNED_IN_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
@@ -170,7 +190,18 @@ pub(crate) async fn sign_in(
     Ok(Redirect::to("/home").into_response())
 }
 
-pub(crate) async fn sign_out(session: Session) -> Result<Response, AppError> {
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+) -> Result<Response, AppError> {
+    state
+        .audit(vec![AuditEntry {
+            source,
+            ..AuditEntry::new(state.clock.now(), AuditAction::SignOut, "session").by(&user)
+        }])
+        .await?;
     session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Redirect::to("/sign-in").into_response())
 }

@@ -153,6 +153,22 @@ impl Problem {
     }
 }
 
+impl From<AppError> for Problem {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => Problem::not_found(),
+            AppError::Forbidden => Problem::forbidden(),
+            AppError::Internal(cause) => Problem::internal(cause),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.title)
+    }
+}
+
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {

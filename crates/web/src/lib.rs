@@ -2,6 +2,7 @@
 //! JSON API under `/api/v1`, sessions stored in the database, CSRF protection and security
 //! headers. Handlers stay thin: parse the input into domain values, call a storage port, render.
 
+mod admin;
 pub mod api;
 mod assets;
 pub mod auth;
@@ -14,6 +15,7 @@ mod session_store;
 
 use axum::Router;
 use linkwork_domain::Clock;
+use linkwork_domain::audit::{AuditEntry, AuditLog};
 use linkwork_domain::ports::Store;
 use std::sync::Arc;
 
@@ -52,6 +54,32 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
+    /// The audit trail. Handlers await it before answering, so the event is durable first.
+    pub audit: Arc<dyn AuditLog>,
+}
+
+impl AppState {
+    /// Record audit events; a failure becomes an opaque server error, so nothing is shown that
+    /// was not audited.
+    pub async fn audit(&self, entries: Vec<AuditEntry>) -> Result<(), AppError> {
+        self.audit.record(entries).await.map_err(|e| AppError::Internal(format!("audit: {e}")))
+    }
+}
+
+/// The client's address, for handlers: `ClientAddress(Some("203.0.113.7"))`.
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
+}
+
+/// The client's address as the server saw it (set by `axum::serve` with connect info).
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
 }
 
 /// The whole application, with every layer applied.

@@ -1,11 +1,12 @@
 //! Signed-in pages: home, the directory list and the administrators' notification outbox.
 
 use crate::auth::CurrentUser;
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use linkwork_domain::accounts::{Role, User};
+use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::directory::Service;
 use linkwork_domain::notifications::OutboxMessage;
 
@@ -101,7 +102,11 @@ struct MessagesPage {
 pub(crate) async fn messages(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
 ) -> Result<Response, AppError> {
+    // Messages may name people (invitations, reminders): reading the outbox is audited.
+    let entry = AuditEntry { source, ..AuditEntry::new(state.clock.now(), AuditAction::View, "outbox").by(&user) };
+    state.audit(vec![entry]).await?;
     let counts = state.store.job_counts().await?;
     html(&MessagesPage {
         nav: Nav::for_user(&user),

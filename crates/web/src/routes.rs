@@ -3,7 +3,7 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::auth::{NoUser, session_user};
-use crate::{AppError, AppState, Problem, api, assets, auth, pages};
+use crate::{AppError, AppState, Problem, admin, api, assets, auth, client_address, pages};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -11,6 +11,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::permissions::{Permission, granted};
 
 /// A route's method, path and rule: what the tests enumerate.
@@ -40,6 +41,7 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/home", SignedIn, get(pages::home)),
         route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
+        route(Method::GET, "/admin/audit", ViewAudit, get(admin::audit)),
         route(Method::GET, "/health", Public, get(api::health)),
         route(Method::GET, "/api/v1", Public, get(api::root)),
         route(Method::GET, "/api/v1/organisations", ViewOrganisations, get(api::list_organisations)),
@@ -73,7 +75,17 @@ async fn guard(State((state, permission)): State<(AppState, Permission)>, req: R
         }
         Ok(user) => {
             tracing::info!(user = %user.id, ?permission, path = %parts.uri.path(), "access refused");
-            if api { Problem::forbidden().into_response() } else { AppError::Forbidden.into_response() }
+            let entry = AuditEntry {
+                record_id: Some(format!("{} {}", parts.method, parts.uri.path())),
+                source: client_address(&parts.extensions),
+                ..AuditEntry::new(state.clock.now(), AuditAction::AccessDenied, "route").by(&user)
+            };
+            match state.audit(vec![entry]).await {
+                Err(e) if api => Problem::internal(e).into_response(),
+                Err(e) => e.into_response(),
+                Ok(()) if api => Problem::forbidden().into_response(),
+                Ok(()) => AppError::Forbidden.into_response(),
+            }
         }
         Err(NoUser::NotSignedIn) if api => Problem::unauthorized().into_response(),
         Err(NoUser::NotSignedIn) if htmx => ([("hx-redirect", "/sign-in")], "").into_response(),

@@ -49,10 +49,10 @@ async fn migrate_and_check_on_a_fresh_data_folder() {
     let data = temp_dir("cli");
     let first = linkwork(&data, &["check"], None).await;
     assert_eq!(first.code, 1);
-    assert!(first.stdout.contains("1 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    assert!(first.stdout.contains("2 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
     let m = linkwork(&data, &["migrate"], None).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    assert!(m.stdout.contains("Applied 1 migration(s)"));
+    assert!(m.stdout.contains("Applied 2 migration(s)"));
     let again = linkwork(&data, &["migrate"], None).await;
     assert!(again.stdout.contains("already current"));
     let ok = linkwork(&data, &["check"], None).await;
@@ -244,5 +244,28 @@ async fn serve_runs_and_stops_gracefully_on_sigterm() {
     child.stdout.take().unwrap().read_to_string(&mut out).await.unwrap();
     assert!(out.contains(&format!("linkwork is running on http://{addr}")), "{out}");
     assert!(out.contains("password for all"), "demo accounts printed: {out}");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test]
+async fn audit_verify_reports_intact_then_the_first_broken_link() {
+    let data = temp_dir("cli");
+    assert_eq!(linkwork(&data, &["org", "create", "--name", "Audit ICB", "--kind", "icb"], None).await.code, 0);
+    assert_eq!(
+        linkwork(&data, &["org", "create", "--name", "Audit PCN", "--kind", "pcn", "--parent", "Audit ICB"], None)
+            .await
+            .code,
+        0
+    );
+    let ok = linkwork(&data, &["audit", "verify"], None).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("The audit trail is intact: 2 events"), "{}", ok.stdout);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", data.join("linkwork.db").display())).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_events_no_delete").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE seq = 1").execute(&pool).await.unwrap();
+    pool.close().await;
+    let broken = linkwork(&data, &["audit", "verify"], None).await;
+    assert_eq!(broken.code, 1);
+    assert!(broken.stdout.contains("broken at event 1") && broken.stdout.contains("missing"), "{}", broken.stdout);
     let _ = std::fs::remove_dir_all(data);
 }

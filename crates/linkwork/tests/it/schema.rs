@@ -131,3 +131,19 @@ db_test!(a_database_from_a_newer_linkwork_is_refused, |db: TestDb| async move {
     assert!(matches!(err, MigrateError::TooNew(99999999)), "{err}");
     assert!(err.to_string().contains("newer linkwork"));
 });
+
+db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
+    // Start from an empty database at schema 1 (the first release), fill it, then upgrade.
+    let fresh = TestDb::empty(db.backend).await.unwrap();
+    fresh.store.migrate_up_to(1).await.unwrap();
+    assert_eq!(fresh.store.schema_status().await.unwrap().applied, vec![1]);
+    let before = seed(&fresh.store).await;
+    let report = fresh.store.migrate("20261124T100000Z").await.unwrap();
+    assert_eq!(report.applied, vec![2]);
+    assert_eq!(report.backup.is_some(), db.backend == Backend::Sqlite, "SQLite files are backed up first");
+    assert_eq!(seed_counts(&fresh.store).await, before);
+    assert!(fresh.store.schema_status().await.unwrap().is_current());
+    // The upgraded schema works: the new audit table accepts events.
+    let e = linkwork_domain::audit::AuditEntry::new(test_epoch(), linkwork_domain::audit::AuditAction::View, "person");
+    linkwork_domain::ports::AuditStore::append_audit(&fresh.store, &[e]).await.unwrap();
+});

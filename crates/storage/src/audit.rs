@@ -1,0 +1,205 @@
+//! The audit trail's storage, and the group-commit writer that batches concurrent events into
+//! one transaction (one fsync) while still answering each caller only after its event is
+//! durable.
+
+use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
+use chrono::{DateTime, Utc};
+use linkwork_domain::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter, AuditLog, GENESIS, chain_hash};
+use linkwork_domain::ports::{AuditStore, StoreError, StoreResult};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// The advisory lock that serialises appends on PostgreSQL ("audit" in ASCII).
+const PG_AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(1635083369)";
+
+const AUDIT_COLUMNS: &str = "SELECT seq, at, actor_user_id, actor, roles, org_id, action, record_type, record_id, \
+     person_id, source, reason, prev_hash, hash FROM audit_events";
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor_user_id: Option<Uuid>,
+    actor: String,
+    roles: String,
+    org_id: Option<Uuid>,
+    action: String,
+    record_type: String,
+    record_id: Option<String>,
+    person_id: Option<Uuid>,
+    source: Option<String>,
+    reason: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<AuditRow> for AuditEvent {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEvent {
+            seq: r.seq,
+            entry: AuditEntry {
+                at: r.at,
+                actor_user_id: r.actor_user_id.map(Into::into),
+                actor: r.actor,
+                roles: r.roles,
+                org_id: r.org_id.map(Into::into),
+                action: AuditAction::parse(&r.action)
+                    .ok_or_else(|| StoreError::Database(format!("stored audit action is invalid: {}", r.action)))?,
+                record_type: r.record_type,
+                record_id: r.record_id,
+                person_id: r.person_id.map(Into::into),
+                source: r.source,
+                reason: r.reason,
+            },
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditStore for SqlStore {
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let postgres = matches!(self.db, Db::Postgres(_));
+        on_db!(&self.db, pool => {
+            // SQLite: BEGIN IMMEDIATE already holds the write lock. PostgreSQL: take the advisory
+            // lock, so two instances never chain to the same predecessor.
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            if postgres {
+                sqlx::query(PG_AUDIT_LOCK).execute(&mut *tx).await.map_err(map_err)?;
+            }
+            let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_owned()));
+            let mut rows = Vec::with_capacity(entries.len());
+            for e in entries {
+                seq += 1;
+                let hash = chain_hash(seq, &prev, e);
+                rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+            }
+            for chunk in rows.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_events (seq, at, actor_user_id, actor, roles, org_id, action, record_type, record_id, person_id, source, reason, prev_hash, hash) ",
+                );
+                qb.push_values(chunk, |mut b, (seq, e, prev, hash)| {
+                    b.push_bind(*seq)
+                        .push_bind(e.at)
+                        .push_bind(e.actor_user_id.map(|u| u.0))
+                        .push_bind(e.actor.clone())
+                        .push_bind(e.roles.clone())
+                        .push_bind(e.org_id.map(|o| o.0))
+                        .push_bind(e.action.as_str())
+                        .push_bind(e.record_type.clone())
+                        .push_bind(e.record_id.clone())
+                        .push_bind(e.person_id.map(|p| p.0))
+                        .push_bind(e.source.clone())
+                        .push_bind(e.reason.clone())
+                        .push_bind(prev.clone())
+                        .push_bind(hash.clone());
+                });
+                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
+    async fn audit_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        let rows: Vec<AuditRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{AUDIT_COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT $2")))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn search_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        let rows: Vec<AuditRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{AUDIT_COLUMNS} WHERE 1 = 1"));
+            if let Some(org) = f.org_id {
+                qb.push(" AND org_id = ").push_bind(org.0);
+            }
+            if let Some(actor) = f.actor.as_ref().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()) {
+                qb.push(" AND actor = ").push_bind(actor);
+            }
+            if let Some(action) = f.action {
+                qb.push(" AND action = ").push_bind(action.as_str());
+            }
+            if let Some(person) = f.person_id {
+                qb.push(" AND person_id = ").push_bind(person.0);
+            }
+            if let Some(from) = f.from {
+                qb.push(" AND at >= ").push_bind(from);
+            }
+            if let Some(to) = f.to {
+                qb.push(" AND at < ").push_bind(to);
+            }
+            qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+struct Pending {
+    entries: Vec<AuditEntry>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Group commit: callers queue their entries and wait; one task writes everything queued so far
+/// in a single transaction, then answers every caller in the batch. Under load, batches grow and
+/// the cost of each commit is shared; when idle, an event is written at once.
+#[derive(Clone)]
+pub struct GroupCommitAudit {
+    sender: mpsc::Sender<Pending>,
+}
+
+/// Most entries written in one transaction.
+const MAX_BATCH: usize = 1000;
+
+impl GroupCommitAudit {
+    /// Start the writer task on the current tokio runtime.
+    pub fn start(store: Arc<dyn AuditStore>) -> Self {
+        let (sender, mut queue) = mpsc::channel::<Pending>(8192);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                let mut count = batch[0].entries.len();
+                while count < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(p) => {
+                            count += p.entries.len();
+                            batch.push(p);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let entries: Vec<AuditEntry> = batch.iter().flat_map(|p| p.entries.iter().cloned()).collect();
+                let result = store.append_audit(&entries).await.map_err(|e| e.to_string());
+                if let Err(e) = &result {
+                    tracing::error!(cause = %e, events = entries.len(), "could not write audit events");
+                }
+                for p in batch {
+                    let _ = p.done.send(result.clone());
+                }
+            }
+        });
+        Self { sender }
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditLog for GroupCommitAudit {
+    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), String> {
+        let (done, answer) = oneshot::channel();
+        self.sender.send(Pending { entries, done }).await.map_err(|_| "the audit writer has stopped".to_owned())?;
+        answer.await.map_err(|_| "the audit writer has stopped".to_owned())?
+    }
+}
