@@ -9,6 +9,8 @@
 //! 3. Requests through the whole stack in-process, 8 at a time: `/health` (one database round
 //!    trip), `/sign-in` (a template) and a signed-in `/home` (session load, user, organisation and
 //!    three counts) against a static asset, which passes every layer but touches no database.
+//! 4. Audit: 64 concurrent writers recording one event each, repeatedly, through the group-commit
+//!    writer against one transaction per event (the baseline).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::body::Body;
@@ -115,6 +117,33 @@ async fn http(backend: Backend, total: usize) -> Option<[f64; 4]> {
     Some([bare, health, sign_in, home])
 }
 
+/// Audit events per second from 64 concurrent writers, `per_writer` events each.
+async fn audit_rate(store: &linkwork_storage::SqlStore, group: bool, per_writer: usize) -> f64 {
+    use linkwork_domain::audit::{AuditAction, AuditEntry, AuditLog};
+    use linkwork_domain::ports::AuditStore;
+    let writer = std::sync::Arc::new(linkwork_storage::GroupCommitAudit::start(std::sync::Arc::new(store.clone())));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..64 {
+        let writer = writer.clone();
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                let e = AuditEntry {
+                    actor: format!("worker{w}@bench.test"),
+                    record_id: Some(i.to_string()),
+                    ..AuditEntry::new(test_epoch(), AuditAction::View, "person")
+                };
+                if group { writer.record(vec![e]).await.unwrap() } else { store.append_audit(&[e]).await.unwrap() }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (64 * per_writer) as f64 / start.elapsed().as_secs_f64()
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let q = quick();
@@ -144,6 +173,19 @@ async fn main() {
         println!("| PostgreSQL | 1 | {p1:.3} | {:.2} |", p1 / base);
         let p_big = demo_seconds_per_pcn(Backend::Postgres, big).await.unwrap();
         println!("| PostgreSQL | {big} | {p_big:.3} | {:.2} |", p_big / base);
+    }
+
+    let per_writer = if q { 5 } else { 40 };
+    println!("\n## Audit events: 64 concurrent writers, {per_writer} events each\n");
+    println!("| backend | how | events/s | ratio to one transaction per event |");
+    println!("| --- | --- | ---: | ---: |");
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(db) = TestDb::new(backend).await {
+            let single = audit_rate(&db.store, false, per_writer).await;
+            let group = audit_rate(&db.store, true, per_writer).await;
+            println!("| {backend:?} | one transaction per event (baseline) | {single:.0} | 1.00 |");
+            println!("| {backend:?} | group commit (linkwork) | {group:.0} | {:.2} |", group / single);
+        }
     }
 
     let total = if q { 400 } else { 4000 };
