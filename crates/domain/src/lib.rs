@@ -14,6 +14,7 @@ pub mod people;
 pub mod permissions;
 pub mod ports;
 pub mod referrals;
+pub mod throttle;
 pub mod values;
 
 pub use clock::{Clock, FixedClock, SystemClock};

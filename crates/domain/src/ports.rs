@@ -12,6 +12,7 @@ use crate::notifications::{MessageStatus, OutboxMessage};
 use crate::organisations::{Organisation, Team};
 use crate::people::Person;
 use crate::referrals::Referral;
+use crate::throttle::ThrottleState;
 use chrono::{DateTime, Utc};
 
 /// A storage failure, in terms the callers can act on.
@@ -65,6 +66,8 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
     async fn find_user_by_email(&self, email: &str) -> StoreResult<User>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// The users whose home organisation is `org`.
+    async fn list_org_users(&self, org: OrgId) -> StoreResult<Vec<User>>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
     async fn add_role(&self, user: UserId, grant: RoleGrant) -> StoreResult<()>;
 }
@@ -135,6 +138,16 @@ pub trait AuditStore: Send + Sync {
     async fn search_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
 }
 
+#[async_trait::async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The stored state of each key that has one.
+    async fn throttle_states(&self, keys: &[String]) -> StoreResult<Vec<ThrottleState>>;
+    /// Count one failed sign-in against each key; returns the new states.
+    async fn record_failure(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<Vec<ThrottleState>>;
+    /// Forget a key: after a successful sign-in, or when an administrator unlocks an account.
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+}
+
 /// The state of the schema, for `linkwork check` and start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaStatus {
@@ -162,7 +175,7 @@ impl SchemaStatus {
 /// Everything the application needs from storage.
 #[async_trait::async_trait]
 pub trait Store:
-    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore + AuditStore
+    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore + AuditStore + ThrottleStore
 {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

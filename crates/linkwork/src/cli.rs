@@ -5,7 +5,7 @@ use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use linkwork_domain::audit::AuditAction;
-use linkwork_domain::ports::{OrgStore, Store, UserStore};
+use linkwork_domain::ports::{OrgStore, Store, ThrottleStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
 use std::io::Read;
@@ -122,6 +122,8 @@ pub enum UserCommand {
     List,
     /// Disable a user and end their sessions.
     Disable { email: String },
+    /// Lift the lock put on an account (or an email address) after failed sign-ins.
+    Unlock { email: String },
 }
 
 fn init_tracing(format: &str) {
@@ -260,6 +262,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         let state = if u.disabled { "disabled" } else { "active" };
                         println!("{}\t{}\t{}\t{}", u.email, state, roles.join(","), u.display_name);
                     }
+                }
+                UserCommand::Unlock { email } => {
+                    store.clear_throttle(&linkwork_domain::throttle::account_key(&email)).await?;
+                    let org = store.find_user_by_email(&email).await.ok().map(|u| u.org_id);
+                    admin::audit_cli(&store, &clock, AuditAction::Update, "user", format!("{email} unlocked"), org)
+                        .await?;
+                    println!("Unlocked {email}: it can be used to sign in again.");
                 }
                 UserCommand::Disable { email } => {
                     let ended = admin::disable_user(&store, &email).await?;

@@ -18,6 +18,7 @@ mod orgs;
 mod outbox;
 mod rows;
 mod sessions;
+mod throttle;
 mod users;
 
 pub use audit::GroupCommitAudit;

@@ -93,6 +93,19 @@ impl UserStore for SqlStore {
             .collect()
     }
 
+    async fn list_org_users(&self, org: linkwork_domain::ids::OrgId) -> StoreResult<Vec<User>> {
+        let rows: Vec<UserRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE org_id = $1 ORDER BY display_name, email")))
+            .bind(org.0)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+        let mut users = Vec::with_capacity(rows.len());
+        for row in rows {
+            users.push(self.with_roles(row).await?);
+        }
+        Ok(users)
+    }
+
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
         let done = on_db!(&self.db, pool => sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(disabled)

@@ -1,15 +1,18 @@
-//! Administrators' pages: the audit trail search and subject access reports.
+//! Administrators' pages: the audit trail search and subject access reports, and the users of
+//! their organisation (unlock after failed sign-ins, sign out everywhere).
 
 use crate::auth::{CurrentUser, FieldError};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
 use linkwork_domain::ids::PersonId;
+use linkwork_domain::throttle;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -128,4 +131,124 @@ pub(crate) async fn audit(
         events,
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// One row of the users page.
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    roles: String,
+    disabled: bool,
+    locked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Nav,
+    org_name: String,
+    users: Vec<UserRow>,
+    done: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct UsersQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+    Query(q): Query<UsersQuery>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let mut rows = Vec::new();
+    for u in state.store.list_org_users(admin.org_id).await? {
+        let locked = state
+            .store
+            .throttle_states(&[throttle::account_key(u.email.as_str())])
+            .await?
+            .iter()
+            .any(|t| t.is_locked(now));
+        let mut roles: Vec<&str> = u.roles.iter().map(|g| g.role.label()).collect();
+        roles.dedup();
+        rows.push(UserRow {
+            id: u.id.to_string(),
+            name: u.display_name.clone(),
+            email: u.email.to_string(),
+            roles: roles.join(", "),
+            disabled: u.disabled,
+            locked,
+        });
+    }
+    let done = match q.done.as_str() {
+        "unlocked" => Some("The account is unlocked. Its owner can sign in again."),
+        "revoked" => Some("Every session of that user has ended. They must sign in again."),
+        _ => None,
+    };
+    let page = UsersPage {
+        nav: Nav::for_user(&admin),
+        org_name: state.store.get_org(admin.org_id).await?.name,
+        users: rows,
+        done,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UserAction {
+    #[serde(default)]
+    user_id: String,
+}
+
+/// The target of an action, only if it belongs to the administrator's organisation.
+async fn target(
+    state: &AppState,
+    admin: &linkwork_domain::accounts::User,
+    id: &str,
+) -> Result<linkwork_domain::accounts::User, AppError> {
+    let id = id.parse::<linkwork_domain::ids::UserId>().map_err(|_| AppError::NotFound)?;
+    let user = state.store.get_user(id).await?;
+    if user.org_id != admin.org_id {
+        return Err(AppError::NotFound);
+    }
+    Ok(user)
+}
+
+pub(crate) async fn unlock(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    Form(f): Form<UserAction>,
+) -> Result<Response, AppError> {
+    let user = target(&state, &admin, &f.user_id).await?;
+    state.store.clear_throttle(&throttle::account_key(user.email.as_str())).await?;
+    let entry = AuditEntry {
+        record_id: Some(user.id.to_string()),
+        reason: Some("unlocked after failed sign-ins".into()),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Redirect::to("/admin/users?done=unlocked").into_response())
+}
+
+pub(crate) async fn revoke_sessions(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    Form(f): Form<UserAction>,
+) -> Result<Response, AppError> {
+    let user = target(&state, &admin, &f.user_id).await?;
+    let ended = state.store.delete_user_sessions(user.id).await?;
+    let entry = AuditEntry {
+        record_id: Some(user.id.to_string()),
+        reason: Some(format!("revoked {ended} session(s)")),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Redirect::to("/admin/users?done=revoked").into_response())
 }

@@ -12,6 +12,7 @@ use crate::{AppError, AppState, ClientAddress, Problem, passwords};
 use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use linkwork_domain::accounts::User;
 use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::throttle;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -113,9 +115,20 @@ struct SignInPage {
 }
 
 fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, AppError> {
-    let status = if error.is_some() { axum::http::StatusCode::BAD_REQUEST } else { axum::http::StatusCode::OK };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let html = SignInPage { nav: Nav::anonymous(), email, error }.render()?;
     Ok((status, Html(html)).into_response())
+}
+
+/// Too many failed attempts on this account or from this address. The same words whether or not
+/// the account exists.
+fn render_locked(email: String) -> Result<Response, AppError> {
+    let error = FieldError {
+        field: "email",
+        message: "Too many failed attempts. Wait an hour and try again, or ask an administrator to unlock your account",
+    };
+    let html = SignInPage { nav: Nav::anonymous(), email, error: Some(error) }.render()?;
+    Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response())
 }
 
 pub(crate) async fn sign_in_page(session: Session) -> Result<Response, AppError> {
@@ -152,35 +165,47 @@ pub(crate) async fn sign_in(
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
+    let now = state.clock.now();
+    // The attempt is recorded against the account it named, if there is one, so that
+    // organisation's administrators see it; the answer never says whether it exists.
+    let failure = |reason: &str| AuditEntry {
+        actor: email.to_lowercase().chars().take(254).collect(),
+        actor_user_id: user.as_ref().map(|u| u.id),
+        org_id: user.as_ref().map(|u| u.org_id),
+        source: source.clone(),
+        reason: Some(reason.into()),
+        ..AuditEntry::new(now, AuditAction::SignInFailed, "session")
+    };
+    let mut keys = vec![throttle::account_key(&email)];
+    keys.extend(source.as_deref().map(throttle::address_key));
+    if state.store.throttle_states(&keys).await?.iter().any(|t| t.is_locked(now)) {
+        state.audit(vec![failure("locked after too many failed attempts")]).await?;
+        return render_locked(email);
+    }
+
     let stored = user.as_ref().map_or_else(|| passwords::dummy_hash().to_owned(), |u| u.password_hash.clone());
     let password = form.password;
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let now = state.clock.now();
     let Some(user) = user.clone().filter(|u| ok && !u.disabled) else {
         tracing::info!("sign-in refused");
-        // The attempt is recorded against the account it named, if there is one, so that
-        // organisation's administrators see it; the answer is the same either way.
         let reason = match &user {
             None => "no such account",
             Some(u) if u.disabled => "account disabled",
             Some(_) => "wrong password",
         };
-        let entry = AuditEntry {
-            actor: email.to_lowercase().chars().take(254).collect(),
-            actor_user_id: user.as_ref().map(|u| u.id),
-            org_id: user.as_ref().map(|u| u.org_id),
-            source: source.clone(),
-            reason: Some(reason.into()),
-            ..AuditEntry::new(now, AuditAction::SignInFailed, "session")
-        };
-        state.audit(vec![entry]).await?;
+        let states = state.store.record_failure(&keys, now).await?;
+        state.audit(vec![failure(reason)]).await?;
+        if states.iter().any(|t| t.is_locked(now)) {
+            return render_locked(email);
+        }
         return render_sign_in(
             email,
             Some(FieldError { field: "email", message: "Enter a correct email address and password" }),
         );
     };
+    state.store.clear_throttle(&keys[0]).await?;
     state.audit(vec![AuditEntry { source, ..AuditEntry::new(now, AuditAction::SignIn, "session").by(&user) }]).await?;
     session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
     session.insert(USER_KEY, user.id.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;

@@ -49,10 +49,10 @@ async fn migrate_and_check_on_a_fresh_data_folder() {
     let data = temp_dir("cli");
     let first = linkwork(&data, &["check"], None).await;
     assert_eq!(first.code, 1);
-    assert!(first.stdout.contains("2 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    assert!(first.stdout.contains("3 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
     let m = linkwork(&data, &["migrate"], None).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    assert!(m.stdout.contains("Applied 2 migration(s)"));
+    assert!(m.stdout.contains("Applied 3 migration(s)"));
     let again = linkwork(&data, &["migrate"], None).await;
     assert!(again.stdout.contains("already current"));
     let ok = linkwork(&data, &["check"], None).await;
@@ -181,6 +181,16 @@ async fn bootstrap_organisations_and_users_from_the_command_line() {
         users.stdout
     );
     assert!(!users.stdout.contains("argon2"), "no hashes printed");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", data.join("linkwork.db").display())).await.unwrap();
+    sqlx::query("INSERT INTO sign_in_throttle (key, failures, window_started_at, locked_until) VALUES ('account:amy@leeds.test', 10, '2026-01-01T00:00:00+00:00', '2999-01-01T00:00:00+00:00')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let unlocked = linkwork(&data, &["user", "unlock", "Amy@Leeds.test"], None).await;
+    assert!(unlocked.stdout.contains("Unlocked"), "{}", unlocked.stderr);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_throttle").fetch_one(&pool).await.unwrap();
+    assert_eq!(left, 0, "the lock is gone");
+    pool.close().await;
     let off = linkwork(&data, &["user", "disable", "amy@leeds.test"], None).await;
     assert!(off.stdout.contains("Disabled amy@leeds.test"));
     assert!(linkwork(&data, &["user", "list"], None).await.stdout.contains("amy@leeds.test\tdisabled"));

@@ -31,16 +31,21 @@ impl Resp {
 pub struct Client {
     pub router: axum::Router,
     pub cookie: Option<String>,
+    /// The client's address, as the server would see it (for per-address rules).
+    pub address: Option<std::net::SocketAddr>,
 }
 
 impl Client {
     pub fn new(router: &axum::Router) -> Self {
-        Self { router: router.clone(), cookie: None }
+        Self { router: router.clone(), cookie: None, address: None }
     }
 
     pub async fn send(&mut self, mut req: Request<Body>) -> Resp {
         if let Some(c) = &self.cookie {
             req.headers_mut().insert("cookie", format!("linkwork_session={c}").parse().unwrap());
+        }
+        if let Some(a) = self.address {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(a));
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         for sc in res.headers().get_all("set-cookie") {

@@ -12,4 +12,5 @@ mod helpers;
 mod jobs;
 mod schema;
 mod storage;
+mod throttle;
 mod web;

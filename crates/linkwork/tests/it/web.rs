@@ -283,7 +283,9 @@ app_test!(server_faults_reveal_nothing, |app: TestApp| async move {
     app.db.store.close().await; // the database goes away
     let page = c.get("/home").await;
     assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
-    let api = Client { router: app.router.clone(), cookie: c.cookie.clone() }.get("/api/v1/organisations").await;
+    let api = Client { router: app.router.clone(), cookie: c.cookie.clone(), address: None }
+        .get("/api/v1/organisations")
+        .await;
     assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(api.header("content-type"), "application/problem+json");
     let health = c.get("/health").await;

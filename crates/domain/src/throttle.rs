@@ -1,0 +1,111 @@
+//! Sign-in throttling. Failed attempts are counted per account (the email typed, whether or not
+//! an account has it, so locking reveals nothing) and per client address, in a sliding window.
+//! Too many on an account locks it for a while; an administrator can lift the lock sooner. Too
+//! many from one address blocks that address for a while, whichever accounts it tries.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// The counting window.
+pub const WINDOW: Duration = Duration::minutes(15);
+/// Failures on one account within the window that lock it.
+pub const ACCOUNT_LIMIT: i32 = 10;
+/// How long an account stays locked unless an administrator unlocks it.
+pub const ACCOUNT_LOCK: Duration = Duration::hours(1);
+/// Failures from one address within the window that block it.
+pub const ADDRESS_LIMIT: i32 = 50;
+/// How long an address stays blocked.
+pub const ADDRESS_BLOCK: Duration = Duration::minutes(15);
+
+/// The key for an account: the normalised email.
+pub fn account_key(email: &str) -> String {
+    format!("account:{}", email.trim().to_lowercase())
+}
+
+/// The key for a client address.
+pub fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+/// The stored state of one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub key: String,
+    pub failures: i32,
+    pub window_started_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl ThrottleState {
+    /// Whether the key is locked at `now`.
+    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+
+    /// The state after one more failure at `now`.
+    pub fn after_failure(prev: Option<&ThrottleState>, key: &str, now: DateTime<Utc>) -> ThrottleState {
+        let (limit, lock) =
+            if key.starts_with("address:") { (ADDRESS_LIMIT, ADDRESS_BLOCK) } else { (ACCOUNT_LIMIT, ACCOUNT_LOCK) };
+        let fresh = ThrottleState { key: key.to_owned(), failures: 0, window_started_at: now, locked_until: None };
+        let mut s = match prev {
+            // A lock that has run out, or a window that has closed, starts again from nothing.
+            Some(p) if p.is_locked(now) => p.clone(),
+            Some(p) if p.locked_until.is_none() && now - p.window_started_at < WINDOW => p.clone(),
+            _ => fresh,
+        };
+        s.failures += 1;
+        if s.failures >= limit && !s.is_locked(now) {
+            s.locked_until = Some(now + lock);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).single().unwrap()
+    }
+
+    #[test]
+    fn an_account_locks_at_the_limit_and_unlocks_after_the_lock() {
+        let key = account_key(" Amy@Example.NHS.uk ");
+        assert_eq!(key, "account:amy@example.nhs.uk");
+        let mut s: Option<ThrottleState> = None;
+        for i in 1..=ACCOUNT_LIMIT {
+            let next = ThrottleState::after_failure(s.as_ref(), &key, t0() + Duration::seconds(i.into()));
+            assert_eq!(next.is_locked(t0() + Duration::seconds(i.into())), i == ACCOUNT_LIMIT, "after {i} failures");
+            s = Some(next);
+        }
+        let locked = s.unwrap();
+        assert!(locked.is_locked(t0() + Duration::minutes(59)));
+        assert!(!locked.is_locked(t0() + Duration::minutes(61)));
+        let again = ThrottleState::after_failure(Some(&locked), &key, t0() + Duration::minutes(61));
+        assert_eq!(again.failures, 1, "a spent lock starts a new count");
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_add_up() {
+        let key = account_key("a@b.test");
+        let mut s = ThrottleState::after_failure(None, &key, t0());
+        for i in 1..30 {
+            s = ThrottleState::after_failure(Some(&s), &key, t0() + Duration::minutes(16 * i));
+        }
+        assert_eq!(s.failures, 1);
+        assert!(!s.is_locked(t0() + Duration::minutes(16 * 30)));
+    }
+
+    #[test]
+    fn addresses_have_a_higher_limit_and_a_shorter_block() {
+        let key = address_key("203.0.113.7");
+        let mut s = None;
+        for _ in 0..ADDRESS_LIMIT - 1 {
+            s = Some(ThrottleState::after_failure(s.as_ref(), &key, t0()));
+        }
+        assert!(!s.as_ref().unwrap().is_locked(t0()));
+        let blocked = ThrottleState::after_failure(s.as_ref(), &key, t0());
+        assert!(blocked.is_locked(t0() + Duration::minutes(14)) && !blocked.is_locked(t0() + Duration::minutes(16)));
+    }
+}
