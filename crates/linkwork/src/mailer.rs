@@ -1,6 +1,7 @@
 //! Delivering outbox messages: by SMTP when a mail server is configured (`LINKWORK_SMTP_URL`),
-//! otherwise to the log (recipient and subject only: bodies may carry personal data and one-time
-//! links), marked `logged` so administrators can still see them on the notifications page.
+//! otherwise a line in the log naming only the message id (recipients and bodies are personal
+//! data and may hold one-time links), and the message is marked `logged` so administrators can
+//! read it on the notifications page, where reading it is audited.
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -13,7 +14,7 @@ pub struct LogMailer;
 #[async_trait::async_trait]
 impl Mailer for LogMailer {
     async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
-        tracing::info!(message = %m.id, recipient = %m.recipient, subject = %m.subject, "email not sent: no mail server configured");
+        tracing::info!(message = %m.id, "email not sent: no mail server configured; see the notifications page");
         Ok(MessageStatus::Logged)
     }
 }

@@ -58,11 +58,21 @@ fn date(input: &str) -> Result<Option<NaiveDate>, ()> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| ())
 }
 
+/// The audit page: the most recent events of the organisation.
 pub(crate) async fn audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    source: ClientAddress,
+) -> Result<Response, AppError> {
+    audit_search(State(state), user, source, Form(AuditQuery::default())).await
+}
+
+/// A search of the audit trail. Posted, not in the address: the filters name people.
+pub(crate) async fn audit_search(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    Query(q): Query<AuditQuery>,
+    Form(q): Form<AuditQuery>,
 ) -> Result<Response, AppError> {
     let mut errors = Vec::new();
     let person = match q.person.trim() {

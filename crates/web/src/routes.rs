@@ -42,6 +42,7 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
         route(Method::GET, "/admin/audit", ViewAudit, get(admin::audit)),
+        route(Method::POST, "/admin/audit", ViewAudit, post(admin::audit_search)),
         route(Method::GET, "/admin/users", ManageUsers, get(admin::users)),
         route(Method::POST, "/admin/users/unlock", ManageUsers, post(admin::unlock)),
         route(Method::POST, "/admin/users/revoke-sessions", ManageUsers, post(admin::revoke_sessions)),
