@@ -124,6 +124,35 @@ impl User {
     }
 }
 
+/// A user's authenticator (TOTP) registration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TwoFactor {
+    /// Base32 secret shared with the authenticator app.
+    pub secret: String,
+    /// When the user proved the authenticator works; until then it is not used at sign-in.
+    pub enabled_at: Option<DateTime<Utc>>,
+    /// The last 30-second step accepted (codes are never accepted twice).
+    pub last_step: Option<i64>,
+}
+
+impl fmt::Debug for TwoFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TwoFactor").field("secret", &"<redacted>").field("enabled_at", &self.enabled_at).finish()
+    }
+}
+
+/// Roles that can see person-identifiable (or pseudonymised personal) data. Holding any of them
+/// makes two-factor sign-in required, where the organisation requires it (the default).
+/// Commissioners see aggregates only.
+pub const ROLES_SEEING_PERSONAL_DATA: [Role; 6] =
+    [Role::Administrator, Role::Manager, Role::LinkWorker, Role::Referrer, Role::VcsePartner, Role::Researcher];
+
+/// Whether `user` must use a second factor to sign in. Only accounts made by the demo data
+/// generator are ever exempt (`is_demo` is set nowhere else).
+pub fn two_factor_required(user: &User, org_requires: bool) -> bool {
+    !user.is_demo && org_requires && user.roles.iter().any(|g| ROLES_SEEING_PERSONAL_DATA.contains(&g.role))
+}
+
 /// A stored session: opaque data owned by the web layer, plus the user it belongs to so every
 /// session of a user can be revoked at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +166,30 @@ pub struct SessionRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(roles: &[Role], demo: bool) -> User {
+        let org = crate::ids::OrgId::new();
+        User {
+            id: UserId::new(),
+            org_id: org,
+            email: Email::parse("a@b.test").unwrap(),
+            display_name: "A".into(),
+            password_hash: String::new(),
+            disabled: false,
+            is_demo: demo,
+            roles: roles.iter().map(|r| RoleGrant { org_id: org, role: *r }).collect(),
+            created_at: chrono::DateTime::default(),
+        }
+    }
+
+    #[test]
+    fn two_factor_rules() {
+        assert!(two_factor_required(&user(&[Role::LinkWorker], false), true));
+        assert!(!two_factor_required(&user(&[Role::LinkWorker], false), false), "the organisation turned it off");
+        assert!(!two_factor_required(&user(&[Role::Commissioner], false), true), "aggregates only");
+        assert!(two_factor_required(&user(&[Role::Commissioner, Role::Researcher], false), true));
+        assert!(!two_factor_required(&user(&[Role::Administrator], true), true), "demo accounts are exempt");
+    }
 
     #[test]
     fn roles_parse_leniently_and_round_trip() {

@@ -3,7 +3,7 @@
 //!
 //! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
 
-use crate::accounts::{RoleGrant, SessionRecord, User};
+use crate::accounts::{RoleGrant, SessionRecord, TwoFactor, User};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
 use crate::ids::{JobId, MessageId, OrgId, PersonId, UserId};
@@ -148,6 +148,22 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 }
 
+#[async_trait::async_trait]
+pub trait TwoFactorStore: Send + Sync {
+    async fn two_factor(&self, user: UserId) -> StoreResult<Option<TwoFactor>>;
+    /// Store a new secret awaiting confirmation; `Conflict` if one is already confirmed.
+    async fn begin_two_factor(&self, user: UserId, secret: &str) -> StoreResult<()>;
+    /// Confirm the secret and replace the recovery codes (stored as hashes).
+    async fn enable_two_factor(&self, user: UserId, recovery_hashes: &[String], at: DateTime<Utc>) -> StoreResult<()>;
+    /// Accept a code's time step once: `false` if it (or a later one) was already used.
+    async fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Spend a recovery code: `false` if it is unknown or already spent.
+    async fn use_recovery_code(&self, user: UserId, hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<i64>;
+    async fn org_requires_two_factor(&self, org: OrgId) -> StoreResult<bool>;
+    async fn set_org_requires_two_factor(&self, org: OrgId, required: bool) -> StoreResult<()>;
+}
+
 /// The state of the schema, for `linkwork check` and start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaStatus {
@@ -175,7 +191,16 @@ impl SchemaStatus {
 /// Everything the application needs from storage.
 #[async_trait::async_trait]
 pub trait Store:
-    OrgStore + UserStore + SessionStore + CaseStore + DirectoryStore + JobStore + OutboxStore + AuditStore + ThrottleStore
+    OrgStore
+    + UserStore
+    + SessionStore
+    + CaseStore
+    + DirectoryStore
+    + JobStore
+    + OutboxStore
+    + AuditStore
+    + ThrottleStore
+    + TwoFactorStore
 {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

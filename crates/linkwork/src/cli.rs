@@ -5,7 +5,7 @@ use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use linkwork_domain::audit::AuditAction;
-use linkwork_domain::ports::{OrgStore, Store, ThrottleStore, UserStore};
+use linkwork_domain::ports::{OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
 use std::io::Read;
@@ -96,6 +96,14 @@ pub enum OrgCommand {
     },
     /// List organisations.
     List,
+    /// Require two-factor sign-in for the organisation's users who can see personal data (on, the
+    /// default), or not (off).
+    TwoFactor {
+        /// The organisation, by ODS code or name.
+        org: String,
+        /// on or off.
+        setting: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +227,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     )
                     .await?;
                     println!("Created {} {} ({}).", org.kind.label(), org.name, org.id);
+                }
+                OrgCommand::TwoFactor { org, setting } => {
+                    let required = match setting.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        other => anyhow::bail!("say on or off, not {other:?}"),
+                    };
+                    let org = admin::find_org(&store, &org).await?;
+                    store.set_org_requires_two_factor(org.id, required).await?;
+                    let what = format!("{} two-factor {setting}", org.id);
+                    admin::audit_cli(&store, &clock, AuditAction::Update, "organisation", what, Some(org.id)).await?;
+                    println!("Two-factor sign-in for {} is now {setting}.", org.name);
                 }
                 OrgCommand::List => {
                     for o in store.list_orgs().await? {

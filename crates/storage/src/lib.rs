@@ -19,6 +19,7 @@ mod outbox;
 mod rows;
 mod sessions;
 mod throttle;
+mod two_factor;
 mod users;
 
 pub use audit::GroupCommitAudit;

@@ -8,6 +8,7 @@
 use crate::pages::Nav;
 use crate::routes::Authenticated;
 use crate::session_store::USER_KEY;
+use crate::two_factor;
 use crate::{AppError, AppState, ClientAddress, Problem, passwords};
 use askama::Template;
 use axum::Form;
@@ -17,6 +18,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::User;
+use linkwork_domain::accounts::two_factor_required;
 use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::StoreError;
@@ -206,11 +208,38 @@ pub(crate) async fn sign_in(
         );
     };
     state.store.clear_throttle(&keys[0]).await?;
-    state.audit(vec![AuditEntry { source, ..AuditEntry::new(now, AuditAction::SignIn, "session").by(&user) }]).await?;
-    session.cycle_id().await.map_err(|e| AppError::Internal(e.to_string()))?;
-    session.insert(USER_KEY, user.id.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    session.insert(SIGNED_IN_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    session.insert(TOUCHED_AT, state.clock.now()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+
+    // The password was right. A second factor may still be needed before the session is signed in.
+    let enrolled = state.store.two_factor(user.id).await?.is_some_and(|t| t.enabled_at.is_some());
+    let required = two_factor_required(&user, state.store.org_requires_two_factor(user.org_id).await?);
+    if enrolled || required {
+        let fail = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
+        session.cycle_id().await.map_err(fail)?;
+        session.insert(two_factor::PENDING_USER, user.id.to_string()).await.map_err(fail)?;
+        session.insert(two_factor::PENDING_AT, now).await.map_err(fail)?;
+        let next = if enrolled { "/sign-in/code" } else { "/two-factor/setup" };
+        return Ok(Redirect::to(next).into_response());
+    }
+    complete_sign_in(&state, &session, &user, source).await
+}
+
+/// Sign the session in as `user`: audit it, replace the session id (no fixation), and record
+/// when, for the absolute timeout.
+pub(crate) async fn complete_sign_in(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    source: Option<String>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    state.audit(vec![AuditEntry { source, ..AuditEntry::new(now, AuditAction::SignIn, "session").by(user) }]).await?;
+    let fail = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
+    session.cycle_id().await.map_err(fail)?;
+    let _: Option<String> = session.remove(two_factor::PENDING_USER).await.map_err(fail)?;
+    let _: Option<DateTime<Utc>> = session.remove(two_factor::PENDING_AT).await.map_err(fail)?;
+    session.insert(USER_KEY, user.id.to_string()).await.map_err(fail)?;
+    session.insert(SIGNED_IN_AT, now).await.map_err(fail)?;
+    session.insert(TOUCHED_AT, now).await.map_err(fail)?;
     tracing::info!(user = %user.id, "signed in");
     Ok(Redirect::to("/home").into_response())
 }

@@ -12,6 +12,7 @@ pub mod passwords;
 pub mod routes;
 mod security;
 mod session_store;
+pub mod two_factor;
 
 use axum::Router;
 use linkwork_domain::Clock;

@@ -3,7 +3,7 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::auth::{NoUser, session_user};
-use crate::{AppError, AppState, Problem, admin, api, assets, auth, client_address, pages};
+use crate::{AppError, AppState, Problem, admin, api, assets, auth, client_address, pages, two_factor};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -38,6 +38,11 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/sign-in", Public, get(auth::sign_in_page)),
         route(Method::POST, "/sign-in", Public, post(auth::sign_in)),
         route(Method::POST, "/sign-out", SignedIn, post(auth::sign_out)),
+        // The second step of signing in: public routes whose handlers need a pending session.
+        route(Method::GET, "/sign-in/code", Public, get(two_factor::code_page)),
+        route(Method::POST, "/sign-in/code", Public, post(two_factor::submit_code)),
+        route(Method::GET, "/two-factor/setup", Public, get(two_factor::setup)),
+        route(Method::POST, "/two-factor/setup", Public, post(two_factor::confirm_setup)),
         route(Method::GET, "/home", SignedIn, get(pages::home)),
         route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),

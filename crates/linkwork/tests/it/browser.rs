@@ -183,11 +183,45 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_eq!(text(&c, "h1").await, "Page not found");
     assert_accessible(&c, &axe, "not found").await;
 
+    c.goto(&format!("{base}/admin/users")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Users in Harehills Primary Care Network 1");
+    assert_accessible(&c, &axe, "users").await;
+
+    c.goto(&format!("{base}/admin/audit")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Audit trail");
+    assert_accessible(&c, &axe, "audit trail").await;
+
     c.goto(&format!("{base}/home")).await.unwrap();
     c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/sign-in").await;
     c.goto(&format!("{base}/home")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/sign-in", "signed out for real");
+
+    // A real (non-demo) account must set up two-factor sign-in: those pages are checked too.
+    linkwork::admin::create_user(
+        app.store.as_ref(),
+        app.clock.as_ref(),
+        "nurse@pcn1.test",
+        Some("Nia Nurse"),
+        &["referrer".into()],
+        "U10001",
+        "kettle orbit lantern",
+    )
+    .await
+    .unwrap();
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    sign_in(&c, "nurse@pcn1.test", "kettle orbit lantern").await;
+    wait_for_path(&c, "/two-factor/setup").await;
+    assert_eq!(text(&c, "h1").await, "Set up two-factor sign-in");
+    assert_accessible(&c, &axe, "two-factor setup").await;
+    let nurse = app.store.find_user_by_email("nurse@pcn1.test").await.unwrap();
+    let secret = app.store.two_factor(nurse.id).await.unwrap().unwrap().secret;
+    let code = linkwork_web::two_factor::code_at(&secret, linkwork_domain::Clock::now(app.clock.as_ref())).unwrap();
+    c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".app-recovery-codes")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Save your recovery codes");
+    assert_accessible(&c, &axe, "recovery codes").await;
 
     c.close().await.unwrap();
 }

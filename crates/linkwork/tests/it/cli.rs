@@ -49,10 +49,10 @@ async fn migrate_and_check_on_a_fresh_data_folder() {
     let data = temp_dir("cli");
     let first = linkwork(&data, &["check"], None).await;
     assert_eq!(first.code, 1);
-    assert!(first.stdout.contains("3 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    assert!(first.stdout.contains("4 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
     let m = linkwork(&data, &["migrate"], None).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    assert!(m.stdout.contains("Applied 3 migration(s)"));
+    assert!(m.stdout.contains("Applied 4 migration(s)"));
     let again = linkwork(&data, &["migrate"], None).await;
     assert!(again.stdout.contains("already current"));
     let ok = linkwork(&data, &["check"], None).await;
@@ -151,6 +151,10 @@ async fn bootstrap_organisations_and_users_from_the_command_line() {
     assert_one_sentence(&orphan, "must have Primary Care Network as its parent");
     let kind = linkwork(&data, &["org", "create", "--name", "Hospital", "--kind", "hospital"], None).await;
     assert_one_sentence(&kind, "unknown organisation kind");
+    let off = linkwork(&data, &["org", "two-factor", "U12345", "off"], None).await;
+    assert!(off.stdout.contains("Two-factor sign-in for Leeds PCN is now off"), "{}", off.stderr);
+    let bad = linkwork(&data, &["org", "two-factor", "U12345", "maybe"], None).await;
+    assert_one_sentence(&bad, "say on or off");
     let list = linkwork(&data, &["org", "list"], None).await;
     assert!(list.stdout.contains("QWO") && list.stdout.contains("Leeds PCN"));
 

@@ -99,11 +99,14 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// An ICB → PCN pair, the PCN being the usual tenant.
+/// An ICB → PCN pair, the PCN being the usual tenant. Two-factor sign-in is turned off for it so
+/// tests about other things can sign in with a password; `two_factor.rs` tests it turned on.
 pub async fn pcn(store: &dyn Store, clock: &dyn Clock, name: &str) -> Organisation {
     let icb_name = format!("{name} ICB");
     let icb = linkwork::admin::create_org(store, clock, &icb_name, "icb", None, None).await.unwrap();
-    linkwork::admin::create_org(store, clock, name, "pcn", None, Some(&icb.name)).await.unwrap()
+    let pcn = linkwork::admin::create_org(store, clock, name, "pcn", None, Some(&icb.name)).await.unwrap();
+    store.set_org_requires_two_factor(pcn.id, false).await.unwrap();
+    pcn
 }
 
 /// A user with the test password.

@@ -13,4 +13,5 @@ mod jobs;
 mod schema;
 mod storage;
 mod throttle;
+mod two_factor;
 mod web;
