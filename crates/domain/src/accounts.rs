@@ -124,6 +124,28 @@ impl User {
     }
 }
 
+/// A one-time link for setting a password: `invite` (a new account) or `reset`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountToken {
+    /// SHA-256 of the token; the token itself is only ever in the email.
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub purpose: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for AccountToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountToken").field("user_id", &self.user_id).field("purpose", &self.purpose).finish()
+    }
+}
+
+/// How long an invitation link lasts.
+pub const INVITE_VALID: chrono::Duration = chrono::Duration::days(7);
+/// How long a password reset link lasts.
+pub const RESET_VALID: chrono::Duration = chrono::Duration::hours(1);
+
 /// A user's authenticator (TOTP) registration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TwoFactor {

@@ -3,7 +3,7 @@
 //!
 //! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
 
-use crate::accounts::{RoleGrant, SessionRecord, TwoFactor, User};
+use crate::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
 use crate::ids::{JobId, MessageId, OrgId, PersonId, UserId};
@@ -164,6 +164,18 @@ pub trait TwoFactorStore: Send + Sync {
     async fn set_org_requires_two_factor(&self, org: OrgId, required: bool) -> StoreResult<()>;
 }
 
+#[async_trait::async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_token(&self, token: &AccountToken) -> StoreResult<()>;
+    /// A token that is unused and unexpired at `now`.
+    async fn find_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<AccountToken>>;
+    /// Spend a token: `false` if it was used already or has expired.
+    async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// How many tokens of `purpose` were made for `user` since `since` (to limit reset emails).
+    async fn tokens_since(&self, user: UserId, purpose: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
+}
+
 /// The state of the schema, for `linkwork check` and start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaStatus {
@@ -201,6 +213,7 @@ pub trait Store:
     + AuditStore
     + ThrottleStore
     + TwoFactorStore
+    + TokenStore
 {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

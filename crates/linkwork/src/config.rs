@@ -117,6 +117,9 @@ impl Config {
             }
             web.secure_cookies = url.starts_with("https://");
             web.trusted_origins.push(url.to_owned());
+            web.public_url = url.to_owned();
+        } else {
+            web.public_url = format!("http://{}", self.listen);
         }
         Ok(web)
     }

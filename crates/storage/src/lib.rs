@@ -19,6 +19,7 @@ mod outbox;
 mod rows;
 mod sessions;
 mod throttle;
+mod tokens;
 mod two_factor;
 mod users;
 

@@ -196,6 +196,7 @@ pub(crate) async fn users(
     let done = match q.done.as_str() {
         "unlocked" => Some("The account is unlocked. Its owner can sign in again."),
         "revoked" => Some("Every session of that user has ended. They must sign in again."),
+        "invited" => Some("Invitation sent. It works once, for 7 days."),
         _ => None,
     };
     let page = UsersPage {
@@ -261,4 +262,114 @@ pub(crate) async fn revoke_sessions(
     };
     state.audit(vec![entry]).await?;
     Ok(Redirect::to("/admin/users?done=revoked").into_response())
+}
+
+fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {
+    use crate::forms::{Field, FormPage};
+    let mut role = Field::new("role", "Role", "text", "off");
+    role.options = linkwork_domain::accounts::Role::ALL
+        .iter()
+        .filter(|r| {
+            (**r == linkwork_domain::accounts::Role::VcsePartner) == org_is_vcse
+                || **r == linkwork_domain::accounts::Role::Administrator
+        })
+        .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
+        .collect();
+    FormPage {
+        nav: Nav::anonymous(),
+        title: "Invite a user",
+        intro: vec!["They will get an email with a link to set their password. The link works once, for 7 days."],
+        action: "/admin/users/invite",
+        submit: "Send invitation",
+        fields: vec![
+            Field::new("name", "Full name", "text", "off"),
+            Field::new("email", "Email address", "email", "off"),
+            role,
+        ],
+        errors: vec![],
+    }
+}
+
+pub(crate) async fn invite_page(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+) -> Result<Response, AppError> {
+    let org = state.store.get_org(admin.org_id).await?;
+    let mut page = invite_form(org.kind == linkwork_domain::organisations::OrgKind::Vcse);
+    page.nav = Nav::for_user(&admin);
+    page.respond()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    Form(f): Form<InviteForm>,
+) -> Result<Response, AppError> {
+    use linkwork_domain::accounts::{INVITE_VALID, Role, RoleGrant, User};
+    let org = state.store.get_org(admin.org_id).await?;
+    let mut page = invite_form(org.kind == linkwork_domain::organisations::OrgKind::Vcse);
+    page.nav = Nav::for_user(&admin);
+    for field in &mut page.fields {
+        field.value = match field.name {
+            "name" => f.name.clone(),
+            "email" => f.email.clone(),
+            _ => f.role.clone(),
+        };
+    }
+    let name = linkwork_domain::organisations::parse_name(&f.name);
+    if name.is_err() {
+        page.error("name", "Enter their full name");
+    }
+    let email = linkwork_domain::values::Email::parse(&f.email);
+    if let Err(e) = &email {
+        page.error("email", e.0.clone());
+    }
+    let role = f.role.parse::<Role>().ok().filter(|r| page.fields[2].options.iter().any(|o| o.0 == r.as_str()));
+    if role.is_none() {
+        page.error("role", "Choose a role");
+    }
+    let (Ok(name), Ok(email), Some(role)) = (name, email, role) else {
+        return page.respond();
+    };
+    // Nobody can sign in with this hash: it is of a random value no one is told.
+    let unusable = crate::passwords::hash(&uuid::Uuid::new_v4().to_string()).map_err(AppError::Internal)?;
+    let user = User {
+        id: linkwork_domain::ids::UserId::new(),
+        org_id: admin.org_id,
+        email,
+        display_name: name,
+        password_hash: unusable,
+        disabled: false,
+        is_demo: false,
+        roles: vec![RoleGrant { org_id: admin.org_id, role }],
+        created_at: state.clock.now(),
+    };
+    match state.store.create_user(&user).await {
+        Ok(()) => {}
+        Err(linkwork_domain::StoreError::Conflict(_)) => {
+            page.error("email", "That email address already has an account");
+            return page.respond();
+        }
+        Err(e) => return Err(e.into()),
+    }
+    crate::account::send_link(&state, &user, "invite", INVITE_VALID).await?;
+    let entry = AuditEntry {
+        record_id: Some(user.id.to_string()),
+        reason: Some(format!("invited as {}", role.as_str())),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Create, "user").by(&admin)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Redirect::to("/admin/users?done=invited").into_response())
 }

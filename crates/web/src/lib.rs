@@ -2,11 +2,13 @@
 //! JSON API under `/api/v1`, sessions stored in the database, CSRF protection and security
 //! headers. Handlers stay thin: parse the input into domain values, call a storage port, render.
 
+mod account;
 mod admin;
 pub mod api;
 mod assets;
 pub mod auth;
 mod error;
+mod forms;
 mod pages;
 pub mod passwords;
 pub mod routes;
@@ -35,6 +37,8 @@ pub struct WebConfig {
     pub session_absolute: chrono::Duration,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The address people use, for links in emails.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -45,6 +49,7 @@ impl Default for WebConfig {
             session_idle: chrono::Duration::minutes(30),
             session_absolute: chrono::Duration::hours(12),
             max_body_bytes: 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

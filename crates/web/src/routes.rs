@@ -3,7 +3,7 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::auth::{NoUser, session_user};
-use crate::{AppError, AppState, Problem, admin, api, assets, auth, client_address, pages, two_factor};
+use crate::{AppError, AppState, Problem, account, admin, api, assets, auth, client_address, pages, two_factor};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -43,12 +43,18 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/sign-in/code", Public, post(two_factor::submit_code)),
         route(Method::GET, "/two-factor/setup", Public, get(two_factor::setup)),
         route(Method::POST, "/two-factor/setup", Public, post(two_factor::confirm_setup)),
+        route(Method::GET, "/account/reset", Public, get(account::reset_page)),
+        route(Method::POST, "/account/reset", Public, post(account::request_reset)),
+        route(Method::GET, "/account/set-password", Public, get(account::set_password_page)),
+        route(Method::POST, "/account/set-password", Public, post(account::set_password)),
         route(Method::GET, "/home", SignedIn, get(pages::home)),
         route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
         route(Method::GET, "/admin/audit", ViewAudit, get(admin::audit)),
         route(Method::POST, "/admin/audit", ViewAudit, post(admin::audit_search)),
         route(Method::GET, "/admin/users", ManageUsers, get(admin::users)),
+        route(Method::GET, "/admin/users/invite", ManageUsers, get(admin::invite_page)),
+        route(Method::POST, "/admin/users/invite", ManageUsers, post(admin::invite)),
         route(Method::POST, "/admin/users/unlock", ManageUsers, post(admin::unlock)),
         route(Method::POST, "/admin/users/revoke-sessions", ManageUsers, post(admin::revoke_sessions)),
         route(Method::GET, "/health", Public, get(api::health)),

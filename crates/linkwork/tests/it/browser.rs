@@ -187,6 +187,12 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_eq!(text(&c, "h1").await, "Users in Harehills Primary Care Network 1");
     assert_accessible(&c, &axe, "users").await;
 
+    c.goto(&format!("{base}/admin/users/invite")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Invite a user");
+    c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert_accessible(&c, &axe, "invite with errors").await;
+
     c.goto(&format!("{base}/admin/audit")).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Audit trail");
     assert_accessible(&c, &axe, "audit trail").await;
@@ -196,6 +202,11 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     wait_for_path(&c, "/sign-in").await;
     c.goto(&format!("{base}/home")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/sign-in", "signed out for real");
+
+    c.find(Locator::LinkText("Forgotten your password?")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/account/reset").await;
+    assert_eq!(text(&c, "h1").await, "Reset your password");
+    assert_accessible(&c, &axe, "password reset").await;
 
     // A real (non-demo) account must set up two-factor sign-in: those pages are checked too.
     linkwork::admin::create_user(

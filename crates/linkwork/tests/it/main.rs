@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod access;
+mod account;
 mod audit;
 mod browser;
 mod cli;

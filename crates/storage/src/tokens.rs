@@ -1,0 +1,80 @@
+//! One-time account links (invitations, password resets), stored as hashes.
+
+use crate::{SqlStore, map_err, on_db};
+use chrono::{DateTime, Utc};
+use linkwork_domain::accounts::AccountToken;
+use linkwork_domain::ids::UserId;
+use linkwork_domain::ports::{StoreResult, TokenStore};
+use uuid::Uuid;
+
+#[async_trait::async_trait]
+impl TokenStore for SqlStore {
+    async fn create_token(&self, t: &AccountToken) -> StoreResult<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&t.token_hash)
+        .bind(t.user_id.0)
+        .bind(&t.purpose)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(map_err))
+    }
+
+    async fn find_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<AccountToken>> {
+        let row: Option<(String, Uuid, String, DateTime<Utc>, DateTime<Utc>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT token_hash, user_id, purpose, created_at, expires_at FROM account_tokens \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?);
+        Ok(row.map(|(token_hash, user, purpose, created_at, expires_at)| AccountToken {
+            token_hash,
+            user_id: UserId(user),
+            purpose,
+            created_at,
+            expires_at,
+        }))
+    }
+
+    async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let n = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn tokens_since(&self, user: UserId, purpose: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+        on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT count(*) FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND created_at >= $3",
+        )
+        .bind(user.0)
+        .bind(purpose)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+        .map_err(map_err))
+    }
+
+    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
+        on_db!(&self.db, pool => sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user.0)
+            .bind(password_hash)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err))
+    }
+}
