@@ -14,6 +14,8 @@ pub enum Permission {
     SignedIn,
     /// Browse the community directory (no personal data).
     ViewDirectory,
+    /// See the team's caseload and open person records (within the legitimate-relationship rule).
+    ViewCaseload,
     /// List organisations (names, kinds, ODS codes: no personal data).
     ViewOrganisations,
     /// Create organisations.
@@ -28,10 +30,11 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, for exhaustive tests.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewDirectory,
+        Permission::ViewCaseload,
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewNotifications,
@@ -66,6 +69,7 @@ pub const RULES: &[(Permission, &[Role])] = &[
             Role::Researcher,
         ],
     ),
+    (Permission::ViewCaseload, &[Role::LinkWorker, Role::Manager]),
     (Permission::ManageOrganisations, &[Role::Administrator]),
     (Permission::ViewNotifications, &[Role::Administrator]),
     (Permission::ViewAudit, &[Role::Administrator]),
@@ -85,9 +89,46 @@ pub fn granted(user: &User, permission: Permission) -> bool {
     !user.disabled && user.roles.iter().any(|g| role_allows(g.role, permission))
 }
 
+/// How long a break-glass reason opens a record for.
+pub const BREAK_GLASS_FOR: chrono::Duration = chrono::Duration::hours(1);
+
+/// The legitimate-relationship rule: a person is in a worker's caseload when one of their
+/// referrals went to a team the worker belongs to. Outside it, a record opens only with a
+/// recorded reason (break glass), which managers are told about.
+pub fn in_caseload(user_teams: &[crate::ids::TeamId], person_teams: &[crate::ids::TeamId]) -> bool {
+    person_teams.iter().any(|t| user_teams.contains(t))
+}
+
+/// A break-glass reason: said in words, 10 to 500 characters.
+pub fn parse_break_glass_reason(input: &str) -> Result<String, crate::values::InvalidValue> {
+    let s = input.trim();
+    match s.chars().count() {
+        0 => Err(crate::values::InvalidValue("Say why you need to open this record".into())),
+        1..=9 => Err(crate::values::InvalidValue("Give a fuller reason, of at least 10 characters".into())),
+        501.. => Err(crate::values::InvalidValue("Keep the reason to 500 characters or fewer".into())),
+        _ => Ok(s.to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caseload_and_break_glass_rules() {
+        use crate::ids::TeamId;
+        let (a, b) = (TeamId::new(), TeamId::new());
+        assert!(in_caseload(&[a], &[b, a]));
+        assert!(!in_caseload(&[a], &[b]));
+        assert!(!in_caseload(&[], &[a]));
+        assert!(parse_break_glass_reason("  ").is_err());
+        assert!(parse_break_glass_reason("covering").is_err());
+        assert!(parse_break_glass_reason(&"x".repeat(501)).is_err());
+        assert_eq!(
+            parse_break_glass_reason(" Covering for a colleague on leave ").unwrap(),
+            "Covering for a colleague on leave"
+        );
+    }
 
     #[test]
     fn every_permission_has_a_rule_or_is_universal() {

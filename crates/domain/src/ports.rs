@@ -6,7 +6,7 @@
 use crate::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
-use crate::ids::{JobId, MessageId, OrgId, PersonId, UserId};
+use crate::ids::{JobId, MessageId, OrgId, PersonId, TeamId, UserId};
 use crate::jobs::{Job, JobCounts, NewJob};
 use crate::notifications::{MessageStatus, OutboxMessage};
 use crate::organisations::{Organisation, Team};
@@ -57,6 +57,9 @@ pub trait OrgStore: Send + Sync {
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
     async fn create_team(&self, team: &Team) -> StoreResult<()>;
     async fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>>;
+    async fn add_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()>;
+    /// The teams a user belongs to.
+    async fn user_teams(&self, user: UserId) -> StoreResult<Vec<TeamId>>;
 }
 
 #[async_trait::async_trait]
@@ -97,6 +100,10 @@ pub trait CaseStore: Send + Sync {
     /// The most recent referrals of a tenant, newest first.
     async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     async fn count_referrals(&self, org: OrgId) -> StoreResult<i64>;
+    /// A person's referrals, newest first.
+    async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>>;
+    /// The most recent referrals to any of `teams`, with their people, newest first.
+    async fn team_referrals(&self, org: OrgId, teams: &[TeamId], limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
 }
 
 #[async_trait::async_trait]

@@ -226,6 +226,7 @@ pub async fn generate(
     let icb = org("Demo West Yorkshire ICB".into(), OrgKind::Icb, Some("QDM".into()), None)?;
     store.create_org(&icb, None).await.context("creating the demo ICB")?;
     summary.organisations += 1;
+    let mut memberships: Vec<(TeamId, usize)> = Vec::new();
     let mut users = vec![
         add_user("commissioner@icb.demo.test".into(), "Chris Commissioner", icb.id, &[Role::Commissioner])?,
         add_user("researcher@icb.demo.test".into(), "Rowan Researcher", icb.id, &[Role::Researcher])?,
@@ -276,9 +277,11 @@ pub async fn generate(
         // Accounts: PCN staff, a referrer at the first practice, a partner at the first VCSE.
         let d = format!("pcn{p}.demo.test");
         users.push(add_user(format!("admin@{d}"), "Alex Administrator", pcn.id, &[Role::Administrator])?);
+        memberships.push((team.id, users.len()));
         users.push(add_user(format!("manager@{d}"), "Morgan Manager", pcn.id, &[Role::Manager])?);
         for w in 1..=LINK_WORKERS_PER_PCN {
             let name = format!("{} {}", GIVEN[(w * 7 + 3) % GIVEN.len()], FAMILY[(w * 5 + 1) % FAMILY.len()]);
+            memberships.push((team.id, users.len()));
             users.push(add_user(format!("linkworker{w}@{d}"), &name, pcn.id, &[Role::LinkWorker])?);
         }
         users.push(add_user(format!("referrer@{d}"), "Robin Referrer", practices[0].id, &[Role::Referrer])?);
@@ -364,6 +367,9 @@ pub async fn generate(
     }
     for u in &users {
         store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
+    }
+    for (team, i) in memberships {
+        store.add_team_member(team, users[i].id).await.context("adding demo team members")?;
     }
     bar.finish_and_clear();
     store.analyze().await.context("refreshing database statistics")?;

@@ -14,6 +14,31 @@ const CHUNK: usize = 500;
 const PERSON_COLUMNS: &str =
     "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at FROM people";
 
+impl SqlStore {
+    /// Pair referrals with their people in one query (never one per referral).
+    async fn with_people(&self, org: OrgId, referrals: Vec<Referral>) -> StoreResult<Vec<(Referral, Person)>> {
+        if referrals.is_empty() {
+            return Ok(vec![]);
+        }
+        let people: Vec<PersonRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
+            qb.push_bind(org.0).push(" AND id IN (");
+            let mut ids = qb.separated(", ");
+            for r in &referrals {
+                ids.push_bind(r.person_id.0);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
+        for p in people {
+            let p: Person = p.try_into()?;
+            by_id.insert(p.id, p);
+        }
+        Ok(referrals.into_iter().filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p))).collect())
+    }
+}
+
 #[async_trait::async_trait]
 impl CaseStore for SqlStore {
     async fn insert_people(&self, people: &[Person]) -> StoreResult<()> {
@@ -129,25 +154,7 @@ impl CaseStore for SqlStore {
         .await
         .map_err(map_err)?);
         let referrals: Vec<Referral> = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
-        if referrals.is_empty() {
-            return Ok(vec![]);
-        }
-        let people: Vec<PersonRow> = on_db!(&self.db, pool => {
-            let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
-            qb.push_bind(org.0).push(" AND id IN (");
-            let mut ids = qb.separated(", ");
-            for r in &referrals {
-                ids.push_bind(r.person_id.0);
-            }
-            qb.push(")");
-            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
-        });
-        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
-        for p in people {
-            let p: Person = p.try_into()?;
-            by_id.insert(p.id, p);
-        }
-        Ok(referrals.into_iter().filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p))).collect())
+        self.with_people(org, referrals).await
     }
 
     async fn count_referrals(&self, org: OrgId) -> StoreResult<i64> {
@@ -156,5 +163,43 @@ impl CaseStore for SqlStore {
             .fetch_one(pool)
             .await
             .map_err(map_err))
+    }
+
+    async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>> {
+        let rows: Vec<ReferralRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals \
+             WHERE org_id = $1 AND person_id = $2 ORDER BY received_at DESC, id DESC",
+        )
+        .bind(org.0)
+        .bind(person.0)
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn team_referrals(
+        &self,
+        org: OrgId,
+        teams: &[linkwork_domain::ids::TeamId],
+        limit: i64,
+    ) -> StoreResult<Vec<(Referral, Person)>> {
+        if teams.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<ReferralRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals WHERE org_id = ",
+            );
+            qb.push_bind(org.0).push(" AND team_id IN (");
+            let mut ids = qb.separated(", ");
+            for t in teams {
+                ids.push_bind(t.0);
+            }
+            qb.push(") ORDER BY received_at DESC, id DESC LIMIT ").push_bind(limit);
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        let referrals: Vec<Referral> = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
+        self.with_people(org, referrals).await
     }
 }

@@ -120,4 +120,27 @@ impl OrgStore for SqlStore {
         .map_err(map_err)?);
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    async fn add_team_member(
+        &self,
+        team: linkwork_domain::ids::TeamId,
+        user: linkwork_domain::ids::UserId,
+    ) -> StoreResult<()> {
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(team.0)
+            .bind(user.0)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err))
+    }
+
+    async fn user_teams(&self, user: linkwork_domain::ids::UserId) -> StoreResult<Vec<linkwork_domain::ids::TeamId>> {
+        let ids: Vec<Uuid> = on_db!(&self.db, pool => sqlx::query_scalar("SELECT team_id FROM team_members WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+        Ok(ids.into_iter().map(Into::into).collect())
+    }
 }

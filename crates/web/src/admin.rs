@@ -279,7 +279,7 @@ fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {
         nav: Nav::anonymous(),
         title: "Invite a user",
         intro: vec!["They will get an email with a link to set their password. The link works once, for 7 days."],
-        action: "/admin/users/invite",
+        action: "/admin/users/invite".into(),
         submit: "Send invitation",
         fields: vec![
             Field::new("name", "Full name", "text", "off"),

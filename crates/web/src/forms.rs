@@ -39,7 +39,7 @@ pub(crate) struct FormPage {
     pub nav: Nav,
     pub title: &'static str,
     pub intro: Vec<&'static str>,
-    pub action: &'static str,
+    pub action: String,
     pub submit: &'static str,
     pub fields: Vec<Field>,
     pub errors: Vec<SummaryError>,

@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod pages;
 pub mod passwords;
+mod people;
 pub mod routes;
 mod security;
 mod session_store;

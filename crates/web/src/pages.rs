@@ -14,19 +14,22 @@ use linkwork_domain::notifications::OutboxMessage;
 pub struct Nav {
     pub user_name: Option<String>,
     pub is_admin: bool,
+    /// Shows the caseload link.
+    pub caseload: bool,
     pub demo: bool,
     pub version: &'static str,
 }
 
 impl Nav {
     pub fn anonymous() -> Self {
-        Self { user_name: None, is_admin: false, demo: false, version: env!("CARGO_PKG_VERSION") }
+        Self { user_name: None, is_admin: false, caseload: false, demo: false, version: env!("CARGO_PKG_VERSION") }
     }
 
     pub fn for_user(u: &User) -> Self {
         Self {
             user_name: Some(u.display_name.clone()),
             is_admin: u.has_role(Role::Administrator),
+            caseload: linkwork_domain::permissions::granted(u, linkwork_domain::permissions::Permission::ViewCaseload),
             demo: u.is_demo,
             version: env!("CARGO_PKG_VERSION"),
         }

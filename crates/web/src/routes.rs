@@ -3,7 +3,9 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::auth::{NoUser, session_user};
-use crate::{AppError, AppState, Problem, account, admin, api, assets, auth, client_address, pages, two_factor};
+use crate::{
+    AppError, AppState, Problem, account, admin, api, assets, auth, client_address, pages, people, two_factor,
+};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -49,6 +51,9 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/account/set-password", Public, post(account::set_password)),
         route(Method::GET, "/home", SignedIn, get(pages::home)),
         route(Method::GET, "/directory", ViewDirectory, get(pages::directory)),
+        route(Method::GET, "/caseload", ViewCaseload, get(people::caseload)),
+        route(Method::GET, "/people/{id}", ViewCaseload, get(people::person)),
+        route(Method::POST, "/people/{id}/break-glass", ViewCaseload, post(people::break_glass)),
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
         route(Method::GET, "/admin/audit", ViewAudit, get(admin::audit)),
         route(Method::POST, "/admin/audit", ViewAudit, post(admin::audit_search)),

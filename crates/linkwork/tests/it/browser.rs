@@ -234,5 +234,20 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_eq!(text(&c, "h1").await, "Save your recovery codes");
     assert_accessible(&c, &axe, "recovery codes").await;
 
+    // A link worker's caseload and a person's record.
+    c.goto(&format!("{base}/home")).await.unwrap();
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "linkworker1@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    c.find(Locator::LinkText("Caseload")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/caseload").await;
+    assert_eq!(text(&c, "h1").await, "Team caseload");
+    assert_accessible(&c, &axe, "caseload").await;
+    c.find(Locator::Css("main table a")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-summary-list")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/people/"));
+    assert_accessible(&c, &axe, "person record").await;
+
     c.close().await.unwrap();
 }

@@ -11,6 +11,7 @@ mod cli;
 mod demo;
 mod helpers;
 mod jobs;
+mod people;
 mod schema;
 mod storage;
 mod throttle;

@@ -1,0 +1,226 @@
+//! The team caseload and person records, under the legitimate-relationship rule
+//! (`domain::permissions::in_caseload`): a link worker or manager opens the records of people
+//! referred to their own teams; any other record in their organisation opens only with a
+//! recorded reason ("break glass"), which is audited, emailed to the organisation's managers and
+//! lasts an hour. Another organisation's person does not exist, as far as anyone here can tell.
+//! Every person shown, in a list or a record, is an audited view.
+
+use crate::auth::CurrentUser;
+use crate::forms::{Field, FormPage};
+use crate::pages::Nav;
+use crate::{AppError, AppState, ClientAddress};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use linkwork_domain::accounts::{Role, User};
+use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::ids::{MessageId, PersonId, TeamId};
+use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
+use linkwork_domain::people::Person;
+use linkwork_domain::permissions::{BREAK_GLASS_FOR, in_caseload, parse_break_glass_reason};
+use linkwork_domain::referrals::Referral;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+/// Break-glass grants held in the session: (person, until, reason).
+const BREAK_GLASS_KEY: &str = "break_glass";
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Grant {
+    person: PersonId,
+    until: DateTime<Utc>,
+    reason: String,
+}
+
+struct Row {
+    person_id: String,
+    name: String,
+    nhs_number: String,
+    received: String,
+    reason: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "caseload.html")]
+struct CaseloadPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    no_team: bool,
+}
+
+fn viewed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, record_type: &str) -> AuditEntry {
+    AuditEntry {
+        person_id: Some(person),
+        record_id: Some(person.to_string()),
+        source: source.clone(),
+        ..AuditEntry::new(state.clock.now(), AuditAction::View, record_type).by(user)
+    }
+}
+
+pub(crate) async fn caseload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+) -> Result<Response, AppError> {
+    let teams = state.store.user_teams(user.id).await?;
+    let items = state.store.team_referrals(user.org_id, &teams, 50).await?;
+    // Every person listed is a view of their data, recorded before the list is shown.
+    let events = items.iter().map(|(_, p)| viewed(&state, &user, &source, p.id, "caseload")).collect();
+    state.audit(events).await?;
+    let rows = items
+        .into_iter()
+        .map(|(r, p)| Row {
+            person_id: p.id.to_string(),
+            name: format!("{} {}", p.given_name, p.family_name),
+            nhs_number: p.nhs_number.map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+            received: r.received_at.format("%d %b %Y").to_string(),
+            reason: r.reason,
+            status: r.status.as_str(),
+        })
+        .collect();
+    Ok(Html(CaseloadPage { nav: Nav::for_user(&user), rows, no_team: teams.is_empty() }.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    nav: Nav,
+    name: String,
+    nhs_number: String,
+    date_of_birth: String,
+    postcode: String,
+    referrals: Vec<Referral>,
+    break_glass_reason: Option<String>,
+}
+
+/// The person, only within the user's own organisation.
+async fn find_person(state: &AppState, user: &User, id: &str) -> Result<(Person, Vec<Referral>), AppError> {
+    let id = id.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
+    let person = state.store.get_person(user.org_id, id).await?;
+    let referrals = state.store.person_referrals(user.org_id, id).await?;
+    Ok((person, referrals))
+}
+
+async fn grant_for(state: &AppState, session: &Session, person: PersonId) -> Result<Option<Grant>, AppError> {
+    let grants: Vec<Grant> =
+        session.get(BREAK_GLASS_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?.unwrap_or_default();
+    let now = state.clock.now();
+    Ok(grants.into_iter().find(|g| g.person == person && g.until > now))
+}
+
+fn break_glass_form(person: PersonId) -> FormPage {
+    let mut reason = Field::new("reason", "Why do you need to open this record?", "text", "off");
+    reason.hint = Some(
+        "For example: covering for a colleague who is on leave. Your manager will be told, and the reason is kept in the audit trail.",
+    );
+    FormPage {
+        nav: Nav::anonymous(),
+        title: "This person is not in your team's caseload",
+        intro: vec!["You can still open the record if you need to for their care, by giving a reason."],
+        action: format!("/people/{person}/break-glass"),
+        submit: "Open the record",
+        fields: vec![reason],
+        errors: vec![],
+    }
+}
+
+pub(crate) async fn person(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (person, referrals) = find_person(&state, &user, &id).await?;
+    let person_teams: Vec<TeamId> = referrals.iter().filter_map(|r| r.team_id).collect();
+    let allowed = in_caseload(&state.store.user_teams(user.id).await?, &person_teams);
+    let grant = if allowed { None } else { grant_for(&state, &session, person.id).await? };
+    if !allowed && grant.is_none() {
+        let entry = AuditEntry {
+            reason: Some("outside the team's caseload: break-glass form shown".into()),
+            ..AuditEntry { action: AuditAction::AccessDenied, ..viewed(&state, &user, &source, person.id, "person") }
+        };
+        state.audit(vec![entry]).await?;
+        let mut page = break_glass_form(person.id);
+        page.nav = Nav::for_user(&user);
+        return Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response());
+    }
+    state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
+    let page = PersonPage {
+        nav: Nav::for_user(&user),
+        name: format!("{} {}", person.given_name, person.family_name),
+        nhs_number: person.nhs_number.map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+        date_of_birth: person.date_of_birth.format("%d %B %Y").to_string(),
+        postcode: person.postcode.map(String::from).unwrap_or_default(),
+        referrals,
+        break_glass_reason: grant.map(|g| g.reason),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BreakGlassForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub(crate) async fn break_glass(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    Form(f): Form<BreakGlassForm>,
+) -> Result<Response, AppError> {
+    let (person, _) = find_person(&state, &user, &id).await?;
+    let reason = match parse_break_glass_reason(&f.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut page = break_glass_form(person.id);
+            page.nav = Nav::for_user(&user);
+            page.fields[0].value = f.reason;
+            page.error("reason", e.0);
+            return page.respond();
+        }
+    };
+    let now = state.clock.now();
+    let entry = AuditEntry {
+        action: AuditAction::BreakGlass,
+        reason: Some(reason.clone()),
+        ..viewed(&state, &user, &source, person.id, "person")
+    };
+    state.audit(vec![entry]).await?;
+    // Managers hear about it; the message names the worker and the reason, not the person.
+    for manager in
+        state.store.list_org_users(user.org_id).await?.into_iter().filter(|u| u.has_role(Role::Manager) && !u.disabled)
+    {
+        let msg = OutboxMessage {
+            id: MessageId::new(),
+            org_id: Some(user.org_id),
+            channel: "email".into(),
+            recipient: manager.email.to_string(),
+            subject: "A record was opened outside a team's caseload".into(),
+            body: format!(
+                "Hello {},\n\n{} opened a person's record outside their team's caseload at {}.\nTheir reason: {}\n\nThe audit trail in linkwork has the details.\n",
+                manager.display_name,
+                user.display_name,
+                now.format("%d %b %Y %H:%M UTC"),
+                reason
+            ),
+            status: MessageStatus::Pending,
+            created_at: now,
+            sent_at: None,
+        };
+        state.store.enqueue_message(&msg).await?;
+    }
+    let mut grants: Vec<Grant> =
+        session.get(BREAK_GLASS_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?.unwrap_or_default();
+    grants.retain(|g| g.until > now && g.person != person.id);
+    grants.push(Grant { person: person.id, until: now + BREAK_GLASS_FOR, reason });
+    session.insert(BREAK_GLASS_KEY, grants).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Redirect::to(&format!("/people/{}", person.id)).into_response())
+}
