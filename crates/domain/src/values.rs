@@ -89,7 +89,7 @@ impl Email {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
         let s = input.trim().to_lowercase();
         let ok = s.len() <= 254
-            && !s.chars().any(char::is_whitespace)
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(s.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !d.contains('@'));
         if ok {
             Ok(Self(s))
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn email_is_lowercased_and_checked() {
         assert_eq!(Email::parse(" Amy.Link@Example.NHS.uk ").unwrap().as_str(), "amy.link@example.nhs.uk");
-        for bad in ["", "no-at", "a@b", "a b@c.d", "@c.d", "a@.c", "a@c."] {
+        for bad in ["", "no-at", "a@b", "a b@c.d", "@c.d", "a@.c", "a@c.", "a\u{0}b@c.d"] {
             assert!(Email::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

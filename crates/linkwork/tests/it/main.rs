@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod demo;
 mod helpers;
+mod hostile;
 mod jobs;
 mod people;
 mod schema;
