@@ -167,6 +167,8 @@ pub trait TwoFactorStore: Send + Sync {
     /// Spend a recovery code: `false` if it is unknown or already spent.
     async fn use_recovery_code(&self, user: UserId, hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn recovery_codes_left(&self, user: UserId) -> StoreResult<i64>;
+    /// Forget a user's authenticator and recovery codes (lost phone): they set up again.
+    async fn reset_two_factor(&self, user: UserId) -> StoreResult<()>;
     async fn org_requires_two_factor(&self, org: OrgId) -> StoreResult<bool>;
     async fn set_org_requires_two_factor(&self, org: OrgId, required: bool) -> StoreResult<()>;
 }

@@ -91,6 +91,15 @@ impl TwoFactorStore for SqlStore {
             .map_err(map_err))
     }
 
+    async fn reset_two_factor(&self, user: UserId) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            sqlx::query("DELETE FROM user_recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *tx).await.map_err(map_err)?;
+            sqlx::query("DELETE FROM user_two_factor WHERE user_id = $1").bind(user.0).execute(&mut *tx).await.map_err(map_err)?;
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
     async fn org_requires_two_factor(&self, org: OrgId) -> StoreResult<bool> {
         on_db!(&self.db, pool => sqlx::query_scalar("SELECT require_two_factor FROM organisations WHERE id = $1")
             .bind(org.0)

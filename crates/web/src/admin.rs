@@ -197,6 +197,7 @@ pub(crate) async fn users(
         "unlocked" => Some("The account is unlocked. Its owner can sign in again."),
         "revoked" => Some("Every session of that user has ended. They must sign in again."),
         "invited" => Some("Invitation sent. It works once, for 7 days."),
+        "two-factor-reset" => Some("Two-factor sign-in is reset. They will set it up again when they next sign in."),
         _ => None,
     };
     let page = UsersPage {
@@ -262,6 +263,26 @@ pub(crate) async fn revoke_sessions(
     };
     state.audit(vec![entry]).await?;
     Ok(Redirect::to("/admin/users?done=revoked").into_response())
+}
+
+pub(crate) async fn reset_two_factor(
+    State(state): State<AppState>,
+    CurrentUser(admin): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    Form(f): Form<UserAction>,
+) -> Result<Response, AppError> {
+    let user = target(&state, &admin, &f.user_id).await?;
+    state.store.reset_two_factor(user.id).await?;
+    // Whoever holds the old authenticator must not stay signed in either.
+    let ended = state.store.delete_user_sessions(user.id).await?;
+    let entry = AuditEntry {
+        record_id: Some(user.id.to_string()),
+        reason: Some(format!("two-factor reset; ended {ended} session(s)")),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Redirect::to("/admin/users?done=two-factor-reset").into_response())
 }
 
 fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {

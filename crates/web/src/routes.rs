@@ -62,6 +62,7 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/admin/users/invite", ManageUsers, post(admin::invite)),
         route(Method::POST, "/admin/users/unlock", ManageUsers, post(admin::unlock)),
         route(Method::POST, "/admin/users/revoke-sessions", ManageUsers, post(admin::revoke_sessions)),
+        route(Method::POST, "/admin/users/reset-two-factor", ManageUsers, post(admin::reset_two_factor)),
         route(Method::GET, "/health", Public, get(api::health)),
         route(Method::GET, "/api/v1", Public, get(api::root)),
         route(Method::GET, "/api/v1/organisations", ViewOrganisations, get(api::list_organisations)),

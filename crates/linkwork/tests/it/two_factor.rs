@@ -157,3 +157,20 @@ app_test!(only_demo_accounts_are_exempt, |app: TestApp| async move {
     assert_eq!(real.sign_in("real@pcn1.test", PASSWORD).await.header("location"), "/two-factor/setup");
     assert!(!real.get("/two-factor/setup").await.body.contains("Demonstration system"));
 });
+
+app_test!(administrators_reset_a_lost_authenticator, |app: TestApp| async move {
+    let org = strict_pcn(&app, "Seacroft PCN").await;
+    user(app.store.as_ref(), app.clock.as_ref(), &org, "admin@seacroft.test", &["administrator"]).await;
+    let w = user(app.store.as_ref(), app.clock.as_ref(), &org, "w@seacroft.test", &["link_worker"]).await;
+    let mut admin = Client::new(&app.router);
+    let _ = enrol(&app, &mut admin, "admin@seacroft.test").await;
+    let mut worker = Client::new(&app.router);
+    let _ = enrol(&app, &mut worker, "w@seacroft.test").await;
+
+    let r = admin.post_form("/admin/users/reset-two-factor", &format!("user_id={}", w.id)).await;
+    assert_eq!(r.header("location"), "/admin/users?done=two-factor-reset");
+    assert!(app.store.two_factor(w.id).await.unwrap().is_none());
+    assert_eq!(worker.get("/home").await.header("location"), "/sign-in", "their sessions ended");
+    let mut again = Client::new(&app.router);
+    assert_eq!(again.sign_in("w@seacroft.test", PASSWORD).await.header("location"), "/two-factor/setup");
+});
