@@ -45,30 +45,8 @@ impl Permission {
 
 /// The rule table: which roles hold each permission beyond `Public` and `SignedIn`.
 pub const RULES: &[(Permission, &[Role])] = &[
-    (
-        Permission::ViewDirectory,
-        &[
-            Role::Administrator,
-            Role::Manager,
-            Role::LinkWorker,
-            Role::Referrer,
-            Role::VcsePartner,
-            Role::Commissioner,
-            Role::Researcher,
-        ],
-    ),
-    (
-        Permission::ViewOrganisations,
-        &[
-            Role::Administrator,
-            Role::Manager,
-            Role::LinkWorker,
-            Role::Referrer,
-            Role::VcsePartner,
-            Role::Commissioner,
-            Role::Researcher,
-        ],
-    ),
+    (Permission::ViewDirectory, &Role::ALL),
+    (Permission::ViewOrganisations, &Role::ALL),
     (Permission::ViewCaseload, &[Role::LinkWorker, Role::Manager]),
     (Permission::ManageOrganisations, &[Role::Administrator]),
     (Permission::ViewNotifications, &[Role::Administrator]),

@@ -229,6 +229,25 @@ async fn target(
     Ok(user)
 }
 
+/// Audit an administrator's action on a user, then go back to the users page saying so.
+async fn done(
+    state: &AppState,
+    admin: &linkwork_domain::accounts::User,
+    source: Option<String>,
+    user: &linkwork_domain::accounts::User,
+    reason: String,
+    outcome: &str,
+) -> Result<Response, AppError> {
+    let entry = AuditEntry {
+        record_id: Some(user.id.to_string()),
+        reason: Some(reason),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(admin)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Redirect::to(&format!("/admin/users?done={outcome}")).into_response())
+}
+
 pub(crate) async fn unlock(
     State(state): State<AppState>,
     CurrentUser(admin): CurrentUser,
@@ -237,14 +256,7 @@ pub(crate) async fn unlock(
 ) -> Result<Response, AppError> {
     let user = target(&state, &admin, &f.user_id).await?;
     state.store.clear_throttle(&throttle::account_key(user.email.as_str())).await?;
-    let entry = AuditEntry {
-        record_id: Some(user.id.to_string()),
-        reason: Some("unlocked after failed sign-ins".into()),
-        source,
-        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
-    };
-    state.audit(vec![entry]).await?;
-    Ok(Redirect::to("/admin/users?done=unlocked").into_response())
+    done(&state, &admin, source, &user, "unlocked after failed sign-ins".into(), "unlocked").await
 }
 
 pub(crate) async fn revoke_sessions(
@@ -255,14 +267,7 @@ pub(crate) async fn revoke_sessions(
 ) -> Result<Response, AppError> {
     let user = target(&state, &admin, &f.user_id).await?;
     let ended = state.store.delete_user_sessions(user.id).await?;
-    let entry = AuditEntry {
-        record_id: Some(user.id.to_string()),
-        reason: Some(format!("revoked {ended} session(s)")),
-        source,
-        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
-    };
-    state.audit(vec![entry]).await?;
-    Ok(Redirect::to("/admin/users?done=revoked").into_response())
+    done(&state, &admin, source, &user, format!("revoked {ended} session(s)"), "revoked").await
 }
 
 pub(crate) async fn reset_two_factor(
@@ -275,14 +280,7 @@ pub(crate) async fn reset_two_factor(
     state.store.reset_two_factor(user.id).await?;
     // Whoever holds the old authenticator must not stay signed in either.
     let ended = state.store.delete_user_sessions(user.id).await?;
-    let entry = AuditEntry {
-        record_id: Some(user.id.to_string()),
-        reason: Some(format!("two-factor reset; ended {ended} session(s)")),
-        source,
-        ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(&admin)
-    };
-    state.audit(vec![entry]).await?;
-    Ok(Redirect::to("/admin/users?done=two-factor-reset").into_response())
+    done(&state, &admin, source, &user, format!("two-factor reset; ended {ended} session(s)"), "two-factor-reset").await
 }
 
 fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {

@@ -113,12 +113,18 @@ pub(crate) struct FieldError {
 struct SignInPage {
     nav: Nav,
     email: String,
-    error: Option<FieldError>,
+    errors: Vec<FieldError>,
+}
+
+impl SignInPage {
+    fn has_error(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
 }
 
 fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, AppError> {
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let html = SignInPage { nav: Nav::anonymous(), email, error }.render()?;
+    let html = SignInPage { nav: Nav::anonymous(), email, errors: error.into_iter().collect() }.render()?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -129,7 +135,7 @@ fn render_locked(email: String) -> Result<Response, AppError> {
         field: "email",
         message: "Too many failed attempts. Wait an hour and try again, or ask an administrator to unlock your account",
     };
-    let html = SignInPage { nav: Nav::anonymous(), email, error: Some(error) }.render()?;
+    let html = SignInPage { nav: Nav::anonymous(), email, errors: vec![error] }.render()?;
     Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response())
 }
 

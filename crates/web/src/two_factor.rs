@@ -95,7 +95,7 @@ async fn pending_user(state: &AppState, session: &Session) -> Result<Option<User
 #[template(path = "two_factor_code.html")]
 struct CodePage {
     nav: Nav,
-    error: Option<FieldError>,
+    errors: Vec<FieldError>,
 }
 
 #[derive(Template)]
@@ -105,7 +105,7 @@ struct SetupPage {
     secret: String,
     size: usize,
     modules: Vec<(usize, usize)>,
-    error: Option<FieldError>,
+    errors: Vec<FieldError>,
 }
 
 #[derive(Template)]
@@ -129,7 +129,7 @@ pub(crate) async fn code_page(State(state): State<AppState>, session: Session) -
     if pending_user(&state, &session).await?.is_none() {
         return Ok(Redirect::to("/sign-in").into_response());
     }
-    page(StatusCode::OK, &CodePage { nav: Nav::anonymous(), error: None })
+    page(StatusCode::OK, &CodePage { nav: Nav::anonymous(), errors: vec![] })
 }
 
 pub(crate) async fn submit_code(
@@ -145,7 +145,7 @@ pub(crate) async fn submit_code(
     let code = form.code.trim();
     if code.is_empty() {
         let error = FieldError { field: "code", message: "Enter the 6-digit code from your authenticator app" };
-        return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), error: Some(error) });
+        return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), errors: vec![error] });
     }
     let key = throttle::account_key(user.email.as_str());
     if state.store.throttle_states(std::slice::from_ref(&key)).await?.iter().any(|t| t.is_locked(now)) {
@@ -153,7 +153,7 @@ pub(crate) async fn submit_code(
             field: "code",
             message: "Too many failed attempts. Wait an hour and try again, or ask an administrator to unlock your account",
         };
-        return page(StatusCode::TOO_MANY_REQUESTS, &CodePage { nav: Nav::anonymous(), error: Some(error) });
+        return page(StatusCode::TOO_MANY_REQUESTS, &CodePage { nav: Nav::anonymous(), errors: vec![error] });
     }
     let tf = state.store.two_factor(user.id).await?;
     let secret = tf.as_ref().filter(|t| t.enabled_at.is_some()).map(|t| t.secret.clone());
@@ -172,7 +172,7 @@ pub(crate) async fn submit_code(
         state.audit(vec![entry]).await?;
         let error =
             FieldError { field: "code", message: "Enter a correct code: it may have expired, or been used already" };
-        return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), error: Some(error) });
+        return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), errors: vec![error] });
     }
     complete_sign_in(&state, &session, &user, source).await
 }
@@ -195,7 +195,16 @@ fn setup_page(secret: String, email: &str, error: Option<FieldError>) -> Result<
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join(" ");
-    page(status, &SetupPage { nav: Nav::anonymous(), secret: spaced, size: size + 8, modules, error })
+    page(
+        status,
+        &SetupPage {
+            nav: Nav::anonymous(),
+            secret: spaced,
+            size: size + 8,
+            modules,
+            errors: error.into_iter().collect(),
+        },
+    )
 }
 
 pub(crate) async fn setup(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
