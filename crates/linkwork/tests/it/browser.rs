@@ -101,8 +101,14 @@ async fn serious_violations(c: &Client, axe: &str, page: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Fail on any serious or critical accessibility violation on the current page.
+/// Fail on any serious or critical accessibility violation on the current page. With
+/// `LINKWORK_SCREENSHOTS=DIR` set, also save a screenshot of the page there, to look at.
 async fn assert_accessible(c: &Client, axe: &str, page: &str) {
+    if let Ok(dir) = std::env::var("LINKWORK_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        let _ = std::fs::create_dir_all(&dir);
+        std::fs::write(Path::new(&dir).join(format!("{}.png", page.replace(' ', "-"))), png).unwrap();
+    }
     let bad = serious_violations(c, axe, page).await;
     assert!(bad.is_empty(), "serious or critical accessibility violations on {page}: {bad:#?}");
 }

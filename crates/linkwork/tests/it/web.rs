@@ -97,7 +97,10 @@ app_test!(wrong_password_and_unknown_account_look_the_same, |app: TestApp| async
     assert!(empty.body.contains("Enter your email address") && empty.body.contains("href=\"#email\""));
     let no_pw = c.sign_in("real@bramley.test", "").await;
     assert!(no_pw.body.contains("Enter your password") && no_pw.body.contains("href=\"#password\""));
-    assert!(no_pw.body.contains("id=\"password-error\"") && !no_pw.body.contains("id=\"email-error\""), "the error sits at its field");
+    assert!(
+        no_pw.body.contains("id=\"password-error\"") && !no_pw.body.contains("id=\"email-error\""),
+        "the error sits at its field"
+    );
     let hostile = c.sign_in("<script>alert(1)</script>", "x' OR '1'='1").await;
     assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
     assert!(!hostile.body.contains("<script>alert(1)") && hostile.body.contains("alert(1)"), "escaped, not executed");
