@@ -32,6 +32,11 @@ pub struct Config {
     #[arg(long, env = "LINKWORK_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Reverse proxies in front of linkwork (IP addresses, comma-separated). Only their
+    /// X-Forwarded-For header is believed, for throttling and the audit trail.
+    #[arg(long = "trusted-proxy", env = "LINKWORK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
+
     /// SMTP server for email (smtps://USER:PASSWORD@HOST:465). Without it, email goes to the log.
     #[arg(long, env = "LINKWORK_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -57,6 +62,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("database_url_file", &self.database_url_file)
             .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("smtp_url_file", &self.smtp_url_file)
             .field("smtp_from", &self.smtp_from)
@@ -110,6 +116,11 @@ impl Config {
     /// The web layer's settings.
     pub fn web(&self) -> anyhow::Result<linkwork_web::WebConfig> {
         let mut web = linkwork_web::WebConfig::default();
+        for p in self.trusted_proxies.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            web.trusted_proxies.push(p.parse().map_err(|_| {
+                anyhow::anyhow!("the trusted proxy {p:?} is not an IP address; list proxies like 10.0.0.5,10.0.0.6")
+            })?);
+        }
         if let Some(url) = &self.public_url {
             let url = url.trim_end_matches('/');
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -147,6 +158,9 @@ LINKWORK_DATA=./data
 # LINKWORK_SMTP_URL=smtps://USER:PASSWORD@smtp.example.nhs.uk:465
 # LINKWORK_SMTP_URL_FILE=/run/secrets/linkwork-smtp-url
 LINKWORK_SMTP_FROM=linkwork@localhost
+
+# Reverse proxies in front of linkwork; only their X-Forwarded-For is believed.
+# LINKWORK_TRUSTED_PROXIES=10.0.0.5,10.0.0.6
 
 # Log format: text or json. Log verbosity: RUST_LOG (default info).
 LINKWORK_LOG_FORMAT=text

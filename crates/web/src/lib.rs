@@ -40,6 +40,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// The address people use, for links in emails.
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. From anyone else it is ignored, so
+    /// nobody can choose the address that throttling and the audit trail see.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +54,7 @@ impl Default for WebConfig {
             session_absolute: chrono::Duration::hours(12),
             max_body_bytes: 1024 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: vec![],
         }
     }
 }
@@ -76,17 +80,33 @@ impl AppState {
 /// The client's address, for handlers: `ClientAddress(Some("203.0.113.7"))`.
 pub struct ClientAddress(pub Option<String>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(client_address(&parts.extensions)))
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts, &state.config.trusted_proxies)))
     }
 }
 
-/// The client's address as the server saw it (set by `axum::serve` with connect info).
-pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
-    extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
+/// The client's address: the TCP peer (from `axum::serve` with connect info), or, when the peer
+/// is a trusted proxy, the nearest untrusted address in `X-Forwarded-For` (each proxy appends
+/// the address it saw, so the rightmost untrusted one is the first we can believe).
+pub fn client_address(parts: &axum::http::request::Parts, trusted: &[std::net::IpAddr]) -> Option<String> {
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?.0.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let client = forwarded
+        .split(',')
+        .rev()
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .find(|a| !trusted.contains(a));
+    Some(client.unwrap_or(peer).to_string())
 }
 
 /// The whole application, with every layer applied.

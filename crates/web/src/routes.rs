@@ -98,7 +98,7 @@ async fn guard(State((state, permission)): State<(AppState, Permission)>, req: R
             tracing::info!(user = %user.id, ?permission, path = %parts.uri.path(), "access refused");
             let entry = AuditEntry {
                 record_id: Some(format!("{} {}", parts.method, parts.uri.path())),
-                source: client_address(&parts.extensions),
+                source: client_address(&parts, &state.config.trusted_proxies),
                 ..AuditEntry::new(state.clock.now(), AuditAction::AccessDenied, "route").by(&user)
             };
             match state.audit(vec![entry]).await {

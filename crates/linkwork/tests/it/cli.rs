@@ -89,6 +89,8 @@ async fn bad_database_settings_get_one_clear_sentence_and_no_secret() {
     for o in [&bad, &scheme, &down] {
         assert!(!o.stderr.contains("hunter2") && !o.stdout.contains("hunter2"), "password leaked: {}", o.stderr);
     }
+    let proxy = linkwork(&data, &["--trusted-proxy", "proxy.internal", "check"], None).await;
+    assert_one_sentence(&proxy, "is not an IP address");
     let missing_file = linkwork(&data, &["--database-url-file", "/nonexistent/url", "check"], None).await;
     assert_one_sentence(&missing_file, "cannot read the database URL file");
     let _ = std::fs::remove_dir_all(data);

@@ -106,3 +106,33 @@ app_test!(administrators_unlock_and_sign_users_out_everywhere, |app: TestApp| as
     assert!(admin.get("/admin/users?done=unlocked").await.body.contains("The account is unlocked"));
     assert_eq!(phone.sign_in("w@kirkstall.test", PASSWORD).await.status, StatusCode::SEE_OTHER);
 });
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_counts_and_spoofing_does_not() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use linkwork_domain::audit::{AuditAction, AuditFilter};
+    let web = linkwork_web::WebConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
+    let Some(app) = TestApp::spawn_with(linkwork_testkit::Backend::Sqlite, web).await else { return };
+    let attempt = |xff: &'static str| {
+        Request::post("/sign-in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header("x-forwarded-for", xff)
+            .body(Body::from("email=nobody%40proxy.test&password=x"))
+            .unwrap()
+    };
+    let mut via_proxy = Client::new(&app.router);
+    via_proxy.address = Some("127.0.0.1:50000".parse().unwrap());
+    via_proxy.send(attempt("10.9.9.9, 203.0.113.50")).await;
+    let mut direct = Client::new(&app.router);
+    direct.address = Some("192.0.2.1:40000".parse().unwrap());
+    direct.send(attempt("203.0.113.99")).await;
+    let events = app
+        .store
+        .search_audit(&AuditFilter { action: Some(AuditAction::SignInFailed), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    let sources: Vec<&str> = events.iter().filter_map(|e| e.entry.source.as_deref()).collect();
+    assert_eq!(sources, ["192.0.2.1", "203.0.113.50"], "newest first: the direct client's claim is ignored");
+}
