@@ -8,7 +8,8 @@
 //!    PostgreSQL against SQLite.
 //! 3. Requests through the whole stack in-process, 8 at a time: `/health` (one database round
 //!    trip), `/sign-in` (a template) and a signed-in `/home` (session load, user, organisation and
-//!    three counts) against a static asset, which passes every layer but touches no database.
+//!    three counts), and a link worker's `/caseload` (50 people listed, each an audited view)
+//!    against a static asset, which passes every layer but touches no database.
 //! 4. Audit: 64 concurrent writers recording one event each, repeatedly, through the group-commit
 //!    writer against one transaction per event (the baseline).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -94,19 +95,20 @@ async fn throughput(router: &axum::Router, path: &str, cookie: Option<&str>, tot
     (total / conc * conc) as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn sign_in_cookie(app: &TestApp) -> String {
+async fn sign_in_cookie(app: &TestApp, who: &str) -> String {
     let req = Request::post("/sign-in")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(format!("email=admin%40pcn1.demo.test&password={}", linkwork::demo::DEMO_PASSWORD)))
+        .body(Body::from(format!("email={who}%40pcn1.demo.test&password={}", linkwork::demo::DEMO_PASSWORD)))
         .unwrap();
     let res = app.router.clone().oneshot(req).await.unwrap();
     let sc = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     sc.split(';').next().unwrap().to_owned()
 }
 
-async fn http(backend: Backend, total: usize) -> Option<[f64; 4]> {
+async fn http(backend: Backend, total: usize) -> Option<[f64; 5]> {
     let app = TestApp::spawn(backend).await?.with_demo().await;
-    let cookie = sign_in_cookie(&app).await;
+    let cookie = sign_in_cookie(&app, "admin").await;
+    let worker = sign_in_cookie(&app, "linkworker1").await;
     let _ = app.clock.now();
     // Warm up, then measure.
     throughput(&app.router, "/home", Some(&cookie), 200, 8).await;
@@ -114,7 +116,8 @@ async fn http(backend: Backend, total: usize) -> Option<[f64; 4]> {
     let health = throughput(&app.router, "/health", None, total, 8).await;
     let sign_in = throughput(&app.router, "/sign-in", None, total, 8).await;
     let home = throughput(&app.router, "/home", Some(&cookie), total, 8).await;
-    Some([bare, health, sign_in, home])
+    let caseload = throughput(&app.router, "/caseload", Some(&worker), total / 4, 8).await;
+    Some([bare, health, sign_in, home, caseload])
 }
 
 /// Audit events per second from 64 concurrent writers, `per_writer` events each.
@@ -193,13 +196,17 @@ async fn main() {
     println!("| backend | route | requests/s | ratio to static asset |");
     println!("| --- | --- | ---: | ---: |");
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some([bare, h, s, home]) = http(backend, total).await {
+        if let Some([bare, h, s, home, caseload]) = http(backend, total).await {
             println!("| {backend:?} | /assets/app.css (baseline: every layer, no database) | {bare:.0} | 1.00 |");
             println!("| {backend:?} | /health (one database round trip) | {h:.0} | {:.2} |", h / bare);
             println!("| {backend:?} | /sign-in (template, no session) | {s:.0} | {:.2} |", s / bare);
             println!(
                 "| {backend:?} | /home signed in (session, user, organisation, 3 counts) | {home:.0} | {:.2} |",
                 home / bare
+            );
+            println!(
+                "| {backend:?} | /caseload (50 people listed, 50 audit events per view) | {caseload:.0} | {:.3} |",
+                caseload / bare
             );
         }
     }
