@@ -13,6 +13,24 @@ use uuid::Uuid;
 /// The advisory lock that serialises appends on PostgreSQL ("audit" in ASCII).
 const PG_AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(1635083369)";
 
+const LAST_EVENT: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+
+const INSERT_EVENTS: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor, roles, org_id, action, record_type, \
+     record_id, person_id, source, reason, prev_hash, hash) ";
+
+/// Chain `entries` after the last stored event: (seq, entry, previous hash, hash).
+fn chain(last: Option<(i64, String)>, entries: &[AuditEntry]) -> Vec<(i64, &AuditEntry, String, String)> {
+    let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_owned()));
+    entries
+        .iter()
+        .map(|e| {
+            seq += 1;
+            let hash = chain_hash(seq, &prev, e);
+            (seq, e, std::mem::replace(&mut prev, hash.clone()), hash)
+        })
+        .collect()
+}
+
 const AUDIT_COLUMNS: &str = "SELECT seq, at, actor_user_id, actor, roles, org_id, action, record_type, record_id, \
      person_id, source, reason, prev_hash, hash FROM audit_events";
 
@@ -65,49 +83,65 @@ impl AuditStore for SqlStore {
         if entries.is_empty() {
             return Ok(());
         }
-        let postgres = matches!(self.db, Db::Postgres(_));
-        on_db!(&self.db, pool => {
-            // SQLite: BEGIN IMMEDIATE already holds the write lock. PostgreSQL: take the advisory
-            // lock, so two instances never chain to the same predecessor.
-            let mut tx = pool.begin_write().await.map_err(map_err)?;
-            if postgres {
-                sqlx::query(PG_AUDIT_LOCK).execute(&mut *tx).await.map_err(map_err)?;
+        match &self.db {
+            // BEGIN IMMEDIATE holds SQLite's write lock: nobody else can chain meanwhile.
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                let last = sqlx::query_as(LAST_EVENT).fetch_optional(&mut *tx).await.map_err(map_err)?;
+                for chunk in chain(last, entries).chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new(INSERT_EVENTS);
+                    qb.push_values(chunk, |mut b, (seq, e, prev, hash)| {
+                        b.push_bind(*seq)
+                            .push_bind(e.at)
+                            .push_bind(e.actor_user_id.map(|u| u.0))
+                            .push_bind(e.actor.clone())
+                            .push_bind(e.roles.clone())
+                            .push_bind(e.org_id.map(|o| o.0))
+                            .push_bind(e.action.as_str())
+                            .push_bind(e.record_type.clone())
+                            .push_bind(e.record_id.clone())
+                            .push_bind(e.person_id.map(|p| p.0))
+                            .push_bind(e.source.clone())
+                            .push_bind(e.reason.clone())
+                            .push_bind(prev.clone())
+                            .push_bind(hash.clone());
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
             }
-            let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
+            // PostgreSQL: an advisory lock so two instances never chain to the same predecessor,
+            // and one statement of column arrays whatever the batch size (planned once, unlike a
+            // multi-row VALUES statement per batch size).
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                sqlx::query(PG_AUDIT_LOCK).execute(&mut *tx).await.map_err(map_err)?;
+                let last = sqlx::query_as(LAST_EVENT).fetch_optional(&mut *tx).await.map_err(map_err)?;
+                let rows = chain(last, entries);
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{INSERT_EVENTS} SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], \
+                     $6::uuid[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[])"
+                )))
+                .bind(rows.iter().map(|r| r.0).collect::<Vec<i64>>())
+                .bind(rows.iter().map(|r| r.1.at).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.actor_user_id.map(|u| u.0)).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.actor.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.roles.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.org_id.map(|o| o.0)).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.action.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.record_type.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.record_id.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.person_id.map(|p| p.0)).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.source.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.1.reason.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
+                .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
-            let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_owned()));
-            let mut rows = Vec::with_capacity(entries.len());
-            for e in entries {
-                seq += 1;
-                let hash = chain_hash(seq, &prev, e);
-                rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+                tx.commit().await.map_err(map_err)
             }
-            for chunk in rows.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO audit_events (seq, at, actor_user_id, actor, roles, org_id, action, record_type, record_id, person_id, source, reason, prev_hash, hash) ",
-                );
-                qb.push_values(chunk, |mut b, (seq, e, prev, hash)| {
-                    b.push_bind(*seq)
-                        .push_bind(e.at)
-                        .push_bind(e.actor_user_id.map(|u| u.0))
-                        .push_bind(e.actor.clone())
-                        .push_bind(e.roles.clone())
-                        .push_bind(e.org_id.map(|o| o.0))
-                        .push_bind(e.action.as_str())
-                        .push_bind(e.record_type.clone())
-                        .push_bind(e.record_id.clone())
-                        .push_bind(e.person_id.map(|p| p.0))
-                        .push_bind(e.source.clone())
-                        .push_bind(e.reason.clone())
-                        .push_bind(prev.clone())
-                        .push_bind(hash.clone());
-                });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
-            }
-            tx.commit().await.map_err(map_err)
-        })
+        }
     }
 
     async fn audit_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
