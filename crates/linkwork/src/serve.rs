@@ -76,10 +76,11 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         }
     }
     if store.list_users().await?.is_empty() {
+        println!("No accounts yet. Create the organisations and a first administrator, or restart with --demo:");
+        println!("  linkwork org create --name \"West Yorkshire ICB\" --kind icb --ods QWO");
+        println!("  linkwork org create --name \"Leeds Central PCN\" --kind pcn --ods U12345 --parent QWO");
         println!(
-            "No accounts yet. Create the first administrator (organisation first), or restart with --demo:\n  \
-             linkwork org create --name \"My PCN\" --kind pcn --parent ICB  (after creating the ICB)\n  \
-             linkwork user create --email you@example.nhs.uk --role administrator --org \"My PCN\" --password-stdin"
+            "  linkwork user create --email you@example.nhs.uk --role administrator --org U12345 --password-stdin"
         );
     }
     let listener = bind(addr).await?;
