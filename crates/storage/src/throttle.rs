@@ -30,16 +30,19 @@ const COLUMNS: &str = "SELECT key, failures, window_started_at, locked_until FRO
 #[async_trait::async_trait]
 impl ThrottleStore for SqlStore {
     async fn throttle_states(&self, keys: &[String]) -> StoreResult<Vec<ThrottleState>> {
-        let mut out = Vec::new();
-        for key in keys {
-            let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE key = $1")))
-                .bind(key)
-                .fetch_optional(pool)
-                .await
-                .map_err(map_err)?);
-            out.extend(row.map(Into::into));
+        if keys.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(out)
+        let rows: Vec<Row> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{COLUMNS} WHERE key IN ("));
+            let mut list = qb.separated(", ");
+            for key in keys {
+                list.push_bind(key.clone());
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn record_failure(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<Vec<ThrottleState>> {

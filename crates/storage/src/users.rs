@@ -81,16 +81,7 @@ impl UserStore for SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?);
-        let mut by_user: std::collections::HashMap<uuid::Uuid, Vec<RoleRow>> = std::collections::HashMap::new();
-        for r in roles {
-            by_user.entry(r.user_id).or_default().push(r);
-        }
-        rows.into_iter()
-            .map(|u| {
-                let grants = by_user.remove(&u.id).unwrap_or_default();
-                u.into_user(grants)
-            })
-            .collect()
+        attach_roles(rows, roles)
     }
 
     async fn list_org_users(&self, org: linkwork_domain::ids::OrgId) -> StoreResult<Vec<User>> {
@@ -99,11 +90,14 @@ impl UserStore for SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?);
-        let mut users = Vec::with_capacity(rows.len());
-        for row in rows {
-            users.push(self.with_roles(row).await?);
-        }
-        Ok(users)
+        let roles: Vec<RoleRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT r.user_id, r.org_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.org_id = $1 ORDER BY r.role",
+        )
+        .bind(org.0)
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?);
+        attach_roles(rows, roles)
     }
 
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
@@ -127,4 +121,18 @@ impl UserStore for SqlStore {
             .map(|_| ())
             .map_err(map_err))
     }
+}
+
+/// Pair users with their role grants, loaded in one query rather than one per user.
+fn attach_roles(rows: Vec<UserRow>, roles: Vec<RoleRow>) -> StoreResult<Vec<User>> {
+    let mut by_user: std::collections::HashMap<uuid::Uuid, Vec<RoleRow>> = std::collections::HashMap::new();
+    for r in roles {
+        by_user.entry(r.user_id).or_default().push(r);
+    }
+    rows.into_iter()
+        .map(|u| {
+            let grants = by_user.remove(&u.id).unwrap_or_default();
+            u.into_user(grants)
+        })
+        .collect()
 }

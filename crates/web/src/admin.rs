@@ -174,14 +174,14 @@ pub(crate) async fn users(
     Query(q): Query<UsersQuery>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
+    let users = state.store.list_org_users(admin.org_id).await?;
+    // One query for every user's lock, not one per user.
+    let keys: Vec<String> = users.iter().map(|u| throttle::account_key(u.email.as_str())).collect();
+    let locked_keys: std::collections::HashSet<String> =
+        state.store.throttle_states(&keys).await?.into_iter().filter(|t| t.is_locked(now)).map(|t| t.key).collect();
     let mut rows = Vec::new();
-    for u in state.store.list_org_users(admin.org_id).await? {
-        let locked = state
-            .store
-            .throttle_states(&[throttle::account_key(u.email.as_str())])
-            .await?
-            .iter()
-            .any(|t| t.is_locked(now));
+    for u in users {
+        let locked = locked_keys.contains(&throttle::account_key(u.email.as_str()));
         let mut roles: Vec<&str> = u.roles.iter().map(|g| g.role.label()).collect();
         roles.dedup();
         rows.push(UserRow {
