@@ -79,3 +79,35 @@ typed_id!(
     /// A message in the notification outbox.
     MessageId
 );
+typed_id!(
+    /// An episode of care: from an accepted referral to discharge.
+    EpisodeId
+);
+typed_id!(
+    /// A need recorded in the "what matters to you" conversation.
+    NeedId
+);
+typed_id!(
+    /// A goal in the personalised care and support plan.
+    GoalId
+);
+typed_id!(
+    /// A contact between a link worker and a person.
+    ContactId
+);
+typed_id!(
+    /// A holding period.
+    HoldingId
+);
+typed_id!(
+    /// An appointment.
+    AppointmentId
+);
+typed_id!(
+    /// A barrier to progress.
+    BarrierId
+);
+typed_id!(
+    /// A clinical code recorded for the GP record.
+    CodedEventId
+);

@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod casework;
 pub mod clock;
+pub mod coding;
 pub mod directory;
 pub mod ids;
+pub mod intake;
 pub mod jobs;
 pub mod notifications;
 pub mod organisations;
@@ -16,6 +19,7 @@ pub mod ports;
 pub mod referrals;
 pub mod throttle;
 pub mod values;
+pub mod vocab;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ports::{StoreError, StoreResult};

@@ -58,3 +58,39 @@ pub trait Mailer: Send + Sync {
     /// Deliver one message; `Ok(status)` says how (sent or logged). Errors are retried.
     async fn deliver(&self, message: &OutboxMessage) -> Result<MessageStatus, String>;
 }
+
+/// Something that can deliver a text message (SMS). Implemented by the binary: written to the
+/// log by default, or sent through a configured provider.
+#[async_trait::async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Deliver one message whose recipient is a phone number. Errors are retried.
+    async fn send(&self, message: &OutboxMessage) -> Result<MessageStatus, String>;
+}
+
+/// The job kind that sends an appointment reminder.
+pub const APPOINTMENT_REMINDER_JOB: &str = "appointment_reminder";
+
+/// A UK phone number as an SMS provider wants it: digits only, `+44` for a leading `0`.
+pub fn sms_number(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let international = if phone.trim_start().starts_with('+') {
+        digits
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("44{rest}")
+    } else {
+        digits
+    };
+    (10..=15).contains(&international.len()).then_some(international)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_for_sms() {
+        assert_eq!(sms_number("07700 900123").as_deref(), Some("447700900123"));
+        assert_eq!(sms_number("+44 7700 900123").as_deref(), Some("447700900123"));
+        assert_eq!(sms_number("123"), None);
+    }
+}

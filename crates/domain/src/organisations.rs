@@ -142,3 +142,12 @@ mod tests {
         assert!("hospital".parse::<OrgKind>().is_err());
     }
 }
+
+/// The tenant that receives a referral made by someone in `org`: a practice refers to its PCN's
+/// social prescribing service; anyone else refers within their own organisation.
+pub fn referral_tenant(org: &Organisation) -> OrgId {
+    match (org.kind, org.parent_id) {
+        (OrgKind::Practice, Some(pcn)) => pcn,
+        _ => org.id,
+    }
+}

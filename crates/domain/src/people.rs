@@ -1,14 +1,60 @@
-//! People referred to social prescribing. The full record (demographics, contact preferences,
-//! duplicates and merging) grows with the casework; this is the identifying core every other
-//! record hangs from.
+//! People referred to social prescribing: the PRSB minimum demographics (NHS number as primary
+//! identifier; name, date of birth and address mandatory; gender and ethnicity "must have"),
+//! how they want to be contacted, the safeguarding flag, and duplicate detection.
 
 use crate::ids::{OrgId, PersonId};
-use crate::values::{NhsNumber, Postcode};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::values::{InvalidValue, NhsNumber, Postcode};
+use crate::vocabulary;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+vocabulary!(
+    /// Gender as the person describes it (PRSB "must have").
+    Gender {
+        NotKnown = "not_known": "Not known",
+        Female = "female": "Female",
+        Male = "male": "Male",
+        NonBinary = "non_binary": "Non-binary",
+        Other = "other": "In another way",
+        NotStated = "not_stated": "Prefers not to say",
+    }
+);
+
+vocabulary!(
+    /// NHS ethnic categories (NHS Data Model and Dictionary, 2001 census categories).
+    Ethnicity {
+        NotStated = "Z": "Not stated",
+        WhiteBritish = "A": "White: British",
+        WhiteIrish = "B": "White: Irish",
+        WhiteOther = "C": "White: any other White background",
+        MixedCaribbean = "D": "Mixed: White and Black Caribbean",
+        MixedAfrican = "E": "Mixed: White and Black African",
+        MixedAsian = "F": "Mixed: White and Asian",
+        MixedOther = "G": "Mixed: any other mixed background",
+        Indian = "H": "Asian or Asian British: Indian",
+        Pakistani = "J": "Asian or Asian British: Pakistani",
+        Bangladeshi = "K": "Asian or Asian British: Bangladeshi",
+        AsianOther = "L": "Asian or Asian British: any other Asian background",
+        Caribbean = "M": "Black or Black British: Caribbean",
+        African = "N": "Black or Black British: African",
+        BlackOther = "P": "Black or Black British: any other Black background",
+        Chinese = "R": "Other ethnic groups: Chinese",
+        AnyOther = "S": "Other ethnic groups: any other ethnic group",
+    }
+);
+
+vocabulary!(
+    /// How the person wants to be contacted, and reminded.
+    ContactChannel {
+        Phone = "phone": "Phone call",
+        Text = "text": "Text message",
+        Email = "email": "Email",
+        Letter = "letter": "Letter",
+    }
+);
+
 /// A person, always held by exactly one tenant organisation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub id: PersonId,
     /// The tenant that holds this record.
@@ -19,5 +65,223 @@ pub struct Person {
     pub family_name: String,
     pub date_of_birth: NaiveDate,
     pub postcode: Option<Postcode>,
+    /// Address lines, without the postcode.
+    pub address: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub contact_by: ContactChannel,
+    pub language: String,
+    pub interpreter: bool,
+    pub gender: Gender,
+    pub ethnicity: Ethnicity,
+    /// A safeguarding concern, in words; shown as a banner on every page of the person.
+    pub safeguarding: Option<String>,
+    /// Set when this record was merged into another; the record is kept, never deleted.
+    pub merged_into: Option<PersonId>,
+    /// Optimistic concurrency: bumped on every change, so an edit made from a stale page is
+    /// detected instead of silently overwriting someone else's.
+    pub version: i32,
     pub created_at: DateTime<Utc>,
+}
+
+impl Person {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+
+    /// Age in whole years on `on`.
+    pub fn age_on(&self, on: NaiveDate) -> i32 {
+        let mut age = on.year() - self.date_of_birth.year();
+        if (on.month(), on.day()) < (self.date_of_birth.month(), self.date_of_birth.day()) {
+            age -= 1;
+        }
+        age
+    }
+}
+
+/// A name: trimmed, 1 to 100 characters, no control characters.
+pub fn parse_name(input: &str, what: &str) -> Result<String, InvalidValue> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(InvalidValue(format!("Enter the person's {what}")));
+    }
+    if s.chars().count() > 100 || s.chars().any(char::is_control) {
+        return Err(InvalidValue(format!("Enter a {what} of 100 characters or fewer")));
+    }
+    Ok(s.to_owned())
+}
+
+/// A date of birth typed as `YYYY-MM-DD` (the date input) or `DD/MM/YYYY`: in the past and
+/// within 125 years.
+pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, InvalidValue> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(InvalidValue("Enter the person's date of birth".into()));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .map_err(|_| InvalidValue("Enter a real date of birth, like 31/03/1958".into()))?;
+    if d > today {
+        return Err(InvalidValue("Date of birth must be in the past".into()));
+    }
+    if today.year() - d.year() > 125 {
+        return Err(InvalidValue("Check the year of birth: that would make the person over 125".into()));
+    }
+    Ok(d)
+}
+
+/// Free text of at most `max` characters, trimmed; empty gives `None`.
+pub fn optional_text(input: &str, max: usize, what: &str) -> Result<Option<String>, InvalidValue> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().count() > max {
+        return Err(InvalidValue(format!("Keep the {what} to {max} characters or fewer")));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// Damerau–Levenshtein distance (optimal string alignment) between two short strings, by
+/// characters: a typo, a missing letter or two swapped letters each count one.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+fn norm(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Why two records may be the same person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DuplicateReason {
+    /// The same NHS number: the same person, certainly.
+    SameNhsNumber,
+    /// The same date of birth and a name within a typo or two (or given and family swapped).
+    SimilarNameAndBirthDate,
+}
+
+impl DuplicateReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            DuplicateReason::SameNhsNumber => "Same NHS number",
+            DuplicateReason::SimilarNameAndBirthDate => "Same date of birth and a similar name",
+        }
+    }
+}
+
+/// Whether `a` and `b` look like the same person. Different known NHS numbers mean different
+/// people, whatever the names say.
+pub fn likely_duplicate(a: &Person, b: &Person) -> Option<DuplicateReason> {
+    if a.id == b.id {
+        return None;
+    }
+    match (&a.nhs_number, &b.nhs_number) {
+        (Some(x), Some(y)) if x == y => return Some(DuplicateReason::SameNhsNumber),
+        (Some(_), Some(_)) => return None,
+        _ => {}
+    }
+    if a.date_of_birth != b.date_of_birth {
+        return None;
+    }
+    let (ag, af, bg, bf) = (norm(&a.given_name), norm(&a.family_name), norm(&b.given_name), norm(&b.family_name));
+    let straight = edit_distance(&ag, &bg) + edit_distance(&af, &bf);
+    let swapped = edit_distance(&ag, &bf) + edit_distance(&af, &bg);
+    // Allow one edit per five letters of the full name, at least one and at most three.
+    let allowed = ((ag.len() + af.len()) / 5).clamp(1, 3);
+    (straight.min(swapped) <= allowed).then_some(DuplicateReason::SimilarNameAndBirthDate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(given: &str, family: &str, dob: (i32, u32, u32), nhs: Option<&str>) -> Person {
+        Person {
+            id: PersonId::new(),
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2).unwrap_or_default(),
+            nhs_number: nhs.map(|n| NhsNumber::parse(n).unwrap_or_else(|e| panic!("{e}"))),
+            ..Person::default()
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_typos_and_swaps() {
+        assert_eq!(edit_distance("smith", "smith"), 0);
+        assert_eq!(edit_distance("smith", "smyth"), 1);
+        assert_eq!(edit_distance("smith", "smtih"), 1, "a swap is one edit");
+        assert_eq!(edit_distance("okafor", "okafo"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kowalski", "nowak"), 4);
+    }
+
+    #[test]
+    fn duplicates_by_nhs_number_and_by_similar_name() {
+        let a = p("Margaret", "Okafor", (1948, 5, 2), Some("9434765919"));
+        assert_eq!(
+            likely_duplicate(&a, &p("Peggy", "Smith", (1950, 1, 1), Some("943 476 5919"))),
+            Some(DuplicateReason::SameNhsNumber)
+        );
+        assert_eq!(
+            likely_duplicate(&a, &p("Margret", "Okafor", (1948, 5, 2), None)),
+            Some(DuplicateReason::SimilarNameAndBirthDate)
+        );
+        assert_eq!(
+            likely_duplicate(&a, &p("Okafor", "Margaret", (1948, 5, 2), None)),
+            Some(DuplicateReason::SimilarNameAndBirthDate),
+            "given and family names swapped"
+        );
+        assert_eq!(likely_duplicate(&a, &p("Margaret", "Okafor", (1948, 5, 3), None)), None, "another birthday");
+        assert_eq!(likely_duplicate(&a, &p("Mary", "Oliver", (1948, 5, 2), None)), None, "a different name");
+        assert_eq!(
+            likely_duplicate(&a, &p("Margaret", "Okafor", (1948, 5, 2), Some("4010232137"))),
+            None,
+            "different NHS numbers are different people"
+        );
+    }
+
+    #[test]
+    fn dates_of_birth_and_ages() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+        assert_eq!(parse_date_of_birth("1958-03-31", today).ok(), NaiveDate::from_ymd_opt(1958, 3, 31));
+        assert_eq!(parse_date_of_birth("31/03/1958", today).ok(), NaiveDate::from_ymd_opt(1958, 3, 31));
+        assert!(parse_date_of_birth("31/02/1958", today).is_err());
+        assert!(parse_date_of_birth("2027-01-01", today).is_err());
+        assert!(parse_date_of_birth("1880-01-01", today).is_err());
+        let mut x = p("A", "B", (1958, 11, 25), None);
+        assert_eq!(x.age_on(today), 67);
+        x.date_of_birth = NaiveDate::from_ymd_opt(1958, 11, 24).unwrap_or_default();
+        assert_eq!(x.age_on(today), 68);
+    }
+
+    #[test]
+    fn vocabularies_round_trip() {
+        for e in Ethnicity::ALL {
+            assert_eq!(e.as_str().parse::<Ethnicity>().ok(), Some(*e));
+        }
+        assert!("Q".parse::<Ethnicity>().is_err());
+        assert_eq!(Ethnicity::ALL.len(), 17);
+    }
 }

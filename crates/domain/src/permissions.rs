@@ -26,11 +26,22 @@ pub enum Permission {
     ViewAudit,
     /// Unlock accounts, disable users, revoke sessions.
     ManageUsers,
+    /// Refer a person to social prescribing and follow one's own referrals' status.
+    MakeReferral,
+    /// Triage referrals: the waiting list, accept, decline, redirect; bulk import.
+    Triage,
+    /// Record casework on people in the caseload: conversations, plans, contacts, holding,
+    /// appointments, barriers, discharge; search people; see one's own practice profile.
+    RecordCasework,
+    /// Set the team's micro-discretions (accepted referrals, defaults, allowed places).
+    ManageTeam,
+    /// See the practice profiles of the team one supervises.
+    SuperviseTeam,
 }
 
 impl Permission {
     /// Every permission, for exhaustive tests.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 14] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewDirectory,
@@ -40,6 +51,11 @@ impl Permission {
         Permission::ViewNotifications,
         Permission::ViewAudit,
         Permission::ManageUsers,
+        Permission::MakeReferral,
+        Permission::Triage,
+        Permission::RecordCasework,
+        Permission::ManageTeam,
+        Permission::SuperviseTeam,
     ];
 }
 
@@ -52,6 +68,11 @@ pub const RULES: &[(Permission, &[Role])] = &[
     (Permission::ViewNotifications, &[Role::Administrator]),
     (Permission::ViewAudit, &[Role::Administrator]),
     (Permission::ManageUsers, &[Role::Administrator]),
+    (Permission::MakeReferral, &[Role::Referrer, Role::LinkWorker, Role::Manager]),
+    (Permission::Triage, &[Role::LinkWorker, Role::Manager]),
+    (Permission::RecordCasework, &[Role::LinkWorker, Role::Manager]),
+    (Permission::ManageTeam, &[Role::Manager, Role::Administrator]),
+    (Permission::SuperviseTeam, &[Role::Manager]),
 ];
 
 /// Whether `role` holds `permission`. `Public` and `SignedIn` hold for every role.

@@ -4,6 +4,15 @@
 //! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
 
 use crate::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
+use crate::casework::{
+    Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, DischargeReason, Episode, Goal, GoalReview,
+    HoldingEnd, HoldingPeriod, Need, TeamSettings,
+};
+use crate::coding::CodedEvent;
+use crate::ids::{AppointmentId, EpisodeId, GoalId, HoldingId, ReferralId};
+use crate::referrals::ReferralStatus;
+use crate::values::NhsNumber;
+use chrono::NaiveDate;
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
 use crate::ids::{JobId, MessageId, OrgId, PersonId, TeamId, UserId};
@@ -104,6 +113,143 @@ pub trait CaseStore: Send + Sync {
     async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>>;
     /// The most recent referrals to any of `teams`, with their people, newest first.
     async fn team_referrals(&self, org: OrgId, teams: &[TeamId], limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
+}
+
+/// What to search people by; any one is enough.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeopleQuery {
+    /// Part of a name: matches the start of the given or family name, or the full name.
+    pub name: Option<String>,
+    pub nhs_number: Option<NhsNumber>,
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// A triage decision, applied in one transaction: the referral's new status, the episode it
+/// opens (or joins) and the codes it records. Fails with `Conflict("referral.decided")` if the
+/// referral was decided by someone else meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriageDecision {
+    pub org_id: OrgId,
+    pub referral_id: ReferralId,
+    pub status: ReferralStatus,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+    pub open_episode: Option<Episode>,
+    pub codes: Vec<CodedEvent>,
+}
+
+/// Discharge an episode: close it, end any holding, in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discharge {
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    /// The version the worker saw.
+    pub version: i32,
+    pub reason: DischargeReason,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Casework written in bulk (demo data, migrations from other systems), in one transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseworkBatch {
+    pub episodes: Vec<Episode>,
+    pub codes: Vec<CodedEvent>,
+    pub needs: Vec<Need>,
+    pub goals: Vec<Goal>,
+    pub contacts: Vec<Contact>,
+    pub holdings: Vec<HoldingPeriod>,
+    pub appointments: Vec<Appointment>,
+}
+
+/// The casework of the pathway: people's details, referrals in, triage, episodes and what
+/// happens in them. Every call names the tenant. Updates that could overwrite someone else's
+/// change carry the version the editor saw and fail with `Conflict("version")` when it is stale.
+#[async_trait::async_trait]
+pub trait CaseworkStore: Send + Sync {
+    /// Save a person's details; `person.version` is the version edited. Returns the new version.
+    async fn update_person(&self, person: &Person) -> StoreResult<Person>;
+    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()>;
+    /// People (not merged away) with this NHS number or born on this day: duplicate candidates.
+    async fn duplicate_candidates(
+        &self,
+        org: OrgId,
+        nhs: Option<&NhsNumber>,
+        born: NaiveDate,
+    ) -> StoreResult<Vec<Person>>;
+    async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
+    /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
+    /// merged record stays, marked as merged. `Conflict("episodes.open")` if both have an open
+    /// episode.
+    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
+
+    /// Create a referral, and its person when new, in one transaction.
+    async fn create_referral(
+        &self,
+        new_person: Option<&Person>,
+        referral: &Referral,
+        idem: Option<&IdempotencyKey>,
+    ) -> StoreResult<Created<Referral>>;
+    /// Create many referrals and new people in one transaction: all or nothing.
+    async fn import_referrals(&self, people: &[Person], referrals: &[Referral]) -> StoreResult<()>;
+    async fn get_referral(&self, org: OrgId, id: ReferralId) -> StoreResult<Referral>;
+    /// Referrals waiting for triage for any of `teams` or for no team yet, oldest first.
+    async fn waiting_referrals(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<Vec<(Referral, Person)>>;
+    /// The referrals a user made, newest first.
+    async fn referrals_made_by(&self, user: UserId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
+    async fn decide_referral(&self, decision: &TriageDecision) -> StoreResult<()>;
+    async fn coded_events(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<CodedEvent>>;
+
+    async fn get_episode(&self, org: OrgId, id: EpisodeId) -> StoreResult<Episode>;
+    /// A person's episodes, newest first.
+    async fn person_episodes(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Episode>>;
+    /// Save an episode's work and follow-up; `episode.version` is the version edited.
+    async fn update_episode(&self, episode: &Episode) -> StoreResult<Episode>;
+    async fn discharge(&self, d: &Discharge) -> StoreResult<()>;
+    /// Open episodes of `teams` (optionally one worker's), with the day's indicators.
+    async fn caseload(
+        &self,
+        org: OrgId,
+        teams: &[TeamId],
+        worker: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<CaseloadItem>>;
+
+    async fn add_need(&self, need: &Need) -> StoreResult<()>;
+    async fn needs(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Need>>;
+    async fn add_goal(&self, goal: &Goal) -> StoreResult<()>;
+    async fn get_goal(&self, org: OrgId, id: GoalId) -> StoreResult<Goal>;
+    /// Record a review of a goal; `version` is the goal version the worker saw.
+    async fn review_goal(&self, review: &GoalReview, version: i32) -> StoreResult<Goal>;
+    async fn goals(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Goal>>;
+    async fn goal_reviews(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<GoalReview>>;
+    /// Record a contact and set the episode's next follow-up date.
+    async fn add_contact(&self, contact: &Contact, follow_up_on: Option<NaiveDate>) -> StoreResult<()>;
+    async fn contacts(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Contact>>;
+    /// A worker's contacts on or after `since`, for their practice profile.
+    async fn worker_contacts(&self, org: OrgId, worker: UserId, since: NaiveDate) -> StoreResult<Vec<Contact>>;
+    /// Start holding; the episode's work becomes holding (or both, if it was connecting).
+    async fn start_holding(&self, holding: &HoldingPeriod) -> StoreResult<()>;
+    async fn end_holding(&self, org: OrgId, id: HoldingId, on: NaiveDate, how: HoldingEnd) -> StoreResult<()>;
+    async fn holdings(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<HoldingPeriod>>;
+    /// Book an appointment, with its reminder job when there is one, in one transaction.
+    async fn add_appointment(&self, appointment: &Appointment, reminder: Option<&NewJob>) -> StoreResult<()>;
+    async fn get_appointment(&self, org: OrgId, id: AppointmentId) -> StoreResult<Appointment>;
+    async fn set_appointment_status(&self, org: OrgId, id: AppointmentId, status: AppointmentStatus)
+    -> StoreResult<()>;
+    async fn appointments(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Appointment>>;
+    async fn add_barrier(&self, barrier: &Barrier) -> StoreResult<()>;
+    async fn barriers(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Barrier>>;
+
+    /// Write a batch of casework in one transaction.
+    async fn insert_casework(&self, batch: &CaseworkBatch) -> StoreResult<()>;
+
+    /// A team's settings (the defaults if never saved).
+    async fn team_settings(&self, org: OrgId, team: TeamId) -> StoreResult<TeamSettings>;
+    /// Save settings; `settings.version` is the version edited.
+    async fn save_team_settings(&self, settings: &TeamSettings) -> StoreResult<TeamSettings>;
 }
 
 #[async_trait::async_trait]
@@ -216,6 +362,7 @@ pub trait Store:
     + UserStore
     + SessionStore
     + CaseStore
+    + CaseworkStore
     + DirectoryStore
     + JobStore
     + OutboxStore

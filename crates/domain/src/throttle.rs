@@ -16,6 +16,12 @@ pub const ADDRESS_LIMIT: i32 = 50;
 /// How long an address stays blocked.
 pub const ADDRESS_BLOCK: Duration = Duration::minutes(15);
 
+/// Self-referrals accepted from one address within the window before it is blocked: enough for
+/// a household, too few for a flood.
+pub const SELF_REFERRAL_LIMIT: i32 = 5;
+/// How long an address that sent too many self-referrals is blocked.
+pub const SELF_REFERRAL_BLOCK: Duration = Duration::hours(1);
+
 /// The key for an account: the normalised email.
 pub fn account_key(email: &str) -> String {
     format!("account:{}", email.trim().to_lowercase())
@@ -43,8 +49,13 @@ impl ThrottleState {
 
     /// The state after one more failure at `now`.
     pub fn after_failure(prev: Option<&ThrottleState>, key: &str, now: DateTime<Utc>) -> ThrottleState {
-        let (limit, lock) =
-            if key.starts_with("address:") { (ADDRESS_LIMIT, ADDRESS_BLOCK) } else { (ACCOUNT_LIMIT, ACCOUNT_LOCK) };
+        let (limit, lock) = if key.starts_with("address:") {
+            (ADDRESS_LIMIT, ADDRESS_BLOCK)
+        } else if key.starts_with("selfref:") {
+            (SELF_REFERRAL_LIMIT, SELF_REFERRAL_BLOCK)
+        } else {
+            (ACCOUNT_LIMIT, ACCOUNT_LOCK)
+        };
         let fresh = ThrottleState { key: key.to_owned(), failures: 0, window_started_at: now, locked_until: None };
         let mut s = match prev {
             // A lock that has run out, or a window that has closed, starts again from nothing.

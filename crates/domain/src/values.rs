@@ -189,6 +189,11 @@ impl Postcode {
         if inward_ok && outward_ok { Ok(Self(format!("{outward} {inward}"))) } else { Err(err()) }
     }
 
+    /// The outward code (`LS1` of `LS1 4AP`): the postcode district.
+    pub fn outward(&self) -> &str {
+        self.0.split(' ').next().unwrap_or(&self.0)
+    }
+
     /// The normalised postcode.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -5,7 +5,7 @@ use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use linkwork_domain::audit::AuditAction;
-use linkwork_domain::ports::{OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
+use linkwork_domain::ports::{AuditStore, OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
 use std::io::Read;
@@ -63,6 +63,27 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import referrals from a CSV file (for example a search exported from a GP system). Every
+    /// row is checked first; if any has a problem, nothing is imported.
+    Referrals {
+        /// The CSV file: a header row naming the columns, then one referral per row.
+        file: std::path::PathBuf,
+        /// The receiving organisation (the tenant), by ODS code or name.
+        #[arg(long)]
+        org: String,
+        /// The receiving team, by name (optional: otherwise decided at triage).
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -199,6 +220,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Config { command: ConfigCommand::Example } => print!("{EXAMPLE}"),
+        Command::Import { command: ImportCommand::Referrals { file, org, team } } => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("cannot read {}; check the path", file.display()))?;
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let org = admin::find_org(&store, &org).await?;
+            let team = match team {
+                None => None,
+                Some(name) => Some(
+                    store
+                        .list_teams(org.id)
+                        .await?
+                        .into_iter()
+                        .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+                        .map(|t| t.id)
+                        .ok_or_else(|| anyhow::anyhow!("{} has no team called {name:?}; check the name", org.name))?,
+                ),
+            };
+            let raws = match linkwork_web::import::parse_csv(&bytes) {
+                Ok(r) => r,
+                Err(rows) => return Ok(report_rows(&rows)),
+            };
+            match linkwork_web::import::import(&store, org.id, team, None, clock.now(), &raws).await {
+                Ok((report, referrals)) => {
+                    let entries = referrals
+                        .iter()
+                        .map(|r| linkwork_domain::audit::AuditEntry {
+                            org_id: Some(org.id),
+                            person_id: Some(r.person_id),
+                            record_id: Some(r.id.to_string()),
+                            reason: Some(format!("bulk import from {}", file.display())),
+                            actor: "command line".into(),
+                            ..linkwork_domain::audit::AuditEntry::new(clock.now(), AuditAction::Create, "referral")
+                        })
+                        .collect::<Vec<_>>();
+                    store.append_audit(&entries).await?;
+                    println!(
+                        "Imported {} referrals into {}: {} new people, {} already known by NHS number.",
+                        report.referrals, org.name, report.new_people, report.existing_people
+                    );
+                }
+                Err(linkwork_web::import::ImportError::Rows(rows)) => return Ok(report_rows(&rows)),
+                Err(linkwork_web::import::ImportError::Store(e)) => return Err(e.into()),
+            }
+            store.close().await;
+        }
         Command::Demo { scale, seed, quiet } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             if !store.list_orgs().await?.is_empty() {
@@ -309,6 +375,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print every row problem and say that nothing was imported.
+fn report_rows(rows: &[linkwork_web::import::RowError]) -> ExitCode {
+    for r in rows {
+        eprintln!("{r}");
+    }
+    eprintln!("error: {} problem(s) in the file; nothing was imported. Correct the file and run the import again.", rows.len());
+    ExitCode::FAILURE
 }
 
 /// `linkwork check`: configuration valid, database reachable, schema current.

@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "LINKWORK_SMTP_FROM", default_value = "linkwork@localhost", global = true)]
     pub smtp_from: String,
 
+    /// Send text messages (appointment reminders) through this email-to-SMS gateway domain: a
+    /// text to 07700 900123 is emailed to 447700900123@DOMAIN. Without it, texts go to the log.
+    #[arg(long, env = "LINKWORK_SMS_EMAIL_GATEWAY", global = true)]
+    pub sms_email_gateway: Option<String>,
+
     /// Log format: text or json.
     #[arg(long, env = "LINKWORK_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -66,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("smtp_url_file", &self.smtp_url_file)
             .field("smtp_from", &self.smtp_from)
+            .field("sms_email_gateway", &self.sms_email_gateway)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -104,6 +110,18 @@ impl Config {
             }
             None => std::sync::Arc::new(crate::mailer::LogMailer),
         })
+    }
+
+    /// How text messages are delivered: through the email-to-SMS gateway when configured (by
+    /// the given mailer), otherwise the log.
+    pub fn sms(
+        &self,
+        mailer: std::sync::Arc<dyn linkwork_domain::notifications::Mailer>,
+    ) -> std::sync::Arc<dyn linkwork_domain::notifications::SmsSender> {
+        match self.sms_email_gateway.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(domain) => std::sync::Arc::new(crate::mailer::EmailGatewaySms { mailer, domain: domain.to_owned() }),
+            None => std::sync::Arc::new(crate::mailer::LogSms),
+        }
     }
 
     /// The listen address, parsed.
@@ -158,6 +176,10 @@ LINKWORK_DATA=./data
 # LINKWORK_SMTP_URL=smtps://USER:PASSWORD@smtp.example.nhs.uk:465
 # LINKWORK_SMTP_URL_FILE=/run/secrets/linkwork-smtp-url
 LINKWORK_SMTP_FROM=linkwork@localhost
+
+# Text messages (appointment reminders) through an email-to-SMS gateway, using the mail server
+# above. Without it, text messages are written to the log and listed for administrators.
+# LINKWORK_SMS_EMAIL_GATEWAY=sms.example.com
 
 # Reverse proxies in front of linkwork; only their X-Forwarded-For is believed.
 # LINKWORK_TRUSTED_PROXIES=10.0.0.5,10.0.0.6

@@ -12,7 +12,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
 use linkwork_domain::directory::Service;
-use linkwork_domain::ids::{OrgId, PersonId, ReferralId, ServiceId, TeamId, UserId};
+use chrono::{DateTime, Utc};
+use linkwork_domain::casework::{
+    Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
+    GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, Need, NeedDomain,
+};
+use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
+use linkwork_domain::ids::{
+    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId, ServiceId,
+    TeamId, UserId,
+};
+use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
+use linkwork_domain::ports::CaseworkBatch;
+use linkwork_domain::referrals::Urgency;
 use linkwork_domain::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::Store;
@@ -48,6 +60,8 @@ pub struct DemoSummary {
     pub users: Vec<(String, String)>,
     pub people: usize,
     pub referrals: usize,
+    pub episodes: usize,
+    pub contacts: usize,
     pub services: usize,
 }
 
@@ -113,6 +127,37 @@ const REASONS: &[&str] = &[
     "Long-term pain, wants to try a group activity",
     "Bereaved last year, not coping",
 ];
+/// The need domains behind each of `REASONS`, in the same order.
+const REASON_NEEDS: &[&[NeedDomain]] = &[
+    &[NeedDomain::Loneliness, NeedDomain::Bereavement],
+    &[NeedDomain::Money, NeedDomain::MentalWellbeing],
+    &[NeedDomain::Housing, NeedDomain::MentalWellbeing],
+    &[NeedDomain::MentalWellbeing, NeedDomain::Work],
+    &[NeedDomain::Caring],
+    &[NeedDomain::Loneliness],
+    &[NeedDomain::PhysicalActivity, NeedDomain::LongTermConditions],
+    &[NeedDomain::Money, NeedDomain::Digital],
+    &[NeedDomain::Other],
+    &[NeedDomain::Loneliness, NeedDomain::Other],
+    &[NeedDomain::LongTermConditions, NeedDomain::PhysicalActivity],
+    &[NeedDomain::Bereavement, NeedDomain::MentalWellbeing],
+];
+/// What people say matters to them, by need domain (their own words).
+const OWN_WORDS: &[(NeedDomain, &str, &str)] = &[
+    (NeedDomain::Loneliness, "I just want someone to talk to, most days I don't see anyone", "Get out of the house twice a week and meet people"),
+    (NeedDomain::Bereavement, "Since he died the house is so quiet", "Talk to people who understand what it's like"),
+    (NeedDomain::Money, "The letters keep coming and I can't open them", "Sort out the debts so I can sleep"),
+    (NeedDomain::MentalWellbeing, "I feel flat, like nothing is worth doing", "Have something to look forward to each week"),
+    (NeedDomain::Housing, "The damp is making my chest worse", "Get the landlord to fix the damp"),
+    (NeedDomain::Work, "I want a reason to get up in the morning", "Try some volunteering"),
+    (NeedDomain::Caring, "I never get a minute to myself", "Have a few hours off each week without worrying"),
+    (NeedDomain::PhysicalActivity, "I used to love walking before my heart trouble", "Walk to the park and back without stopping"),
+    (NeedDomain::LongTermConditions, "The pain stops me doing anything", "Find something I can do even on bad days"),
+    (NeedDomain::Digital, "Everything is online now and I can't do it", "Use the phone to do my forms myself"),
+    (NeedDomain::Other, "I keep ending up at the doctor's but it's not really medical", "Know where to go for help"),
+];
+const STREETS: &[&str] = &["Church", "Station", "Victoria", "Park", "Mill", "Chapel", "Oak", "Moor", "Green", "Kings"];
+
 const SERVICE_KINDS: &[(&str, &str)] = &[
     ("Walking for Health", "Free, friendly short walks led by trained volunteers, every week."),
     ("Citizens Advice debt clinic", "One-to-one advice on debt, budgeting and benefits."),
@@ -232,6 +277,8 @@ pub async fn generate(
         add_user("researcher@icb.demo.test".into(), "Rowan Researcher", icb.id, &[Role::Researcher])?,
     ];
 
+    // Users are written as each PCN's are made (its casework names them).
+    let mut created = 0;
     let bar = if progress {
         let b = ProgressBar::new(u64::from(opts.scale));
         b.set_style(
@@ -279,6 +326,7 @@ pub async fn generate(
         users.push(add_user(format!("admin@{d}"), "Alex Administrator", pcn.id, &[Role::Administrator])?);
         memberships.push((team.id, users.len()));
         users.push(add_user(format!("manager@{d}"), "Morgan Manager", pcn.id, &[Role::Manager])?);
+        let first_worker = users.len();
         for w in 1..=LINK_WORKERS_PER_PCN {
             let name = format!("{} {}", GIVEN[(w * 7 + 3) % GIVEN.len()], FAMILY[(w * 5 + 1) % FAMILY.len()]);
             memberships.push((team.id, users.len()));
@@ -299,15 +347,47 @@ pub async fn generate(
                     char::from(b'A' + u8::try_from(rng.below(26)).unwrap_or(0))
                 ))
                 .ok();
+                let gi = rng.below(GIVEN.len());
+                let given = GIVEN[gi];
+                let family = *rng.pick(FAMILY);
+                let contact_by = match rng.below(100) {
+                    0..50 => ContactChannel::Phone,
+                    50..80 => ContactChannel::Text,
+                    80..95 => ContactChannel::Email,
+                    _ => ContactChannel::Letter,
+                };
                 Person {
                     id: PersonId::new(),
                     org_id: pcn.id,
                     nhs_number: nhs_number(&mut nhs_counter),
-                    given_name: (*rng.pick(GIVEN)).to_owned(),
-                    family_name: (*rng.pick(FAMILY)).to_owned(),
+                    given_name: given.to_owned(),
+                    family_name: family.to_owned(),
                     date_of_birth: today - Duration::days(age_days),
                     postcode,
+                    address: format!("{} {} Road, {area}, Leeds", rng.below(180) + 1, rng.pick(STREETS)),
+                    // Ofcom's range reserved for drama: never a real number.
+                    phone: Some(format!("07700 900{:03}", rng.below(1000))),
+                    email: (contact_by == ContactChannel::Email)
+                        .then(|| format!("{}.{}{}@example.com", given.to_lowercase(), family.to_lowercase().replace('\'', ""), rng.below(100))),
+                    contact_by,
+                    // The first half of GIVEN are names usually given to girls.
+                    gender: if gi < GIVEN.len() / 2 { Gender::Female } else { Gender::Male },
+                    ethnicity: match rng.below(100) {
+                        0..68 => Ethnicity::WhiteBritish,
+                        68..73 => Ethnicity::WhiteOther,
+                        73..78 => Ethnicity::Pakistani,
+                        78..82 => Ethnicity::Indian,
+                        82..86 => Ethnicity::African,
+                        86..88 => Ethnicity::Caribbean,
+                        88..91 => Ethnicity::MixedCaribbean,
+                        91..93 => Ethnicity::Bangladeshi,
+                        93..95 => Ethnicity::Chinese,
+                        95..97 => Ethnicity::AnyOther,
+                        _ => Ethnicity::NotStated,
+                    },
+                    version: 1,
                     created_at: now,
+                    ..Person::default()
                 }
             })
             .collect();
@@ -328,19 +408,37 @@ pub async fn generate(
                 } else {
                     ReferralStatus::Accepted
                 };
+                let reason = rng.below(REASONS.len());
                 Referral {
                     id: ReferralId::new(),
                     org_id: pcn.id,
                     person_id: person.id,
                     team_id: Some(team.id),
                     source: weighted_source(&mut rng),
-                    reason: (*rng.pick(REASONS)).to_owned(),
+                    reason: REASONS[reason].to_owned(),
+                    needs: REASON_NEEDS[reason].to_vec(),
+                    urgency: if rng.chance(10) { Urgency::Soon } else { Urgency::Routine },
+                    consent: true,
                     status,
                     received_at: now - Duration::minutes(minutes_ago),
+                    ..Referral::default()
                 }
             })
             .collect();
         store.insert_referrals(&referrals).await.context("writing demo referrals")?;
+        // The PCN's accounts exist before the casework that names them.
+        for u in &users[created..] {
+            store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
+        }
+        created = users.len();
+        for (team, i) in memberships.drain(..) {
+            store.add_team_member(team, users[i].id).await.context("adding demo team members")?;
+        }
+        let workers: Vec<UserId> = users[first_worker..first_worker + LINK_WORKERS_PER_PCN].iter().map(|u| u.id).collect();
+        let batch = casework(&mut rng, now, &team, &workers, &referrals);
+        summary.episodes += batch.episodes.len();
+        summary.contacts += batch.contacts.len();
+        store.insert_casework(&batch).await.context("writing demo casework")?;
 
         let services: Vec<Service> = (0..SERVICES_PER_PCN)
             .map(|i| {
@@ -365,22 +463,175 @@ pub async fn generate(
         summary.services += services.len();
         bar.inc(1);
     }
-    for u in &users {
+    for u in &users[created..] {
         store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
-    }
-    for (team, i) in memberships {
-        store.add_team_member(team, users[i].id).await.context("adding demo team members")?;
     }
     bar.finish_and_clear();
     store.analyze().await.context("refreshing database statistics")?;
     Ok(summary)
 }
 
+/// A year of casework for a PCN's accepted referrals: an episode for each person's first
+/// accepted referral, with what matters to them, goals, contacts in the team's usual ways (and
+/// sometimes not), holding, appointments, and for older episodes a discharge.
+fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], referrals: &[Referral]) -> CaseworkBatch {
+    let today = now.date_naive();
+    let mut b = CaseworkBatch::default();
+    let mut sorted: Vec<&Referral> = referrals.iter().filter(|r| r.status == ReferralStatus::Accepted).collect();
+    sorted.sort_by_key(|r| r.received_at);
+    let mut seen = std::collections::HashSet::new();
+    for r in sorted {
+        if !seen.insert(r.person_id) {
+            continue;
+        }
+        let opened_at = (r.received_at + Duration::days(i64::try_from(rng.below(6) + 1).unwrap_or(1))).min(now);
+        let age = (now - opened_at).num_days();
+        let closed_at = (age > 120 && rng.chance(85))
+            .then(|| opened_at + Duration::days(60 + i64::try_from(rng.below(usize::try_from(age - 60).unwrap_or(1))).unwrap_or(0)))
+            .filter(|c| *c < now);
+        let worker = *rng.pick(workers);
+        let id = EpisodeId::new();
+        let end = closed_at.unwrap_or(now).date_naive();
+        let span = (end - opened_at.date_naive()).num_days().max(1);
+        let n_contacts = if closed_at.is_some() { 3 + rng.below(9) } else { 1 + rng.below(usize::try_from(span / 10 + 1).unwrap_or(1).min(8)) };
+        let mut last = opened_at.date_naive();
+        // Open episodes were last seen recently (most follow-ups are not yet due).
+        let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(24)).unwrap_or(0)).max(0) };
+        let steps = i64::try_from(n_contacts.saturating_sub(1).max(1)).unwrap_or(1);
+        for k in 0..n_contacts {
+            let day = opened_at.date_naive() + Duration::days(reach * i64::try_from(k).unwrap_or(0) / steps);
+            last = day;
+            let (mode, location) = match rng.below(100) {
+                0..45 => (ContactMode::FaceToFace, ContactLocation::Practice),
+                45..75 => (ContactMode::Phone, ContactLocation::Remote),
+                75..85 => (ContactMode::HomeVisit, ContactLocation::Home),
+                85..93 => (ContactMode::FaceToFace, ContactLocation::Community),
+                93..97 => (ContactMode::Video, ContactLocation::Remote),
+                _ => (ContactMode::Text, ContactLocation::Remote),
+            };
+            let minutes = i32::try_from(*rng.pick(&[20usize, 30, 45, 45, 45, 60, 60, 90, 120])).unwrap_or(45);
+            b.contacts.push(Contact {
+                id: ContactId::new(),
+                org_id: team.org_id,
+                episode_id: id,
+                worker_id: Some(worker),
+                happened_on: day,
+                minutes,
+                mode,
+                location,
+                present: if rng.chance(15) { "Daughter".into() } else { String::new() },
+                notes: String::new(),
+                outside_usual: minutes > 90 || location == ContactLocation::Home && rng.chance(50),
+                created_at: opened_at,
+            });
+        }
+        let needs = if r.needs.is_empty() { vec![NeedDomain::Other] } else { r.needs.clone() };
+        for (j, domain) in needs.iter().enumerate() {
+            let (_, said, goal) = OWN_WORDS.iter().find(|(d, _, _)| d == domain).copied().unwrap_or(OWN_WORDS[0]);
+            b.needs.push(Need { id: NeedId::new(), org_id: team.org_id, episode_id: id, domain: *domain, own_words: said.into(), recorded_at: opened_at, recorded_by: Some(worker) });
+            if j < 2 {
+                let status = match (closed_at.is_some(), rng.below(10)) {
+                    (true, 0..6) => GoalStatus::Achieved,
+                    (true, 6..8) => GoalStatus::PartlyAchieved,
+                    (true, _) => GoalStatus::Stopped,
+                    (false, 0..4) => GoalStatus::InProgress,
+                    (false, 4..6) => GoalStatus::NotStarted,
+                    (false, _) => GoalStatus::PartlyAchieved,
+                };
+                b.goals.push(Goal {
+                    id: GoalId::new(),
+                    org_id: team.org_id,
+                    episode_id: id,
+                    domain: *domain,
+                    own_words: goal.into(),
+                    steps: String::new(),
+                    status,
+                    progress: i32::try_from(rng.below(11)).unwrap_or(5),
+                    created_at: opened_at,
+                    updated_at: opened_at,
+                    version: 1,
+                });
+            }
+        }
+        let holding = rng.chance(30);
+        if holding {
+            let started_on = opened_at.date_naive() + Duration::days(span / 4);
+            let ended_on = closed_at.map(|c| c.date_naive()).or_else(|| rng.chance(30).then(|| started_on + Duration::days(span / 2)));
+            b.holdings.push(HoldingPeriod {
+                id: HoldingId::new(),
+                org_id: team.org_id,
+                episode_id: id,
+                reason: *rng.pick(HoldingReason::ALL),
+                started_on,
+                review_on: started_on + Duration::days(28),
+                ended_on: ended_on.filter(|e| *e <= today && *e > started_on),
+                ended_how: ended_on.map(|_| if closed_at.is_some() { HoldingEnd::Closed } else { HoldingEnd::ServiceStarted }),
+                note: String::new(),
+            });
+        }
+        if closed_at.is_none() && rng.chance(40) {
+            let in_days = i64::try_from(rng.below(14)).unwrap_or(0);
+            let hour = 9 + i64::try_from(rng.below(7)).unwrap_or(0);
+            let starts_at = (today + Duration::days(in_days)).and_hms_opt(0, 0, 0).map(|t| t.and_utc() + Duration::hours(hour));
+            if let Some(starts_at) = starts_at.filter(|s| *s > now) {
+                b.appointments.push(Appointment {
+                    id: AppointmentId::new(),
+                    org_id: team.org_id,
+                    episode_id: id,
+                    person_id: r.person_id,
+                    worker_id: Some(worker),
+                    starts_at,
+                    minutes: 45,
+                    mode: ContactMode::FaceToFace,
+                    location: ContactLocation::Practice,
+                    status: AppointmentStatus::Booked,
+                    remind: false,
+                    created_at: now,
+                });
+            }
+        }
+        b.codes.push(CodedEvent {
+            id: CodedEventId::new(),
+            org_id: team.org_id,
+            person_id: r.person_id,
+            referral_id: r.id,
+            episode_id: Some(id),
+            code: REFERRAL_TO_SOCIAL_PRESCRIBING.0.into(),
+            term: REFERRAL_TO_SOCIAL_PRESCRIBING.1.into(),
+            recorded_at: opened_at,
+            recorded_by: Some(worker),
+        });
+        let discharge_reason = closed_at.map(|_| match rng.below(10) {
+            0..4 => DischargeReason::GoalsMet,
+            4..7 => DischargeReason::ConnectedOnward,
+            7 => DischargeReason::PersonEnded,
+            8 => DischargeReason::NoContact,
+            _ => DischargeReason::Moved,
+        });
+        b.episodes.push(Episode {
+            id,
+            org_id: team.org_id,
+            person_id: r.person_id,
+            referral_id: r.id,
+            team_id: team.id,
+            worker_id: Some(worker),
+            work: if holding { EpisodeWork::Both } else { EpisodeWork::Connecting },
+            opened_at,
+            follow_up_on: closed_at.is_none().then(|| last + Duration::days(14)),
+            closed_at,
+            discharge_reason,
+            discharge_note: closed_at.map(|_| "Met several times; connected to local groups; feels more confident.".to_owned()),
+            version: 1,
+        });
+    }
+    b
+}
+
 /// Print what was generated and how to sign in.
 pub fn print_summary(s: &DemoSummary) {
     println!(
-        "Demo data loaded: {} organisations, {} people, {} referrals, {} services.",
-        s.organisations, s.people, s.referrals, s.services
+        "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services.",
+        s.organisations, s.people, s.referrals, s.episodes, s.contacts, s.services
     );
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     for (email, roles) in s.users.iter().take(12) {

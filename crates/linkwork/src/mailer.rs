@@ -5,7 +5,8 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use linkwork_domain::notifications::{Mailer, MessageStatus, OutboxMessage};
+use linkwork_domain::notifications::{Mailer, MessageStatus, OutboxMessage, SmsSender, sms_number};
+use std::sync::Arc;
 
 /// Writes messages to the log instead of sending them.
 #[derive(Debug, Default, Clone, Copy)]
@@ -54,5 +55,33 @@ impl Mailer for SmtpMailer {
             .map_err(|e| format!("could not build the message: {e}"))?;
         self.transport.send(email).await.map_err(|e| format!("SMTP delivery failed: {e}"))?;
         Ok(MessageStatus::Sent)
+    }
+}
+
+/// Writes text messages to the log (by id only) instead of sending them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LogSms;
+
+#[async_trait::async_trait]
+impl SmsSender for LogSms {
+    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
+        tracing::info!(message = %m.id, "text message not sent: no SMS provider configured; see the notifications page");
+        Ok(MessageStatus::Logged)
+    }
+}
+
+/// Sends text messages through an email-to-SMS gateway: the message goes by email to
+/// `NUMBER@DOMAIN` (the form most SMS providers accept), through the configured mailer.
+pub struct EmailGatewaySms {
+    pub mailer: Arc<dyn Mailer>,
+    pub domain: String,
+}
+
+#[async_trait::async_trait]
+impl SmsSender for EmailGatewaySms {
+    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
+        let number = sms_number(&m.recipient).ok_or("the phone number cannot take a text message")?;
+        let email = OutboxMessage { recipient: format!("{number}@{}", self.domain), ..m.clone() };
+        self.mailer.deliver(&email).await
     }
 }

@@ -93,6 +93,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     let worker = Worker {
         store: store.clone(),
         clock: clock.clone(),
+        sms: cfg.sms(mailer.clone()),
         mailer,
         name: format!("{}:{}", hostname(), std::process::id()),
     };

@@ -6,7 +6,13 @@
 use linkwork_domain::Clock;
 use linkwork_domain::ids::MessageId;
 use linkwork_domain::jobs::{Job, retry_delay};
-use linkwork_domain::notifications::{DELIVER_MESSAGE_JOB, Mailer, MessageStatus};
+use linkwork_domain::casework::AppointmentStatus;
+use linkwork_domain::ids::{AppointmentId, OrgId};
+use linkwork_domain::notifications::{
+    APPOINTMENT_REMINDER_JOB, DELIVER_MESSAGE_JOB, Mailer, MessageStatus, OutboxMessage, SmsSender,
+};
+use linkwork_domain::people::ContactChannel;
+use linkwork_domain::ports::StoreError;
 use linkwork_domain::ports::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +27,8 @@ pub struct Worker {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
+    /// Delivers text messages (appointment reminders by SMS).
+    pub sms: Arc<dyn SmsSender>,
     /// Identifies this worker in the jobs table (host and process).
     pub name: String,
 }
@@ -46,6 +54,7 @@ impl Worker {
     async fn handle(&self, job: &Job) -> Result<(), String> {
         match job.kind.as_str() {
             DELIVER_MESSAGE_JOB => self.deliver_message(job).await,
+            APPOINTMENT_REMINDER_JOB => self.appointment_reminder(job).await,
             other => Err(format!("no handler for job kind {other:?}")),
         }
     }
@@ -61,7 +70,7 @@ impl Worker {
         if msg.status != MessageStatus::Pending {
             return Ok(());
         }
-        let outcome = self.mailer.deliver(&msg).await;
+        let outcome = if msg.channel == "sms" { self.sms.send(&msg).await } else { self.mailer.deliver(&msg).await };
         match outcome {
             Ok(status) => self.store.mark_message(msg.id, status, self.clock.now()).await.map_err(|e| e.to_string()),
             Err(e) if job.attempts >= job.max_attempts => {
@@ -72,6 +81,57 @@ impl Worker {
                 Err(e)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Remind the person of a booked appointment by their chosen channel: email, or a text
+    /// message. Nothing is sent for an appointment no longer booked, or for people who asked to
+    /// be contacted by phone or letter. The message says when and where, not why. Idempotent:
+    /// the reminder's message id is the appointment's, so a second run cannot send twice.
+    async fn appointment_reminder(&self, job: &Job) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            org_id: OrgId,
+            appointment_id: AppointmentId,
+        }
+        let p: Payload = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+        let a = match self.store.get_appointment(p.org_id, p.appointment_id).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let now = self.clock.now();
+        if a.status != AppointmentStatus::Booked || a.starts_at <= now {
+            return Ok(());
+        }
+        let person = self.store.get_person(p.org_id, a.person_id).await.map_err(|e| e.to_string())?;
+        let (channel, recipient) = match (person.contact_by, &person.email, &person.phone) {
+            (ContactChannel::Email, Some(e), _) => ("email", e.clone()),
+            (ContactChannel::Text, _, Some(n)) => ("sms", n.clone()),
+            _ => {
+                tracing::info!(appointment = %a.id, "no reminder sent: the person prefers phone or letter, or gave no address for their channel");
+                return Ok(());
+            }
+        };
+        let when = a.starts_at.format("%A %-d %B at %H:%M UTC");
+        let msg = OutboxMessage {
+            id: linkwork_domain::ids::MessageId(a.id.0),
+            org_id: Some(p.org_id),
+            channel: channel.into(),
+            recipient,
+            subject: "Reminder: your appointment with your link worker".into(),
+            body: format!(
+                "Reminder: you have an appointment with your social prescribing link worker on {when} ({}, {}). If you cannot come, please contact your GP practice.",
+                a.mode.label().to_lowercase(),
+                a.location.label().to_lowercase()
+            ),
+            status: MessageStatus::Pending,
+            created_at: now,
+            sent_at: None,
+        };
+        match self.store.enqueue_message(&msg).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.to_string()),
         }
     }
 

@@ -8,15 +8,24 @@ use linkwork_domain::ports::{CaseStore, StoreResult};
 use linkwork_domain::referrals::Referral;
 use std::collections::HashMap;
 
-/// Rows per multi-row INSERT on SQLite: well under its 32,766 bound parameters.
-const CHUNK: usize = 500;
+/// Codes joined for a comma-separated column.
+pub(crate) fn join_codes<'a>(codes: impl Iterator<Item = &'a str>) -> String {
+    codes.collect::<Vec<_>>().join(",")
+}
 
-const PERSON_COLUMNS: &str =
-    "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at FROM people";
+/// Rows per multi-row INSERT on SQLite: well under its 32,766 bound parameters.
+const CHUNK: usize = 250;
+
+pub(crate) const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, \
+     address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, merged_into, version, \
+     created_at FROM people";
+pub(crate) const REFERRAL_COLUMNS: &str = "SELECT id, org_id, person_id, team_id, source, reason, needs, urgency, consent, \
+     tried, referred_by, referrer_name, status, received_at, decided_at, decided_by, decision_reason, decision_note \
+     FROM referrals";
 
 impl SqlStore {
     /// Pair referrals with their people in one query (never one per referral).
-    async fn with_people(&self, org: OrgId, referrals: Vec<Referral>) -> StoreResult<Vec<(Referral, Person)>> {
+    pub(crate) async fn with_people(&self, org: OrgId, referrals: Vec<Referral>) -> StoreResult<Vec<(Referral, Person)>> {
         if referrals.is_empty() {
             return Ok(vec![]);
         }
@@ -47,7 +56,7 @@ impl CaseStore for SqlStore {
                 let mut tx = pool.begin_write().await.map_err(map_err)?;
                 for chunk in people.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) ",
+                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by) ",
                     );
                     qb.push_values(chunk, |mut b, p| {
                         b.push_bind(p.id.0)
@@ -57,7 +66,13 @@ impl CaseStore for SqlStore {
                             .push_bind(p.family_name.clone())
                             .push_bind(p.date_of_birth)
                             .push_bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
-                            .push_bind(p.created_at);
+                            .push_bind(p.created_at)
+                            .push_bind(p.gender.as_str())
+                            .push_bind(p.ethnicity.as_str())
+                            .push_bind(p.address.clone())
+                            .push_bind(p.phone.clone())
+                            .push_bind(p.email.clone())
+                            .push_bind(p.contact_by.as_str());
                     });
                     qb.build().execute(&mut *tx).await.map_err(map_err)?;
                 }
@@ -66,8 +81,8 @@ impl CaseStore for SqlStore {
             // PostgreSQL: one statement with a column array per field. Much faster than thousands
             // of bound VALUES, and one round trip however many rows.
             Db::Postgres(pool) => sqlx::query(
-                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[])",
+                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])",
             )
             .bind(people.iter().map(|p| p.id.0).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.org_id.0).collect::<Vec<_>>())
@@ -77,6 +92,12 @@ impl CaseStore for SqlStore {
             .bind(people.iter().map(|p| p.date_of_birth).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.postcode.as_ref().map(|c| c.as_str().to_owned())).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.created_at).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.gender.as_str()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.ethnicity.as_str()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.address.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.phone.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.email.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.contact_by.as_str()).collect::<Vec<_>>())
             .execute(pool)
             .await
             .map(|_| ())
@@ -108,7 +129,7 @@ impl CaseStore for SqlStore {
                 let mut tx = pool.begin_write().await.map_err(map_err)?;
                 for chunk in referrals.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) ",
+                        "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at, needs, urgency, consent) ",
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.id.0)
@@ -118,15 +139,18 @@ impl CaseStore for SqlStore {
                             .push_bind(r.source.as_str())
                             .push_bind(r.reason.clone())
                             .push_bind(r.status.as_str())
-                            .push_bind(r.received_at);
+                            .push_bind(r.received_at)
+                            .push_bind(join_codes(r.needs.iter().map(|n| n.as_str())))
+                            .push_bind(r.urgency.as_str())
+                            .push_bind(r.consent);
                     });
                     qb.build().execute(&mut *tx).await.map_err(map_err)?;
                 }
                 tx.commit().await.map_err(map_err)
             }
             Db::Postgres(pool) => sqlx::query(
-                "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])",
+                "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at, needs, urgency, consent) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::boolean[])",
             )
             .bind(referrals.iter().map(|r| r.id.0).collect::<Vec<_>>())
             .bind(referrals.iter().map(|r| r.org_id.0).collect::<Vec<_>>())
@@ -136,6 +160,9 @@ impl CaseStore for SqlStore {
             .bind(referrals.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())
             .bind(referrals.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
             .bind(referrals.iter().map(|r| r.received_at).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| join_codes(r.needs.iter().map(|n| n.as_str()))).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.urgency.as_str()).collect::<Vec<_>>())
+            .bind(referrals.iter().map(|r| r.consent).collect::<Vec<_>>())
             .execute(pool)
             .await
             .map(|_| ())
@@ -145,8 +172,7 @@ impl CaseStore for SqlStore {
 
     async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>> {
         let rows: Vec<ReferralRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals \
-             WHERE org_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
+            sqlx::AssertSqlSafe(format!("{REFERRAL_COLUMNS} WHERE org_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2")),
         )
         .bind(org.0)
         .bind(limit)
@@ -167,8 +193,7 @@ impl CaseStore for SqlStore {
 
     async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>> {
         let rows: Vec<ReferralRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals \
-             WHERE org_id = $1 AND person_id = $2 ORDER BY received_at DESC, id DESC",
+            sqlx::AssertSqlSafe(format!("{REFERRAL_COLUMNS} WHERE org_id = $1 AND person_id = $2 ORDER BY received_at DESC, id DESC")),
         )
         .bind(org.0)
         .bind(person.0)
@@ -188,9 +213,7 @@ impl CaseStore for SqlStore {
             return Ok(vec![]);
         }
         let rows: Vec<ReferralRow> = on_db!(&self.db, pool => {
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT id, org_id, person_id, team_id, source, reason, status, received_at FROM referrals WHERE org_id = ",
-            );
+            let mut qb = sqlx::QueryBuilder::new(format!("{REFERRAL_COLUMNS} WHERE org_id = "));
             qb.push_bind(org.0).push(" AND team_id IN (");
             let mut ids = qb.separated(", ");
             for t in teams {

@@ -11,6 +11,7 @@
 
 mod audit;
 mod cases;
+mod casework;
 mod connect;
 mod directory;
 mod jobs;

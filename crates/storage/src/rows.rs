@@ -11,9 +11,10 @@ use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::people::Person;
 use linkwork_domain::referrals::Referral;
 use linkwork_domain::values::{Email, NhsNumber, OdsCode, Postcode};
+use linkwork_domain::vocab::parse_list;
 use uuid::Uuid;
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(format!("stored {what} is invalid: {e}"))
 }
 
@@ -105,6 +106,17 @@ pub(crate) struct PersonRow {
     family_name: String,
     date_of_birth: NaiveDate,
     postcode: Option<String>,
+    address: String,
+    phone: Option<String>,
+    email: Option<String>,
+    contact_by: String,
+    language: String,
+    interpreter: bool,
+    gender: String,
+    ethnicity: String,
+    safeguarding: Option<String>,
+    merged_into: Option<Uuid>,
+    version: i32,
     created_at: DateTime<Utc>,
 }
 
@@ -119,6 +131,17 @@ impl TryFrom<PersonRow> for Person {
             family_name: r.family_name,
             date_of_birth: r.date_of_birth,
             postcode: r.postcode.map(|p| Postcode::parse(&p)).transpose().map_err(|e| corrupt("postcode", e))?,
+            address: r.address,
+            phone: r.phone,
+            email: r.email,
+            contact_by: r.contact_by.parse().map_err(|e| corrupt("contact channel", e))?,
+            language: r.language,
+            interpreter: r.interpreter,
+            gender: r.gender.parse().map_err(|e| corrupt("gender", e))?,
+            ethnicity: r.ethnicity.parse().map_err(|e| corrupt("ethnicity", e))?,
+            safeguarding: r.safeguarding,
+            merged_into: r.merged_into.map(Into::into),
+            version: r.version,
             created_at: r.created_at,
         })
     }
@@ -132,8 +155,18 @@ pub(crate) struct ReferralRow {
     team_id: Option<Uuid>,
     source: String,
     reason: String,
+    needs: String,
+    urgency: String,
+    consent: bool,
+    tried: String,
+    referred_by: Option<Uuid>,
+    referrer_name: String,
     status: String,
     received_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+    decided_by: Option<Uuid>,
+    decision_reason: Option<String>,
+    decision_note: Option<String>,
 }
 
 impl TryFrom<ReferralRow> for Referral {
@@ -146,8 +179,18 @@ impl TryFrom<ReferralRow> for Referral {
             team_id: r.team_id.map(Into::into),
             source: r.source.parse().map_err(|e| corrupt("referral source", e))?,
             reason: r.reason,
+            needs: parse_list(&r.needs).map_err(|e| corrupt("referral needs", e))?,
+            urgency: r.urgency.parse().map_err(|e| corrupt("urgency", e))?,
+            consent: r.consent,
+            tried: r.tried,
+            referred_by: r.referred_by.map(Into::into),
+            referrer_name: r.referrer_name,
             status: r.status.parse().map_err(|e| corrupt("referral status", e))?,
             received_at: r.received_at,
+            decided_at: r.decided_at,
+            decided_by: r.decided_by.map(Into::into),
+            decision_reason: r.decision_reason,
+            decision_note: r.decision_note,
         })
     }
 }

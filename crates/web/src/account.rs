@@ -95,6 +95,7 @@ fn reset_form() -> FormPage {
         submit: "Send the link",
         fields: vec![Field::new("email", "Email address", "email", "username")],
         errors: vec![],
+        extras: Default::default(),
     }
 }
 
@@ -141,8 +142,8 @@ pub(crate) async fn request_reset(
         nav: Nav::anonymous(),
         title: "Check your email",
         paragraphs: vec![
-            "If an account uses that address, we have sent it a link to choose a new password. The link works once, for an hour.",
-            "If nothing arrives, check the address, or ask an administrator in your organisation.",
+            "If an account uses that address, we have sent it a link to choose a new password. The link works once, for an hour.".into(),
+            "If nothing arrives, check the address, or ask an administrator in your organisation.".into(),
         ],
         link: Some(("/sign-in", "Back to sign in")),
     }
@@ -153,7 +154,7 @@ fn link_expired() -> Result<Response, AppError> {
     MessagePage {
         nav: Nav::anonymous(),
         title: "This link has expired",
-        paragraphs: vec!["Links to set a password work once, for a limited time. Ask for a new one."],
+        paragraphs: vec!["Links to set a password work once, for a limited time. Ask for a new one.".into()],
         link: Some(("/account/reset", "Reset your password")),
     }
     .respond(StatusCode::GONE)
@@ -170,6 +171,7 @@ fn set_password_form() -> FormPage {
         submit: "Save password",
         fields: vec![password, Field::new("confirm", "Type it again", "password", "new-password")],
         errors: vec![],
+        extras: Default::default(),
     }
 }
 
@@ -256,7 +258,7 @@ pub(crate) async fn set_password(
     MessagePage {
         nav: Nav::anonymous(),
         title: "Your password is set",
-        paragraphs: vec!["You can now sign in with it. Any other sessions you had have ended."],
+        paragraphs: vec!["You can now sign in with it. Any other sessions you had have ended.".into()],
         link: Some(("/sign-in", "Sign in")),
     }
     .respond(StatusCode::OK)

@@ -306,6 +306,7 @@ fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {
             role,
         ],
         errors: vec![],
+        extras: Default::default(),
     }
 }
 

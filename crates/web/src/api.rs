@@ -22,7 +22,9 @@ pub(crate) async fn root() -> Json<serde_json::Value> {
         "name": "linkwork",
         "version": env!("CARGO_PKG_VERSION"),
         "links": {
+            "openapi": "/api/v1/openapi.json",
             "organisations": "/api/v1/organisations",
+            "referrals": "/api/v1/referrals",
             "health": "/health"
         }
     }))
@@ -193,4 +195,212 @@ pub(crate) async fn create_organisation(
         resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
     Ok(resp)
+}
+
+/// `POST /api/v1/referrals`: a referral from another system, validated exactly as the form is.
+/// The sender's organisation decides the tenant (a practice refers to its PCN). Idempotent
+/// with an `Idempotency-Key`.
+pub(crate) async fn create_referral(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ClientAddress(source): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
+    let raw: RawReferral = json_body(&headers, &body)?;
+    let idem = idempotency_key(&headers, format!("user:{}", user.id), "POST /api/v1/referrals", &body)?;
+    let tenant = linkwork_domain::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
+    let mut invalid = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid");
+    let team = if raw.team_id.trim().is_empty() {
+        None
+    } else {
+        let teams = state.store.list_teams(tenant).await?;
+        match raw.team_id.trim().parse::<linkwork_domain::ids::TeamId>().ok().filter(|t| teams.iter().any(|x| x.id == *t)) {
+            Some(t) => Some(t),
+            None => {
+                invalid = invalid.field("team_id", "No team of the receiving service has this id");
+                None
+            }
+        }
+    };
+    let mut intake = match parse_referral(&raw, tenant, state.clock.now(), Channel::Professional) {
+        Ok(i) if invalid.errors.is_empty() => i,
+        Ok(_) => return Err(invalid),
+        Err(errors) => {
+            for e in errors {
+                invalid = invalid.field(e.field, e.message);
+            }
+            return Err(invalid);
+        }
+    };
+    intake.referral.team_id = team;
+    intake.referral.referred_by = Some(user.id);
+    let new_person = crate::referrals::resolve_person(state.store.as_ref(), &mut intake).await?;
+    let (referral, replayed) = match state.store.create_referral(new_person.as_ref(), &intake.referral, idem.as_ref()).await {
+        Ok(Created::New(r)) => (r, false),
+        Ok(Created::Replayed(r)) => (r, true),
+        Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused")
+                .detail("This key was already used for a different request. Use a new key for a new request."));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !replayed {
+        let entry = AuditEntry {
+            record_id: Some(referral.id.to_string()),
+            person_id: Some(referral.person_id),
+            source,
+            ..AuditEntry { org_id: Some(tenant), ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral").by(&user) }
+        };
+        state.audit(vec![entry]).await?;
+    }
+    let body = json!({
+        "id": referral.id,
+        "status": referral.status.as_str(),
+        "received_at": referral.received_at,
+        "person_id": referral.person_id,
+        "team_id": referral.team_id,
+    });
+    let mut resp = (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/referrals/{}", referral.id))], Json(body)).into_response();
+    if replayed {
+        resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+/// `GET /api/v1/referrals/{id}`: where a referral stands. The referrer who sent it may read it;
+/// so may link workers and managers of the receiving organisation.
+pub(crate) async fn get_referral(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ClientAddress(source): ClientAddress,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, Problem> {
+    let id = id.parse::<linkwork_domain::ids::ReferralId>().map_err(|_| Problem::not_found())?;
+    let tenant = linkwork_domain::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
+    let r = state.store.get_referral(tenant, id).await?;
+    let worker = tenant == user.org_id
+        && linkwork_domain::permissions::granted(&user, linkwork_domain::permissions::Permission::Triage);
+    if r.referred_by != Some(user.id) && !worker {
+        return Err(Problem::not_found());
+    }
+    let entry = AuditEntry {
+        record_id: Some(r.id.to_string()),
+        person_id: Some(r.person_id),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::View, "referral").by(&user)
+    };
+    state.audit(vec![entry]).await?;
+    Ok(Json(json!({
+        "id": r.id,
+        "status": r.status.as_str(),
+        "received_at": r.received_at,
+        "decided_at": r.decided_at,
+        "decision_reason": r.decision_reason,
+        "team_id": r.team_id,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/openapi.json`: the API described, with every coded value taken from the domain's
+/// vocabularies so the description cannot drift from what the server accepts.
+pub(crate) async fn openapi() -> Json<serde_json::Value> {
+    use linkwork_domain::casework::NeedDomain;
+    use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
+    use linkwork_domain::referrals::{ReferralSource, Urgency};
+    fn codes(options: Vec<(&'static str, &'static str)>) -> Vec<&'static str> {
+        options.into_iter().map(|(c, _)| c).collect()
+    }
+    let problem = json!({ "$ref": "#/components/schemas/Problem" });
+    let problem_response = |d: &str| json!({ "description": d, "content": { "application/problem+json": { "schema": problem } } });
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "linkwork API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Social prescribing referrals and organisations. Sign in first (session cookie); errors are RFC 9457 problem details. Creates accept an Idempotency-Key header.",
+            "license": { "name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later" }
+        },
+        "paths": {
+            "/health": { "get": { "summary": "Liveness and database reachability", "responses": { "200": { "description": "Up" }, "503": { "description": "Database unavailable" } } } },
+            "/api/v1/organisations": {
+                "get": { "summary": "List organisations", "responses": { "200": { "description": "Organisations" }, "401": problem_response("Not signed in") } },
+                "post": {
+                    "summary": "Create an organisation (administrators)",
+                    "parameters": [{ "$ref": "#/components/parameters/IdempotencyKey" }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "additionalProperties": false, "required": ["name", "kind"],
+                        "properties": { "name": { "type": "string" }, "kind": { "enum": ["icb", "pcn", "practice", "vcse"] }, "ods_code": { "type": "string" }, "parent_id": { "type": "string", "format": "uuid" } }
+                    } } } },
+                    "responses": { "201": { "description": "Created" }, "409": problem_response("Already exists"), "422": problem_response("Invalid fields") }
+                }
+            },
+            "/api/v1/referrals": {
+                "post": {
+                    "summary": "Refer a person to social prescribing",
+                    "description": "Validated exactly as the referral form. A known NHS number links the referral to the existing person. The person's consent to be referred is required.",
+                    "parameters": [{ "$ref": "#/components/parameters/IdempotencyKey" }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Referral" } } } },
+                    "responses": {
+                        "201": { "description": "Received, waiting for triage", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReferralStatus" } } } },
+                        "401": problem_response("Not signed in"),
+                        "403": problem_response("Not allowed to refer"),
+                        "415": problem_response("Not JSON"),
+                        "422": problem_response("Invalid fields, each named in errors[]")
+                    }
+                }
+            },
+            "/api/v1/referrals/{id}": {
+                "get": {
+                    "summary": "Where a referral stands (its referrer, or the receiving team)",
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "responses": { "200": { "description": "Status", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReferralStatus" } } } }, "404": problem_response("Not found") }
+                }
+            }
+        },
+        "components": {
+            "parameters": {
+                "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 }, "description": "Retrying with the same key and body returns the first result without creating twice." }
+            },
+            "schemas": {
+                "Referral": {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["given_name", "family_name", "date_of_birth", "reason", "consent"],
+                    "properties": {
+                        "nhs_number": { "type": "string", "description": "10 digits with a valid modulus-11 check digit" },
+                        "given_name": { "type": "string", "maxLength": 100 },
+                        "family_name": { "type": "string", "maxLength": 100 },
+                        "date_of_birth": { "type": "string", "description": "YYYY-MM-DD or DD/MM/YYYY" },
+                        "address": { "type": "string" },
+                        "postcode": { "type": "string" },
+                        "phone": { "type": "string" },
+                        "email": { "type": "string" },
+                        "contact_by": { "enum": codes(ContactChannel::options()) },
+                        "language": { "type": "string" },
+                        "interpreter": { "type": "boolean" },
+                        "gender": { "enum": codes(Gender::options()) },
+                        "ethnicity": { "enum": codes(Ethnicity::options()), "description": "NHS ethnic category code" },
+                        "reason": { "type": "string", "minLength": 3, "maxLength": 2000 },
+                        "needs": { "type": "array", "items": { "enum": codes(NeedDomain::options()) } },
+                        "urgency": { "enum": codes(Urgency::options()) },
+                        "consent": { "type": "boolean", "const": true },
+                        "tried": { "type": "string" },
+                        "source": { "enum": ReferralSource::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() },
+                        "referrer_name": { "type": "string" },
+                        "team_id": { "type": "string", "format": "uuid" }
+                    }
+                },
+                "ReferralStatus": {
+                    "type": "object",
+                    "properties": { "id": { "type": "string", "format": "uuid" }, "status": { "enum": ["received", "accepted", "declined", "redirected"] }, "received_at": { "type": "string", "format": "date-time" } }
+                },
+                "Problem": {
+                    "type": "object",
+                    "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" },
+                        "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } } }
+                }
+            }
+        }
+    }))
 }

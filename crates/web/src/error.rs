@@ -18,6 +18,12 @@ pub enum AppError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// The request cannot be understood; the message says what to do.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Too many requests from this address.
+    #[error("too many requests")]
+    TooMany,
     /// A fault: logged with a reference, never shown.
     #[error("internal: {0}")]
     Internal(String),
@@ -74,6 +80,15 @@ impl IntoResponse for AppError {
                 StatusCode::FORBIDDEN,
                 "You do not have access to this page",
                 "Ask an administrator in your organisation if you need it for your work.",
+                None,
+            ),
+            AppError::BadRequest(message) => {
+                error_page(StatusCode::BAD_REQUEST, "There is a problem with the request", &message, None)
+            }
+            AppError::TooMany => error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+                "Too many forms have been sent from your connection. Wait an hour and try again, or phone your GP practice.",
                 None,
             ),
             AppError::Internal(cause) => {
@@ -158,6 +173,8 @@ impl From<AppError> for Problem {
         match e {
             AppError::NotFound => Problem::not_found(),
             AppError::Forbidden => Problem::forbidden(),
+            AppError::BadRequest(m) => Problem::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request").detail(m),
+            AppError::TooMany => Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
             AppError::Internal(cause) => Problem::internal(cause),
         }
     }

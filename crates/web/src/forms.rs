@@ -19,12 +19,141 @@ pub(crate) struct Field {
     pub value: String,
     pub error: Option<String>,
     pub options: Vec<(String, String)>,
+    /// The chosen values of a `checkboxes` field.
+    pub values: Vec<String>,
 }
 
 impl Field {
     pub fn new(name: &'static str, label: &'static str, kind: &'static str, autocomplete: &'static str) -> Self {
-        Self { name, label, hint: None, kind, autocomplete, value: String::new(), error: None, options: vec![] }
+        Self {
+            name,
+            label,
+            hint: None,
+            kind,
+            autocomplete,
+            value: String::new(),
+            error: None,
+            options: vec![],
+            values: vec![],
+        }
     }
+
+    /// A field of `kind` with no autocomplete.
+    pub fn of(kind: &'static str, name: &'static str, label: &'static str) -> Self {
+        Self::new(name, label, kind, "off")
+    }
+
+    pub fn hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
+
+    /// Options from a vocabulary's `(code, label)` pairs.
+    pub fn options(mut self, options: Vec<(&'static str, &'static str)>) -> Self {
+        self.options = options.into_iter().map(|(c, l)| (c.to_owned(), l.to_owned())).collect();
+        self
+    }
+
+    /// The same, with an empty first choice for "not chosen".
+    pub fn options_blank(mut self, blank: &str, options: Vec<(&'static str, &'static str)>) -> Self {
+        self.options = std::iter::once((String::new(), blank.to_owned()))
+            .chain(options.into_iter().map(|(c, l)| (c.to_owned(), l.to_owned())))
+            .collect();
+        self
+    }
+
+    pub fn is_checked(&self, option: &str) -> bool {
+        self.values.iter().any(|v| v == option)
+    }
+}
+
+/// A submitted form as name–value pairs, so repeated names (checkboxes) keep every value.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> Result<Self, AppError> {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(FormData)
+            .map_err(|_| AppError::BadRequest("The form could not be read. Go back and try again.".into()))
+    }
+
+    /// The first value of `name`, or empty.
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && !v.is_empty())
+    }
+
+    /// Put what was typed back into the fields, so nothing is lost when the form comes back.
+    pub fn refill(&self, fields: &mut [Field]) {
+        for f in fields {
+            if f.kind == "password" {
+                continue;
+            }
+            if f.kind == "checkboxes" {
+                f.values = self.all(f.name);
+            } else if f.kind == "checkbox" {
+                f.value = if self.checked(f.name) { "yes".into() } else { String::new() };
+            } else {
+                f.value = self.get(f.name);
+            }
+        }
+    }
+}
+
+/// Who a page is about: shown at the top of every page of a person's record, with the
+/// safeguarding banner when there is a concern.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PersonContext {
+    pub id: String,
+    pub name: String,
+    pub nhs_number: String,
+    pub date_of_birth: String,
+    pub safeguarding: Option<String>,
+}
+
+impl PersonContext {
+    pub fn of(p: &linkwork_domain::people::Person) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.full_name(),
+            nhs_number: p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+            date_of_birth: p.date_of_birth.format("%d %b %Y").to_string(),
+            safeguarding: p.safeguarding.clone(),
+        }
+    }
+}
+
+/// What some forms add: hidden values (record versions), the person the page is about, notices
+/// above the form, a honeypot for public forms and a way back.
+#[derive(Default)]
+pub(crate) struct FormExtras {
+    pub hidden: Vec<(&'static str, String)>,
+    pub context: Option<PersonContext>,
+    /// Shown in an inset above the form (advice, a conflict explained).
+    pub notices: Vec<String>,
+    /// A field people cannot see; bots fill it in.
+    pub honeypot: bool,
+    pub back: Option<String>,
+    /// Upload a file (the form is sent as multipart).
+    pub multipart: bool,
+    /// Facts shown as a summary list above the form (label, value).
+    pub summary: Vec<(String, String)>,
+    /// Warnings shown above the form.
+    pub warnings: Vec<String>,
 }
 
 /// An error in the summary, linking to its field.
@@ -43,6 +172,7 @@ pub(crate) struct FormPage {
     pub submit: &'static str,
     pub fields: Vec<Field>,
     pub errors: Vec<SummaryError>,
+    pub extras: FormExtras,
 }
 
 impl FormPage {
@@ -59,6 +189,24 @@ impl FormPage {
         let status = if self.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         Ok((status, Html(self.render()?)).into_response())
     }
+
+    /// Attach every domain field error.
+    pub fn field_errors(&mut self, errors: Vec<linkwork_domain::intake::FieldError>) {
+        for e in errors {
+            self.error(e.field, e.message);
+        }
+    }
+
+    /// The same page answered 409: someone changed the record meanwhile. What was typed stays.
+    pub fn conflict(mut self, what: &str) -> Result<Response, AppError> {
+        self.errors.push(SummaryError {
+            field: self.fields.first().map_or("", |f| f.name),
+            message: format!(
+                "Someone else changed {what} while you were editing. Your changes are below and have not been saved: check the record, then save again."
+            ),
+        });
+        Ok((StatusCode::CONFLICT, Html(self.render()?)).into_response())
+    }
 }
 
 #[derive(Template)]
@@ -66,7 +214,7 @@ impl FormPage {
 pub(crate) struct MessagePage {
     pub nav: Nav,
     pub title: &'static str,
-    pub paragraphs: Vec<&'static str>,
+    pub paragraphs: Vec<std::borrow::Cow<'static, str>>,
     pub link: Option<(&'static str, &'static str)>,
 }
 

@@ -9,6 +9,7 @@ use linkwork_domain::accounts::{Role, User};
 use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::directory::Service;
 use linkwork_domain::notifications::OutboxMessage;
+use linkwork_domain::permissions::{Permission, granted};
 
 /// What the layout needs to know about the viewer.
 pub struct Nav {
@@ -16,20 +17,38 @@ pub struct Nav {
     pub is_admin: bool,
     /// Shows the caseload link.
     pub caseload: bool,
+    /// Shows the referral links.
+    pub refer: bool,
+    /// Shows the waiting list.
+    pub triage: bool,
+    /// Shows the team settings.
+    pub team: bool,
     pub demo: bool,
     pub version: &'static str,
 }
 
 impl Nav {
     pub fn anonymous() -> Self {
-        Self { user_name: None, is_admin: false, caseload: false, demo: false, version: env!("CARGO_PKG_VERSION") }
+        Self {
+            user_name: None,
+            is_admin: false,
+            caseload: false,
+            refer: false,
+            triage: false,
+            team: false,
+            demo: false,
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 
     pub fn for_user(u: &User) -> Self {
         Self {
             user_name: Some(u.display_name.clone()),
             is_admin: u.has_role(Role::Administrator),
-            caseload: linkwork_domain::permissions::granted(u, linkwork_domain::permissions::Permission::ViewCaseload),
+            caseload: granted(u, Permission::ViewCaseload),
+            refer: granted(u, Permission::MakeReferral),
+            triage: granted(u, Permission::Triage),
+            team: granted(u, Permission::ManageTeam),
             demo: u.is_demo,
             version: env!("CARGO_PKG_VERSION"),
         }

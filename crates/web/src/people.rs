@@ -1,4 +1,4 @@
-//! The team caseload and person records, under the legitimate-relationship rule
+//! Person records, under the legitimate-relationship rule
 //! (`domain::permissions::in_caseload`): a link worker or manager opens the records of people
 //! referred to their own teams; any other record in their organisation opens only with a
 //! recorded reason ("break glass"), which is audited, emailed to the organisation's managers and
@@ -29,30 +29,13 @@ use tower_sessions::Session;
 const BREAK_GLASS_KEY: &str = "break_glass";
 
 #[derive(Serialize, Deserialize, Clone)]
-struct Grant {
-    person: PersonId,
-    until: DateTime<Utc>,
-    reason: String,
+pub(crate) struct Grant {
+    pub person: PersonId,
+    pub until: DateTime<Utc>,
+    pub reason: String,
 }
 
-struct Row {
-    person_id: String,
-    name: String,
-    nhs_number: String,
-    received: String,
-    reason: String,
-    status: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "caseload.html")]
-struct CaseloadPage {
-    nav: Nav,
-    rows: Vec<Row>,
-    no_team: bool,
-}
-
-fn viewed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, record_type: &str) -> AuditEntry {
+pub(crate) fn viewed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, record_type: &str) -> AuditEntry {
     AuditEntry {
         person_id: Some(person),
         record_id: Some(person.to_string()),
@@ -61,51 +44,15 @@ fn viewed(state: &AppState, user: &User, source: &Option<String>, person: Person
     }
 }
 
-pub(crate) async fn caseload(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-) -> Result<Response, AppError> {
-    let teams = state.store.user_teams(user.id).await?;
-    let items = state.store.team_referrals(user.org_id, &teams, 50).await?;
-    // Every person listed is a view of their data, recorded before the list is shown.
-    let events = items.iter().map(|(_, p)| viewed(&state, &user, &source, p.id, "caseload")).collect();
-    state.audit(events).await?;
-    let rows = items
-        .into_iter()
-        .map(|(r, p)| Row {
-            person_id: p.id.to_string(),
-            name: format!("{} {}", p.given_name, p.family_name),
-            nhs_number: p.nhs_number.map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
-            received: r.received_at.format("%d %b %Y").to_string(),
-            reason: r.reason,
-            status: r.status.as_str(),
-        })
-        .collect();
-    Ok(Html(CaseloadPage { nav: Nav::for_user(&user), rows, no_team: teams.is_empty() }.render()?).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "person.html")]
-struct PersonPage {
-    nav: Nav,
-    name: String,
-    nhs_number: String,
-    date_of_birth: String,
-    postcode: String,
-    referrals: Vec<Referral>,
-    break_glass_reason: Option<String>,
-}
-
 /// The person, only within the user's own organisation.
-async fn find_person(state: &AppState, user: &User, id: &str) -> Result<(Person, Vec<Referral>), AppError> {
+pub(crate) async fn find_person(state: &AppState, user: &User, id: &str) -> Result<(Person, Vec<Referral>), AppError> {
     let id = id.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
     let person = state.store.get_person(user.org_id, id).await?;
     let referrals = state.store.person_referrals(user.org_id, id).await?;
     Ok((person, referrals))
 }
 
-async fn grant_for(state: &AppState, session: &Session, person: PersonId) -> Result<Option<Grant>, AppError> {
+pub(crate) async fn grant_for(state: &AppState, session: &Session, person: PersonId) -> Result<Option<Grant>, AppError> {
     let grants: Vec<Grant> =
         session.get(BREAK_GLASS_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?.unwrap_or_default();
     let now = state.clock.now();
@@ -125,6 +72,7 @@ fn break_glass_form(person: PersonId) -> FormPage {
         submit: "Open the record",
         fields: vec![reason],
         errors: vec![],
+        extras: Default::default(),
     }
 }
 
@@ -150,16 +98,7 @@ pub(crate) async fn person(
         return Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response());
     }
     state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
-    let page = PersonPage {
-        nav: Nav::for_user(&user),
-        name: format!("{} {}", person.given_name, person.family_name),
-        nhs_number: person.nhs_number.map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
-        date_of_birth: person.date_of_birth.format("%d %B %Y").to_string(),
-        postcode: person.postcode.map(String::from).unwrap_or_default(),
-        referrals,
-        break_glass_reason: grant.map(|g| g.reason),
-    };
-    Ok(Html(page.render()?).into_response())
+    crate::casework::record_page(&state, &user, person, referrals, grant.map(|g| g.reason)).await
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,600 @@
+//! The casework of an episode, from acceptance to discharge: the "what matters to you"
+//! conversation (needs in the person's own words), the personalised care and support plan
+//! (goals and their progress), contacts, holding periods, appointments, barriers and discharge.
+//! Also the team settings that make each team's micro-discretions explicit, and the practice
+//! profile computed from a worker's contacts. domain.md sections 1 and 3 are the source.
+
+use crate::ids::{
+    AppointmentId, BarrierId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId, TeamId,
+    UserId,
+};
+use crate::values::InvalidValue;
+use crate::vocabulary;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+vocabulary!(
+    /// Need domains for the "what matters to you" conversation and for referral reasons.
+    NeedDomain {
+        Loneliness = "loneliness": "Loneliness and isolation",
+        MentalWellbeing = "mental_wellbeing": "Mental well-being",
+        PhysicalActivity = "physical_activity": "Physical activity",
+        Money = "money": "Money and debt",
+        Housing = "housing": "Housing",
+        Work = "work": "Work and skills",
+        Caring = "caring": "Caring",
+        Bereavement = "bereavement": "Bereavement",
+        LongTermConditions = "long_term_conditions": "Long-term conditions",
+        Digital = "digital": "Digital inclusion",
+        Other = "other": "Other",
+    }
+);
+
+vocabulary!(
+    /// What the link worker is doing in an episode. Holding is legitimate work, not a failure
+    /// to connect (domain.md 3.1).
+    EpisodeWork {
+        Connecting = "connecting": "Connecting",
+        Holding = "holding": "Holding",
+        Both = "both": "Connecting and holding",
+    }
+);
+
+vocabulary!(
+    /// Why a person is being held: the four functions found by Westlake et al. (2024).
+    HoldingReason {
+        Waiting = "waiting": "Supporting while waiting for another service",
+        Preparing = "preparing": "Sustaining while preparing for change",
+        EasingLoad = "easing_load": "Easing the load on primary care",
+        BearingWitness = "bearing_witness": "Bearing witness to distress",
+    }
+);
+
+vocabulary!(
+    /// How a holding period ended.
+    HoldingEnd {
+        ConnectedOnward = "connected_onward": "Connected onward",
+        ServiceStarted = "service_started": "The awaited service started",
+        ReadyForChange = "ready": "Ready to move on",
+        Closed = "closed": "Episode closed",
+    }
+);
+
+vocabulary!(
+    /// Where a goal stands.
+    GoalStatus {
+        NotStarted = "not_started": "Not started",
+        InProgress = "in_progress": "In progress",
+        Achieved = "achieved": "Achieved",
+        PartlyAchieved = "partly_achieved": "Partly achieved",
+        Stopped = "stopped": "Stopped",
+    }
+);
+
+vocabulary!(
+    /// How a contact happened.
+    ContactMode {
+        FaceToFace = "face_to_face": "Face to face",
+        Phone = "phone": "Phone",
+        Video = "video": "Video",
+        Text = "text": "Text or email",
+        HomeVisit = "home_visit": "Home visit",
+    }
+);
+
+vocabulary!(
+    /// Where a contact happened.
+    ContactLocation {
+        Practice = "practice": "GP practice",
+        Home = "home": "The person's home",
+        Community = "community": "Community venue",
+        Remote = "remote": "Remote (phone, video or text)",
+        Other = "other": "Somewhere else",
+    }
+);
+
+vocabulary!(
+    /// Where an appointment stands.
+    AppointmentStatus {
+        Booked = "booked": "Booked",
+        Attended = "attended": "Attended",
+        DidNotAttend = "did_not_attend": "Did not attend",
+        Cancelled = "cancelled": "Cancelled",
+    }
+);
+
+vocabulary!(
+    /// Whether a barrier is outside the person's control (structural) or their own.
+    BarrierKind {
+        Structural = "structural": "Structural",
+        Personal = "personal": "Personal",
+    }
+);
+
+vocabulary!(
+    /// Coded barriers (domain.md 3.3): structural ones become unmet-need data for commissioners.
+    BarrierCode {
+        Housing = "housing": "Housing",
+        Work = "work": "Work",
+        Money = "money": "Money",
+        Transport = "transport": "Transport",
+        ServiceCapacity = "service_capacity": "Service capacity (waiting lists, no service)",
+        Health = "health": "Health or disability",
+        Confidence = "confidence": "Confidence or motivation",
+        Caring = "caring": "Caring responsibilities",
+        Language = "language": "Language",
+        Digital = "digital": "Digital access",
+        Other = "other": "Other",
+    }
+);
+
+impl BarrierCode {
+    /// The usual kind of this barrier; the worker may record it otherwise.
+    pub fn usual_kind(self) -> BarrierKind {
+        match self {
+            BarrierCode::Housing
+            | BarrierCode::Work
+            | BarrierCode::Money
+            | BarrierCode::Transport
+            | BarrierCode::ServiceCapacity
+            | BarrierCode::Digital => BarrierKind::Structural,
+            _ => BarrierKind::Personal,
+        }
+    }
+}
+
+vocabulary!(
+    /// Why an episode ended.
+    DischargeReason {
+        GoalsMet = "goals_met": "Goals met",
+        ConnectedOnward = "connected": "Connected to support and no longer needs the link worker",
+        PersonEnded = "person_ended": "The person chose to end support",
+        NoContact = "no_contact": "Lost contact",
+        Moved = "moved": "Moved away or changed practice",
+        Referred = "referred": "Referred to a more suitable service",
+        Died = "died": "Died",
+        Other = "other": "Other",
+    }
+);
+
+/// An episode of care with a link worker: opened when a referral is accepted, closed at
+/// discharge. A person has at most one open episode at a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Episode {
+    pub id: EpisodeId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    /// The referral that opened it.
+    pub referral_id: ReferralId,
+    pub team_id: TeamId,
+    /// The link worker who holds the case.
+    pub worker_id: Option<UserId>,
+    pub work: EpisodeWork,
+    pub opened_at: DateTime<Utc>,
+    /// When the next contact is due (set with each contact).
+    pub follow_up_on: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub discharge_reason: Option<DischargeReason>,
+    /// The discharge summary's free-text part, in the worker's words.
+    pub discharge_note: Option<String>,
+    pub version: i32,
+}
+
+impl Episode {
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
+/// Something that matters to the person, in their own words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Need {
+    pub id: NeedId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub domain: NeedDomain,
+    pub own_words: String,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<UserId>,
+}
+
+/// A goal in the personalised care and support plan, in the person's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    pub id: GoalId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub domain: NeedDomain,
+    pub own_words: String,
+    /// Steps agreed: who does what.
+    pub steps: String,
+    pub status: GoalStatus,
+    /// How far along, as the person sees it, 0–10.
+    pub progress: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// One review of a goal: progress over time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoalReview {
+    pub goal_id: GoalId,
+    pub org_id: OrgId,
+    pub status: GoalStatus,
+    pub progress: i32,
+    pub note: String,
+    pub at: DateTime<Utc>,
+    pub by: Option<UserId>,
+}
+
+/// A contact with the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub worker_id: Option<UserId>,
+    pub happened_on: NaiveDate,
+    pub minutes: i32,
+    pub mode: ContactMode,
+    pub location: ContactLocation,
+    /// Who else was there, in words.
+    pub present: String,
+    pub notes: String,
+    /// Outside the team's usual criteria (length, place, number of contacts): a micro-discretion
+    /// made visible, not a fault.
+    pub outside_usual: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A period of holding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldingPeriod {
+    pub id: HoldingId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub reason: HoldingReason,
+    pub started_on: NaiveDate,
+    pub review_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub ended_how: Option<HoldingEnd>,
+    pub note: String,
+}
+
+/// Holding longer than this is brought to supervision for review (never counted as failure).
+pub const LONG_HOLDING_DAYS: i64 = 84;
+
+impl HoldingPeriod {
+    pub fn days(&self, today: NaiveDate) -> i64 {
+        (self.ended_on.unwrap_or(today) - self.started_on).num_days()
+    }
+    /// Long enough to talk about at supervision.
+    pub fn for_supervision(&self, today: NaiveDate) -> bool {
+        self.ended_on.is_none() && self.days(today) >= LONG_HOLDING_DAYS
+    }
+    pub fn review_due(&self, today: NaiveDate) -> bool {
+        self.ended_on.is_none() && self.review_on <= today
+    }
+}
+
+/// An appointment with the person; reminders go by their chosen channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub id: AppointmentId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub person_id: PersonId,
+    pub worker_id: Option<UserId>,
+    pub starts_at: DateTime<Utc>,
+    pub minutes: i32,
+    pub mode: ContactMode,
+    pub location: ContactLocation,
+    pub status: AppointmentStatus,
+    /// Send a reminder the day before.
+    pub remind: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How long before an appointment its reminder goes.
+pub const REMINDER_BEFORE: chrono::Duration = chrono::Duration::hours(24);
+
+/// A barrier to the person's progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Barrier {
+    pub id: BarrierId,
+    pub org_id: OrgId,
+    pub episode_id: EpisodeId,
+    pub kind: BarrierKind,
+    pub code: BarrierCode,
+    pub note: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A team's micro-discretions, made explicit (domain.md 3.2). Empty lists mean "no limit".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSettings {
+    pub team_id: TeamId,
+    pub org_id: OrgId,
+    pub accepted_needs: Vec<NeedDomain>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    /// Postcode districts served (`LS8`, `LS9`).
+    pub areas: Vec<String>,
+    /// Words that mark a referral the team does not take (e.g. "crisis").
+    pub exclusions: Vec<String>,
+    pub default_minutes: i32,
+    pub default_mode: ContactMode,
+    pub default_location: ContactLocation,
+    /// Usual number of contacts before a review.
+    pub usual_contacts: i32,
+    pub allowed_locations: Vec<ContactLocation>,
+    /// Days to the next contact, by default.
+    pub follow_up_days: i32,
+    pub version: i32,
+}
+
+impl TeamSettings {
+    /// The settings a new team starts with.
+    pub fn defaults(team_id: TeamId, org_id: OrgId) -> Self {
+        Self {
+            team_id,
+            org_id,
+            accepted_needs: vec![],
+            min_age: Some(18),
+            max_age: None,
+            areas: vec![],
+            exclusions: vec![],
+            default_minutes: 45,
+            default_mode: ContactMode::FaceToFace,
+            default_location: ContactLocation::Practice,
+            usual_contacts: 6,
+            allowed_locations: vec![],
+            follow_up_days: 14,
+            version: 0,
+        }
+    }
+
+    /// Whether a contact falls outside the team's usual criteria, and why.
+    pub fn outside_usual(&self, minutes: i32, location: ContactLocation, contacts_so_far: usize) -> Vec<String> {
+        let mut why = vec![];
+        if minutes > self.default_minutes * 2 {
+            why.push(format!("longer than twice the usual {} minutes", self.default_minutes));
+        }
+        if !self.allowed_locations.is_empty() && !self.allowed_locations.contains(&location) {
+            why.push(format!("{} is not one of the team's usual places", location.label()));
+        }
+        if self.usual_contacts > 0 && contacts_so_far >= usize::try_from(self.usual_contacts).unwrap_or(usize::MAX) {
+            why.push(format!("beyond the usual {} contacts before a review", self.usual_contacts));
+        }
+        why
+    }
+}
+
+/// Parse a number typed into a form, within `min..=max`.
+pub fn parse_number(input: &str, min: i32, max: i32, what: &str) -> Result<i32, InvalidValue> {
+    let n: i32 = input.trim().parse().map_err(|_| InvalidValue(format!("Enter the {what} as a whole number")))?;
+    if n < min || n > max {
+        return Err(InvalidValue(format!("Enter a {what} between {min} and {max}")));
+    }
+    Ok(n)
+}
+
+/// Parse a date typed as `YYYY-MM-DD` or `DD/MM/YYYY`.
+pub fn parse_date(input: &str, what: &str) -> Result<NaiveDate, InvalidValue> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(InvalidValue(format!("Enter the {what}")));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .map_err(|_| InvalidValue(format!("Enter a real {what}, like 31/03/2027")))
+}
+
+/// Text in the person's own words: required, at most `max` characters.
+pub fn parse_words(input: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(InvalidValue(format!("Enter {what}")));
+    }
+    if s.chars().count() > max {
+        return Err(InvalidValue(format!("Keep {what} to {max} characters or fewer")));
+    }
+    Ok(s.to_owned())
+}
+
+/// The usual caseload per full-time link worker per year (NHS England guidance).
+pub const NORM_PEOPLE_PER_YEAR: (i64, i64) = (200, 250);
+/// The usual number of contacts per person.
+pub const NORM_CONTACTS_PER_PERSON: (i64, i64) = (6, 12);
+
+/// A share of a whole, for mixes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Share {
+    pub label: &'static str,
+    pub count: usize,
+    pub percent: u32,
+}
+
+fn shares(counts: BTreeMap<&'static str, usize>, total: usize) -> Vec<Share> {
+    let mut v: Vec<Share> = counts
+        .into_iter()
+        .map(|(label, count)| Share {
+            label,
+            count,
+            percent: if total == 0 { 0 } else { u32::try_from(count * 100 / total).unwrap_or(100) },
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(b.label)));
+    v
+}
+
+/// How a worker practises, computed from their contacts: time per contact, frequency, and the
+/// mix of modes and places. For the worker and their supervisor to discuss, never to rank.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PracticeProfile {
+    pub contacts: usize,
+    pub people: usize,
+    pub total_minutes: i64,
+    pub mean_minutes: i64,
+    pub median_minutes: i64,
+    /// Contacts per person seen, in tenths (6.5 is 65), to stay exact.
+    pub contacts_per_person_tenths: i64,
+    /// Mean days between contacts with the same person.
+    pub mean_days_between: Option<i64>,
+    pub modes: Vec<Share>,
+    pub locations: Vec<Share>,
+    pub outside_usual: usize,
+}
+
+impl PracticeProfile {
+    pub fn contacts_per_person(&self) -> String {
+        format!("{}.{}", self.contacts_per_person_tenths / 10, self.contacts_per_person_tenths % 10)
+    }
+}
+
+/// Compute a practice profile from contacts.
+pub fn practice_profile(contacts: &[Contact]) -> PracticeProfile {
+    let n = contacts.len();
+    let people: HashSet<EpisodeId> = contacts.iter().map(|c| c.episode_id).collect();
+    let total: i64 = contacts.iter().map(|c| i64::from(c.minutes)).sum();
+    let mut minutes: Vec<i64> = contacts.iter().map(|c| i64::from(c.minutes)).collect();
+    minutes.sort_unstable();
+    let median = match minutes.len() {
+        0 => 0,
+        l if l % 2 == 1 => minutes[l / 2],
+        l => (minutes[l / 2 - 1] + minutes[l / 2]) / 2,
+    };
+    let mut modes = BTreeMap::new();
+    let mut locations = BTreeMap::new();
+    for c in contacts {
+        *modes.entry(c.mode.label()).or_insert(0) += 1;
+        *locations.entry(c.location.label()).or_insert(0) += 1;
+    }
+    let mut by_episode: BTreeMap<EpisodeId, Vec<NaiveDate>> = BTreeMap::new();
+    for c in contacts {
+        by_episode.entry(c.episode_id).or_default().push(c.happened_on);
+    }
+    let (mut gaps, mut gap_count) = (0i64, 0i64);
+    for dates in by_episode.values_mut() {
+        dates.sort_unstable();
+        for w in dates.windows(2) {
+            gaps += (w[1] - w[0]).num_days();
+            gap_count += 1;
+        }
+    }
+    let n64 = i64::try_from(n).unwrap_or(i64::MAX);
+    let p64 = i64::try_from(people.len()).unwrap_or(i64::MAX);
+    PracticeProfile {
+        contacts: n,
+        people: people.len(),
+        total_minutes: total,
+        mean_minutes: if n == 0 { 0 } else { total / n64 },
+        median_minutes: median,
+        contacts_per_person_tenths: if p64 == 0 { 0 } else { n64 * 10 / p64 },
+        mean_days_between: (gap_count > 0).then(|| gaps / gap_count),
+        modes: shares(modes, n),
+        locations: shares(locations, n),
+        outside_usual: contacts.iter().filter(|c| c.outside_usual).count(),
+    }
+}
+
+/// One open episode in a worker's caseload, with what the day needs to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseloadItem {
+    pub episode: Episode,
+    pub person_name: String,
+    pub nhs_number: Option<String>,
+    pub safeguarding: bool,
+    pub holding_since: Option<NaiveDate>,
+    pub holding_review_on: Option<NaiveDate>,
+    pub contacts: i64,
+    pub last_contact: Option<NaiveDate>,
+    pub next_appointment: Option<DateTime<Utc>>,
+}
+
+impl CaseloadItem {
+    /// Holding now (an open holding period).
+    pub fn holding(&self) -> bool {
+        self.holding_since.is_some()
+    }
+    /// A follow-up or holding review whose date has passed.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.episode.follow_up_on.is_some_and(|d| d < today) || self.holding_review_on.is_some_and(|d| d < today)
+    }
+    pub fn appointment_today(&self, today: NaiveDate) -> bool {
+        self.next_appointment.is_some_and(|t| t.date_naive() == today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(episode: EpisodeId, day: u32, minutes: i32, mode: ContactMode, location: ContactLocation) -> Contact {
+        Contact {
+            id: ContactId::new(),
+            org_id: OrgId::new(),
+            episode_id: episode,
+            worker_id: None,
+            happened_on: NaiveDate::from_ymd_opt(2026, 11, day).unwrap_or_default(),
+            minutes,
+            mode,
+            location,
+            present: String::new(),
+            notes: String::new(),
+            outside_usual: minutes > 90,
+            created_at: DateTime::default(),
+        }
+    }
+
+    #[test]
+    fn practice_profile_from_contacts() {
+        let (a, b) = (EpisodeId::new(), EpisodeId::new());
+        let cs = vec![
+            contact(a, 1, 30, ContactMode::Phone, ContactLocation::Remote),
+            contact(a, 8, 60, ContactMode::FaceToFace, ContactLocation::Practice),
+            contact(a, 22, 120, ContactMode::HomeVisit, ContactLocation::Home),
+            contact(b, 3, 45, ContactMode::FaceToFace, ContactLocation::Practice),
+        ];
+        let p = practice_profile(&cs);
+        assert_eq!((p.contacts, p.people, p.total_minutes), (4, 2, 255));
+        assert_eq!(p.mean_minutes, 63);
+        assert_eq!(p.median_minutes, 52);
+        assert_eq!(p.contacts_per_person(), "2.0");
+        assert_eq!(p.mean_days_between, Some(10), "gaps of 7 and 14 days");
+        assert_eq!(p.modes[0], Share { label: "Face to face", count: 2, percent: 50 });
+        assert_eq!(p.outside_usual, 1);
+        let empty = practice_profile(&[]);
+        assert_eq!((empty.mean_minutes, empty.median_minutes, empty.mean_days_between), (0, 0, None));
+    }
+
+    #[test]
+    fn contacts_outside_the_teams_usual_criteria() {
+        let mut s = TeamSettings::defaults(TeamId::new(), OrgId::new());
+        assert!(s.outside_usual(45, ContactLocation::Home, 0).is_empty());
+        s.allowed_locations = vec![ContactLocation::Practice, ContactLocation::Remote];
+        assert_eq!(s.outside_usual(100, ContactLocation::Home, 6).len(), 3);
+    }
+
+    #[test]
+    fn long_holding_goes_to_supervision() {
+        let start = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap_or_default();
+        let h = HoldingPeriod {
+            id: HoldingId::new(),
+            org_id: OrgId::new(),
+            episode_id: EpisodeId::new(),
+            reason: HoldingReason::Waiting,
+            started_on: start,
+            review_on: start + chrono::Duration::days(28),
+            ended_on: None,
+            ended_how: None,
+            note: String::new(),
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+        assert_eq!(h.days(today), 115);
+        assert!(h.for_supervision(today) && h.review_due(today));
+        assert!(!h.for_supervision(start + chrono::Duration::days(83)));
+    }
+}

@@ -1,0 +1,175 @@
+-- (PostgreSQL)
+-- The link worker's journey (issue 4): people's full details, referrals with triage, episodes and
+-- their casework, team settings. Keep in step with ../sqlite/0007_journey.sql: the
+-- schema-parity test compares the two.
+
+ALTER TABLE people ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE people ADD COLUMN phone TEXT;
+ALTER TABLE people ADD COLUMN email TEXT;
+ALTER TABLE people ADD COLUMN contact_by TEXT NOT NULL DEFAULT 'phone';
+ALTER TABLE people ADD COLUMN language TEXT NOT NULL DEFAULT 'English';
+ALTER TABLE people ADD COLUMN interpreter BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE people ADD COLUMN gender TEXT NOT NULL DEFAULT 'not_known';
+ALTER TABLE people ADD COLUMN ethnicity TEXT NOT NULL DEFAULT 'Z';
+ALTER TABLE people ADD COLUMN safeguarding TEXT;
+ALTER TABLE people ADD COLUMN merged_into UUID REFERENCES people (id);
+ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX people_org_born ON people (org_id, date_of_birth);
+
+ALTER TABLE referrals ADD COLUMN needs TEXT NOT NULL DEFAULT '';
+ALTER TABLE referrals ADD COLUMN urgency TEXT NOT NULL DEFAULT 'routine';
+ALTER TABLE referrals ADD COLUMN consent BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE referrals ADD COLUMN tried TEXT NOT NULL DEFAULT '';
+ALTER TABLE referrals ADD COLUMN referred_by UUID REFERENCES users (id);
+ALTER TABLE referrals ADD COLUMN referrer_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE referrals ADD COLUMN decided_at TIMESTAMPTZ;
+ALTER TABLE referrals ADD COLUMN decided_by UUID REFERENCES users (id);
+ALTER TABLE referrals ADD COLUMN decision_reason TEXT;
+ALTER TABLE referrals ADD COLUMN decision_note TEXT;
+CREATE INDEX referrals_waiting ON referrals (org_id, status, received_at);
+CREATE INDEX referrals_referred_by ON referrals (referred_by, received_at);
+
+CREATE TABLE episodes (
+    id                UUID PRIMARY KEY,
+    org_id            UUID NOT NULL REFERENCES organisations (id),
+    person_id         UUID NOT NULL REFERENCES people (id),
+    referral_id       UUID NOT NULL UNIQUE REFERENCES referrals (id),
+    team_id           UUID NOT NULL REFERENCES teams (id),
+    worker_id         UUID REFERENCES users (id),
+    work              TEXT NOT NULL,
+    opened_at         TIMESTAMPTZ NOT NULL,
+    follow_up_on      DATE,
+    closed_at         TIMESTAMPTZ,
+    discharge_reason  TEXT,
+    discharge_note    TEXT,
+    version           INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX episodes_person ON episodes (org_id, person_id);
+CREATE INDEX episodes_open ON episodes (org_id, team_id, closed_at);
+
+-- SNOMED codes for the GP record. The referral code is recorded once per episode.
+CREATE TABLE coded_events (
+    id           UUID PRIMARY KEY,
+    org_id       UUID NOT NULL REFERENCES organisations (id),
+    person_id    UUID NOT NULL REFERENCES people (id),
+    referral_id  UUID NOT NULL REFERENCES referrals (id),
+    episode_id   UUID REFERENCES episodes (id),
+    code         TEXT NOT NULL,
+    term         TEXT NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    recorded_by  UUID REFERENCES users (id),
+    UNIQUE (referral_id, code)
+);
+CREATE UNIQUE INDEX coded_events_once_per_episode ON coded_events (episode_id, code) WHERE episode_id IS NOT NULL;
+CREATE INDEX coded_events_person ON coded_events (org_id, person_id);
+
+CREATE TABLE needs (
+    id           UUID PRIMARY KEY,
+    org_id       UUID NOT NULL REFERENCES organisations (id),
+    episode_id   UUID NOT NULL REFERENCES episodes (id),
+    domain       TEXT NOT NULL,
+    own_words    TEXT NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    recorded_by  UUID REFERENCES users (id)
+);
+CREATE INDEX needs_episode ON needs (episode_id);
+
+CREATE TABLE goals (
+    id          UUID PRIMARY KEY,
+    org_id      UUID NOT NULL REFERENCES organisations (id),
+    episode_id  UUID NOT NULL REFERENCES episodes (id),
+    domain      TEXT NOT NULL,
+    own_words   TEXT NOT NULL,
+    steps       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    progress    INTEGER NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX goals_episode ON goals (episode_id);
+
+CREATE TABLE goal_reviews (
+    goal_id   UUID NOT NULL REFERENCES goals (id),
+    org_id    UUID NOT NULL REFERENCES organisations (id),
+    status    TEXT NOT NULL,
+    progress  INTEGER NOT NULL,
+    note      TEXT NOT NULL,
+    at        TIMESTAMPTZ NOT NULL,
+    by_user   UUID REFERENCES users (id)
+);
+CREATE INDEX goal_reviews_goal ON goal_reviews (goal_id, at);
+
+CREATE TABLE contacts (
+    id             UUID PRIMARY KEY,
+    org_id         UUID NOT NULL REFERENCES organisations (id),
+    episode_id     UUID NOT NULL REFERENCES episodes (id),
+    worker_id      UUID REFERENCES users (id),
+    happened_on    DATE NOT NULL,
+    minutes        INTEGER NOT NULL,
+    mode           TEXT NOT NULL,
+    location       TEXT NOT NULL,
+    present        TEXT NOT NULL,
+    notes          TEXT NOT NULL,
+    outside_usual  BOOLEAN NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX contacts_episode ON contacts (episode_id, happened_on);
+CREATE INDEX contacts_worker ON contacts (org_id, worker_id, happened_on);
+
+CREATE TABLE holding_periods (
+    id          UUID PRIMARY KEY,
+    org_id      UUID NOT NULL REFERENCES organisations (id),
+    episode_id  UUID NOT NULL REFERENCES episodes (id),
+    reason      TEXT NOT NULL,
+    started_on  DATE NOT NULL,
+    review_on   DATE NOT NULL,
+    ended_on    DATE,
+    ended_how   TEXT,
+    note        TEXT NOT NULL
+);
+CREATE INDEX holding_periods_episode ON holding_periods (episode_id);
+
+CREATE TABLE appointments (
+    id          UUID PRIMARY KEY,
+    org_id      UUID NOT NULL REFERENCES organisations (id),
+    episode_id  UUID NOT NULL REFERENCES episodes (id),
+    person_id   UUID NOT NULL REFERENCES people (id),
+    worker_id   UUID REFERENCES users (id),
+    starts_at   TIMESTAMPTZ NOT NULL,
+    minutes     INTEGER NOT NULL,
+    mode        TEXT NOT NULL,
+    location    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    remind      BOOLEAN NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX appointments_episode ON appointments (episode_id, starts_at);
+
+CREATE TABLE barriers (
+    id           UUID PRIMARY KEY,
+    org_id       UUID NOT NULL REFERENCES organisations (id),
+    episode_id   UUID NOT NULL REFERENCES episodes (id),
+    kind         TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    note         TEXT NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX barriers_episode ON barriers (episode_id);
+
+CREATE TABLE team_settings (
+    team_id            UUID PRIMARY KEY REFERENCES teams (id),
+    org_id             UUID NOT NULL REFERENCES organisations (id),
+    accepted_needs     TEXT NOT NULL,
+    min_age            INTEGER,
+    max_age            INTEGER,
+    areas              TEXT NOT NULL,
+    exclusions         TEXT NOT NULL,
+    default_minutes    INTEGER NOT NULL,
+    default_mode       TEXT NOT NULL,
+    default_location   TEXT NOT NULL,
+    usual_contacts     INTEGER NOT NULL,
+    allowed_locations  TEXT NOT NULL,
+    follow_up_days     INTEGER NOT NULL,
+    version            INTEGER NOT NULL DEFAULT 1
+);

@@ -1,0 +1,1383 @@
+//! Working with a person: the record page, and every casework form on it (details, the
+//! safeguarding flag, merging duplicates, "what matters to you", the plan's goals and their
+//! reviews, contacts, holding, appointments, barriers, discharge) plus the caseload and search.
+//!
+//! Every route here reaches a person through [`authorise`]: tenant first (another
+//! organisation's person is a 404), then the legitimate relationship (team caseload or a
+//! break-glass grant). Every read of a person is an audited view; every change an audited
+//! create or update, written before the answer.
+
+use crate::auth::CurrentUser;
+use crate::forms::{Field, FormData, FormExtras, FormPage, PersonContext};
+use crate::pages::Nav;
+use crate::people::{find_person, grant_for, viewed};
+use crate::{AppError, AppState, ClientAddress};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::casework::{
+    Appointment, AppointmentStatus, Barrier, BarrierCode, BarrierKind, CaseloadItem, Contact, ContactLocation,
+    ContactMode, DischargeReason, Episode, Goal, GoalReview, GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason,
+    NORM_CONTACTS_PER_PERSON, NORM_PEOPLE_PER_YEAR, Need, NeedDomain, REMINDER_BEFORE, parse_date, parse_number,
+    parse_words,
+};
+use linkwork_domain::ids::{
+    AppointmentId, BarrierId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, PersonId,
+};
+use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
+use linkwork_domain::jobs::NewJob;
+use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_duplicate, optional_text};
+use linkwork_domain::permissions::in_caseload;
+use linkwork_domain::ports::{Discharge, PeopleQuery, StoreError};
+use linkwork_domain::referrals::Referral;
+use linkwork_domain::values::{NhsNumber, Postcode};
+use tower_sessions::Session;
+
+use linkwork_domain::notifications::APPOINTMENT_REMINDER_JOB;
+
+/// A person the user may work with, and the grant that opened it if it was break glass.
+pub(crate) struct Access {
+    pub person: Person,
+}
+
+/// Open a person for casework: within the tenant, and in the team's caseload or under a
+/// break-glass grant. Anything else is refused without a word about the person.
+pub(crate) async fn authorise(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    person_id: &str,
+) -> Result<Access, AppError> {
+    let (person, referrals) = find_person(state, user, person_id).await?;
+    let teams: Vec<_> = referrals.iter().filter_map(|r| r.team_id).collect();
+    if in_caseload(&state.store.user_teams(user.id).await?, &teams) || grant_for(state, session, person.id).await?.is_some()
+    {
+        Ok(Access { person })
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// An episode and its person, authorised.
+async fn episode_access(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    episode_id: &str,
+) -> Result<(Episode, Person), AppError> {
+    let id = episode_id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
+    let episode = state.store.get_episode(user.org_id, id).await?;
+    let access = authorise(state, user, session, &episode.person_id.to_string()).await?;
+    Ok((episode, access.person))
+}
+
+fn changed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, what: &str, id: String) -> AuditEntry {
+    AuditEntry {
+        person_id: Some(person),
+        record_id: Some(id),
+        source: source.clone(),
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, what).by(user)
+    }
+}
+
+fn created(state: &AppState, user: &User, source: &Option<String>, person: PersonId, what: &str, id: String) -> AuditEntry {
+    AuditEntry { action: AuditAction::Create, ..changed(state, user, source, person, what, id) }
+}
+
+fn back_to(person: &Person) -> Response {
+    Redirect::to(&format!("/people/{}", person.id)).into_response()
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%d %b %Y").to_string()
+}
+
+fn form(user: &User, person: &Person, title: &'static str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
+    FormPage {
+        nav: Nav::for_user(user),
+        title,
+        intro: vec![],
+        action,
+        submit,
+        fields,
+        errors: vec![],
+        extras: FormExtras {
+            context: Some(PersonContext::of(person)),
+            back: Some(format!("/people/{}", person.id)),
+            ..FormExtras::default()
+        },
+    }
+}
+
+// ---- The record ----------------------------------------------------------------------------
+
+struct GoalView {
+    id: String,
+    domain: &'static str,
+    words: String,
+    steps: String,
+    status: &'static str,
+    progress: i32,
+    reviews: Vec<String>,
+}
+
+struct ContactView {
+    date: String,
+    minutes: i32,
+    mode: &'static str,
+    location: &'static str,
+    present: String,
+    notes: String,
+    outside_usual: bool,
+}
+
+struct HoldingView {
+    id: String,
+    reason: &'static str,
+    started: String,
+    review: String,
+    review_due: bool,
+    days: i64,
+    for_supervision: bool,
+    ended: Option<String>,
+    note: String,
+}
+
+struct AppointmentView {
+    id: String,
+    when: String,
+    minutes: i32,
+    mode: &'static str,
+    location: &'static str,
+    status: &'static str,
+    booked: bool,
+}
+
+struct EpisodeView {
+    id: String,
+    open: bool,
+    work: &'static str,
+    holding: bool,
+    worker: String,
+    opened: String,
+    follow_up: Option<String>,
+    overdue: bool,
+    closed: Option<String>,
+    discharge: Option<&'static str>,
+    needs: Vec<(&'static str, String)>,
+    goals: Vec<GoalView>,
+    contacts: Vec<ContactView>,
+    minutes: i64,
+    holdings: Vec<HoldingView>,
+    appointments: Vec<AppointmentView>,
+    barriers: Vec<(&'static str, &'static str, String)>,
+}
+
+struct ReferralView {
+    received: String,
+    source: &'static str,
+    reason: String,
+    status: &'static str,
+    id: String,
+    waiting: bool,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct RecordPage {
+    nav: Nav,
+    context: Option<PersonContext>,
+    person_id: String,
+    details: Vec<(&'static str, String)>,
+    safeguarding: String,
+    merged_into: Option<String>,
+    break_glass_reason: Option<String>,
+    duplicates: Vec<(String, String, &'static str)>,
+    referrals: Vec<ReferralView>,
+    episodes: Vec<EpisodeView>,
+    codes: Vec<(String, String, String)>,
+}
+
+async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDate) -> Result<EpisodeView, AppError> {
+    let org = user.org_id;
+    let needs = state.store.needs(org, e.id).await?;
+    let goals = state.store.goals(org, e.id).await?;
+    let reviews = state.store.goal_reviews(org, e.id).await?;
+    let contacts = state.store.contacts(org, e.id).await?;
+    let holdings = state.store.holdings(org, e.id).await?;
+    let appointments = state.store.appointments(org, e.id).await?;
+    let barriers = state.store.barriers(org, e.id).await?;
+    let worker = match e.worker_id {
+        Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_else(|_| "Unknown".into()),
+        None => "Not assigned".into(),
+    };
+    Ok(EpisodeView {
+        id: e.id.to_string(),
+        open: e.is_open(),
+        work: e.work.label(),
+        holding: holdings.iter().any(|h| h.ended_on.is_none()),
+        worker,
+        opened: date(e.opened_at.date_naive()),
+        follow_up: e.follow_up_on.map(date),
+        overdue: e.follow_up_on.is_some_and(|d| d < today),
+        closed: e.closed_at.map(|c| date(c.date_naive())),
+        discharge: e.discharge_reason.map(|d| d.label()),
+        needs: needs.into_iter().map(|n| (n.domain.label(), n.own_words)).collect(),
+        goals: goals
+            .into_iter()
+            .map(|g| GoalView {
+                id: g.id.to_string(),
+                domain: g.domain.label(),
+                words: g.own_words,
+                steps: g.steps,
+                status: g.status.label(),
+                progress: g.progress,
+                reviews: reviews
+                    .iter()
+                    .filter(|r| r.goal_id == g.id)
+                    .map(|r| {
+                        format!("{}: {} ({}/10){}", date(r.at.date_naive()), r.status.label(), r.progress, if r.note.is_empty() { String::new() } else { format!(". {}", r.note) })
+                    })
+                    .collect(),
+            })
+            .collect(),
+        minutes: contacts.iter().map(|c| i64::from(c.minutes)).sum(),
+        contacts: contacts
+            .into_iter()
+            .map(|c| ContactView {
+                date: date(c.happened_on),
+                minutes: c.minutes,
+                mode: c.mode.label(),
+                location: c.location.label(),
+                present: c.present,
+                notes: c.notes,
+                outside_usual: c.outside_usual,
+            })
+            .collect(),
+        holdings: holdings
+            .into_iter()
+            .map(|h| HoldingView {
+                id: h.id.to_string(),
+                reason: h.reason.label(),
+                started: date(h.started_on),
+                review: date(h.review_on),
+                review_due: h.review_due(today),
+                days: h.days(today),
+                for_supervision: h.for_supervision(today),
+                ended: h.ended_on.map(|d| format!("{} ({})", date(d), h.ended_how.map_or("", |x| x.label()))),
+                note: h.note,
+            })
+            .collect(),
+        appointments: appointments
+            .into_iter()
+            .map(|a| AppointmentView {
+                id: a.id.to_string(),
+                when: a.starts_at.format("%a %d %b %Y, %H:%M").to_string(),
+                minutes: a.minutes,
+                mode: a.mode.label(),
+                location: a.location.label(),
+                status: a.status.label(),
+                booked: a.status == AppointmentStatus::Booked,
+            })
+            .collect(),
+        barriers: barriers.into_iter().map(|b| (b.kind.label(), b.code.label(), b.note)).collect(),
+    })
+}
+
+/// The person's record: details, duplicates, referrals, episodes with all their casework.
+/// The caller has authorised and audited the view.
+pub(crate) async fn record_page(
+    state: &AppState,
+    user: &User,
+    person: Person,
+    referrals: Vec<Referral>,
+    break_glass_reason: Option<String>,
+) -> Result<Response, AppError> {
+    let today = state.clock.now().date_naive();
+    let duplicates = if person.merged_into.is_none() {
+        state
+            .store
+            .duplicate_candidates(user.org_id, person.nhs_number.as_ref(), person.date_of_birth)
+            .await?
+            .into_iter()
+            .filter_map(|c| likely_duplicate(&person, &c).map(|why| (c.id.to_string(), c.full_name(), why.label())))
+            .collect()
+    } else {
+        vec![]
+    };
+    let episodes = state.store.person_episodes(user.org_id, person.id).await?;
+    let mut views = vec![];
+    for e in &episodes {
+        views.push(episode_view(state, user, e, today).await?);
+    }
+    let codes = state
+        .store
+        .coded_events(user.org_id, person.id)
+        .await?
+        .into_iter()
+        .map(|c| (date(c.recorded_at.date_naive()), c.code, c.term))
+        .collect();
+    let p = &person;
+    let details = vec![
+        ("NHS number", p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into())),
+        ("Date of birth", format!("{} (age {})", p.date_of_birth.format("%d %B %Y"), p.age_on(today))),
+        ("Address", format!("{} {}", p.address, p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default()).trim().to_owned()),
+        ("Phone", p.phone.clone().unwrap_or_default()),
+        ("Email", p.email.clone().unwrap_or_default()),
+        ("Contact by", p.contact_by.label().to_owned()),
+        ("Language", format!("{}{}", p.language, if p.interpreter { " (interpreter needed)" } else { "" })),
+        ("Gender", p.gender.label().to_owned()),
+        ("Ethnic group", p.ethnicity.label().to_owned()),
+    ];
+    let page = RecordPage {
+        nav: Nav::for_user(user),
+        context: Some(PersonContext::of(p)),
+        person_id: p.id.to_string(),
+        details,
+        safeguarding: p.safeguarding.clone().unwrap_or_default(),
+        merged_into: p.merged_into.map(|m| m.to_string()),
+        break_glass_reason,
+        duplicates,
+        referrals: referrals
+            .iter()
+            .map(|r| ReferralView {
+                received: date(r.received_at.date_naive()),
+                source: r.source.label(),
+                reason: r.reason.clone(),
+                status: r.status.label(),
+                id: r.id.to_string(),
+                waiting: r.status == linkwork_domain::referrals::ReferralStatus::Received,
+            })
+            .collect(),
+        episodes: views,
+        codes,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ---- Details, safeguarding, merge ----------------------------------------------------------
+
+fn details_fields(p: &Person) -> Vec<Field> {
+    vec![
+        Field::of("text", "given_name", "First name").value(&p.given_name),
+        Field::of("text", "family_name", "Last name").value(&p.family_name),
+        Field::of("date", "date_of_birth", "Date of birth").value(p.date_of_birth.format("%Y-%m-%d").to_string()),
+        Field::of("text", "nhs_number", "NHS number").value(p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_default()),
+        Field::of("textarea", "address", "Address").value(&p.address),
+        Field::of("text", "postcode", "Postcode").value(p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default()),
+        Field::of("tel", "phone", "Phone number").value(p.phone.clone().unwrap_or_default()),
+        Field::of("email", "email", "Email address").value(p.email.clone().unwrap_or_default()),
+        Field::of("radios", "contact_by", "Contact by").options(ContactChannel::options()).value(p.contact_by.as_str()),
+        Field::of("text", "language", "Preferred language").value(&p.language),
+        Field::of("checkbox", "interpreter", "An interpreter is needed").value(if p.interpreter { "yes" } else { "" }),
+        Field::of("select", "gender", "Gender").options(Gender::options()).value(p.gender.as_str()),
+        Field::of("select", "ethnicity", "Ethnic group").options(Ethnicity::options()).value(p.ethnicity.as_str()),
+    ]
+}
+
+pub(crate) async fn details_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let a = authorise(&state, &user, &session, &id).await?;
+    state.audit(vec![viewed(&state, &user, &source, a.person.id, "person_details")]).await?;
+    let mut page = form(&user, &a.person, "Change details", format!("/people/{}/details", a.person.id), "Save details", details_fields(&a.person));
+    page.extras.hidden.push(("version", a.person.version.to_string()));
+    page.respond()
+}
+
+pub(crate) async fn save_details(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let a = authorise(&state, &user, &session, &id).await?;
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    let raw = RawReferral {
+        nhs_number: f.get("nhs_number"),
+        given_name: f.get("given_name"),
+        family_name: f.get("family_name"),
+        date_of_birth: f.get("date_of_birth"),
+        address: f.get("address"),
+        postcode: f.get("postcode"),
+        phone: f.get("phone"),
+        email: f.get("email"),
+        contact_by: f.get("contact_by"),
+        language: f.get("language"),
+        interpreter: f.checked("interpreter"),
+        gender: f.get("gender"),
+        ethnicity: f.get("ethnicity"),
+        reason: "details".into(),
+        consent: true,
+        ..RawReferral::default()
+    };
+    let mut page = form(&user, &a.person, "Change details", format!("/people/{}/details", a.person.id), "Save details", details_fields(&a.person));
+    f.refill(&mut page.fields);
+    page.extras.hidden.push(("version", version.to_string()));
+    let parsed = match parse_referral(&raw, user.org_id, state.clock.now(), Channel::Professional) {
+        Ok(i) => i.person,
+        Err(errors) => {
+            page.field_errors(errors);
+            return page.respond();
+        }
+    };
+    let updated = Person {
+        id: a.person.id,
+        org_id: a.person.org_id,
+        version,
+        created_at: a.person.created_at,
+        safeguarding: a.person.safeguarding.clone(),
+        merged_into: a.person.merged_into,
+        ..parsed
+    };
+    match state.store.update_person(&updated).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => return page.conflict("this person's details"),
+        Err(e) => return Err(e.into()),
+    }
+    state.audit(vec![changed(&state, &user, &source, a.person.id, "person", a.person.id.to_string())]).await?;
+    Ok(back_to(&a.person))
+}
+
+pub(crate) async fn safeguarding(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let a = authorise(&state, &user, &session, &id).await?;
+    let concern = optional_text(&f.get("concern"), 1000, "concern").map_err(|e| AppError::BadRequest(e.0))?;
+    state.store.set_safeguarding(user.org_id, a.person.id, concern.clone()).await?;
+    let mut entry = changed(&state, &user, &source, a.person.id, "safeguarding", a.person.id.to_string());
+    entry.reason = Some(if concern.is_some() { "safeguarding concern recorded".into() } else { "safeguarding concern cleared".into() });
+    state.audit(vec![entry]).await?;
+    Ok(back_to(&a.person))
+}
+
+pub(crate) async fn merge_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path((id, other)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let keep = authorise(&state, &user, &session, &id).await?;
+    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
+    let merged = state.store.get_person(user.org_id, other_id).await?;
+    if likely_duplicate(&keep.person, &merged).is_none() {
+        return Err(AppError::NotFound);
+    }
+    state
+        .audit(vec![
+            viewed(&state, &user, &source, keep.person.id, "merge"),
+            viewed(&state, &user, &source, merged.id, "merge"),
+        ])
+        .await?;
+    let mut page = form(&user, &keep.person, "Merge duplicate records", format!("/people/{}/merge/{}", keep.person.id, merged.id), "Merge the records", vec![
+        Field::of("checkbox", "confirm", "I have checked these are the same person"),
+    ]);
+    let describe = |p: &Person| {
+        format!(
+            "{}, born {}, NHS number {}, {}",
+            p.full_name(),
+            p.date_of_birth.format("%d %b %Y"),
+            p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "not known".into()),
+            p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_else(|| "no postcode".into())
+        )
+    };
+    page.extras.summary = vec![("Keep".into(), describe(&keep.person)), ("Merge into it".into(), describe(&merged))];
+    page.extras.notices = vec![
+        "The second record's referrals, episodes, appointments and codes move to the first. The second record is kept, marked as merged, and the merge is in the audit trail.".into(),
+    ];
+    page.respond()
+}
+
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path((id, other)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let keep = authorise(&state, &user, &session, &id).await?;
+    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
+    let merged = state.store.get_person(user.org_id, other_id).await?;
+    if likely_duplicate(&keep.person, &merged).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let mut page = form(&user, &keep.person, "Merge duplicate records", format!("/people/{}/merge/{}", keep.person.id, merged.id), "Merge the records", vec![
+        Field::of("checkbox", "confirm", "I have checked these are the same person"),
+    ]);
+    if !f.checked("confirm") {
+        page.error("confirm", "Confirm you have checked these are the same person");
+        return page.respond();
+    }
+    match state.store.merge_people(user.org_id, keep.person.id, merged.id).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            page.error("confirm", "Both records have an open episode: discharge one before merging");
+            return page.respond();
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut a = changed(&state, &user, &source, keep.person.id, "person_merge", keep.person.id.to_string());
+    a.reason = Some(format!("merged record {} into this one", merged.id));
+    let mut b = changed(&state, &user, &source, merged.id, "person_merge", merged.id.to_string());
+    b.reason = Some(format!("merged into record {}", keep.person.id));
+    state.audit(vec![a, b]).await?;
+    Ok(back_to(&keep.person))
+}
+
+// ---- What matters, goals -------------------------------------------------------------------
+
+fn need_fields() -> Vec<Field> {
+    vec![
+        Field::of("radios", "domain", "What is it about?").options(NeedDomain::options()),
+        Field::of("textarea", "own_words", "What matters to the person, in their own words")
+            .hint("Write what they said, as they said it"),
+    ]
+}
+
+pub(crate) async fn need_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    form(&user, &p, "What matters to you", format!("/episodes/{}/need", e.id), "Save", need_fields()).respond()
+}
+
+pub(crate) async fn add_need(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "What matters to you", format!("/episodes/{}/need", e.id), "Save", need_fields());
+    f.refill(&mut page.fields);
+    let domain = f.get("domain").parse::<NeedDomain>();
+    let words = parse_words(&f.get("own_words"), 2000, "what matters to the person");
+    if let Err(err) = &domain {
+        page.error("domain", if f.get("domain").is_empty() { "Choose what it is about".to_owned() } else { err.0.clone() });
+    }
+    if let Err(err) = &words {
+        page.error("own_words", err.0.clone());
+    }
+    let (Ok(domain), Ok(own_words)) = (domain, words) else { return page.respond() };
+    let need = Need { id: NeedId::new(), org_id: user.org_id, episode_id: e.id, domain, own_words, recorded_at: state.clock.now(), recorded_by: Some(user.id) };
+    state.store.add_need(&need).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "need", need.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+fn goal_fields() -> Vec<Field> {
+    vec![
+        Field::of("select", "domain", "Area of life").options(NeedDomain::options()),
+        Field::of("textarea", "own_words", "The goal, in the person's own words").hint("For example: \"I want to get out of the house twice a week\""),
+        Field::of("textarea", "steps", "Steps agreed (optional)").hint("Who will do what, and by when"),
+    ]
+}
+
+pub(crate) async fn goal_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields()).respond()
+}
+
+pub(crate) async fn add_goal(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields());
+    f.refill(&mut page.fields);
+    let domain = f.get("domain").parse::<NeedDomain>();
+    let words = parse_words(&f.get("own_words"), 1000, "the goal");
+    let steps = optional_text(&f.get("steps"), 2000, "steps");
+    if let Err(err) = &domain {
+        page.error("domain", err.0.clone());
+    }
+    if let Err(err) = &words {
+        page.error("own_words", err.0.clone());
+    }
+    if let Err(err) = &steps {
+        page.error("steps", err.0.clone());
+    }
+    let (Ok(domain), Ok(own_words), Ok(steps)) = (domain, words, steps) else { return page.respond() };
+    let now = state.clock.now();
+    let goal = Goal {
+        id: GoalId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        domain,
+        own_words,
+        steps: steps.unwrap_or_default(),
+        status: GoalStatus::NotStarted,
+        progress: 0,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    state.store.add_goal(&goal).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "goal", goal.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+async fn goal_access(state: &AppState, user: &User, session: &Session, id: &str) -> Result<(Goal, Person), AppError> {
+    let gid = id.parse::<GoalId>().map_err(|_| AppError::NotFound)?;
+    let goal = state.store.get_goal(user.org_id, gid).await?;
+    let (_, person) = episode_access(state, user, session, &goal.episode_id.to_string()).await?;
+    Ok((goal, person))
+}
+
+fn review_fields(g: &Goal) -> Vec<Field> {
+    vec![
+        Field::of("radios", "status", "Where the goal stands").options(GoalStatus::options()).value(g.status.as_str()),
+        Field::of("number", "progress", "How far along, as the person sees it (0 to 10)").value(g.progress.to_string()),
+        Field::of("textarea", "note", "Note (optional)"),
+    ]
+}
+
+pub(crate) async fn review_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (g, p) = goal_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
+    page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
+    page.extras.hidden.push(("version", g.version.to_string()));
+    page.respond()
+}
+
+pub(crate) async fn review_goal(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (g, p) = goal_access(&state, &user, &session, &id).await?;
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    let mut page = form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
+    f.refill(&mut page.fields);
+    page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
+    page.extras.hidden.push(("version", version.to_string()));
+    let status = f.get("status").parse::<GoalStatus>();
+    let progress = parse_number(&f.get("progress"), 0, 10, "progress");
+    let note = optional_text(&f.get("note"), 2000, "note");
+    if let Err(err) = &status {
+        page.error("status", err.0.clone());
+    }
+    if let Err(err) = &progress {
+        page.error("progress", err.0.clone());
+    }
+    if let Err(err) = &note {
+        page.error("note", err.0.clone());
+    }
+    let (Ok(status), Ok(progress), Ok(note)) = (status, progress, note) else { return page.respond() };
+    let review = GoalReview { goal_id: g.id, org_id: user.org_id, status, progress, note: note.unwrap_or_default(), at: state.clock.now(), by: Some(user.id) };
+    match state.store.review_goal(&review, version).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => return page.conflict("this goal"),
+        Err(e) => return Err(e.into()),
+    }
+    state.audit(vec![changed(&state, &user, &source, p.id, "goal", g.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+// ---- Contacts ------------------------------------------------------------------------------
+
+fn contact_fields(defaults: &linkwork_domain::casework::TeamSettings, today: NaiveDate) -> Vec<Field> {
+    vec![
+        Field::of("date", "happened_on", "Date").value(today.format("%Y-%m-%d").to_string()),
+        Field::of("number", "minutes", "Minutes").value(defaults.default_minutes.to_string()),
+        Field::of("radios", "mode", "How").options(ContactMode::options()).value(defaults.default_mode.as_str()),
+        Field::of("radios", "location", "Where").options(ContactLocation::options()).value(defaults.default_location.as_str()),
+        Field::of("text", "present", "Who else was there (optional)"),
+        Field::of("textarea", "notes", "Notes (optional)"),
+        Field::of("checkbox", "outside_usual", "Outside the team's usual criteria")
+            .hint("Longer, more often or somewhere other than usual: a choice made for this person, recorded so it can be discussed"),
+        Field::of("date", "follow_up_on", "Follow up by").value((today + chrono::Duration::days(i64::from(defaults.follow_up_days))).format("%Y-%m-%d").to_string()),
+    ]
+}
+
+pub(crate) async fn contact_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let mut page = form(&user, &p, "Record a contact", format!("/episodes/{}/contact", e.id), "Save contact", contact_fields(&settings, state.clock.now().date_naive()));
+    page.intro = vec!["The team's usual length, way and place are filled in: change what was different."];
+    page.respond()
+}
+
+pub(crate) async fn add_contact(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let today = state.clock.now().date_naive();
+    let mut page = form(&user, &p, "Record a contact", format!("/episodes/{}/contact", e.id), "Save contact", contact_fields(&settings, today));
+    f.refill(&mut page.fields);
+    let happened = parse_date(&f.get("happened_on"), "date of the contact");
+    let minutes = parse_number(&f.get("minutes"), 1, 600, "length in minutes");
+    let mode = f.get("mode").parse::<ContactMode>();
+    let location = f.get("location").parse::<ContactLocation>();
+    let present = optional_text(&f.get("present"), 200, "who was there");
+    let notes = optional_text(&f.get("notes"), 5000, "notes");
+    let follow = if f.get("follow_up_on").trim().is_empty() { Ok(None) } else { parse_date(&f.get("follow_up_on"), "follow-up date").map(Some) };
+    if let Ok(d) = &happened
+        && *d > today
+    {
+        page.error("happened_on", "The date of a contact cannot be in the future: book an appointment instead");
+    }
+    for (name, err) in [
+        ("happened_on", happened.as_ref().err()),
+        ("minutes", minutes.as_ref().err()),
+        ("mode", mode.as_ref().err()),
+        ("location", location.as_ref().err()),
+        ("present", present.as_ref().err()),
+        ("notes", notes.as_ref().err()),
+        ("follow_up_on", follow.as_ref().err()),
+    ] {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    let (Ok(happened_on), Ok(minutes), Ok(mode), Ok(location), Ok(present), Ok(notes), Ok(follow), true) =
+        (happened, minutes, mode, location, present, notes, follow, page.errors.is_empty())
+    else {
+        return page.respond();
+    };
+    let so_far = state.store.contacts(user.org_id, e.id).await?.len();
+    let outside_usual = f.checked("outside_usual") || !settings.outside_usual(minutes, location, so_far).is_empty();
+    let c = Contact {
+        id: ContactId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        worker_id: Some(user.id),
+        happened_on,
+        minutes,
+        mode,
+        location,
+        present: present.unwrap_or_default(),
+        notes: notes.unwrap_or_default(),
+        outside_usual,
+        created_at: state.clock.now(),
+    };
+    state.store.add_contact(&c, follow).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "contact", c.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+// ---- Holding -------------------------------------------------------------------------------
+
+fn holding_fields(today: NaiveDate) -> Vec<Field> {
+    vec![
+        Field::of("radios", "reason", "Why you are holding the person").options(HoldingReason::options()),
+        Field::of("date", "started_on", "Started").value(today.format("%Y-%m-%d").to_string()),
+        Field::of("date", "review_on", "Review by").value((today + chrono::Duration::days(28)).format("%Y-%m-%d").to_string()),
+        Field::of("textarea", "note", "Note (optional)"),
+    ]
+}
+
+pub(crate) async fn holding_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "Start holding", format!("/episodes/{}/holding", e.id), "Start holding", holding_fields(state.clock.now().date_naive()));
+    page.intro = vec!["Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you."];
+    page.respond()
+}
+
+pub(crate) async fn start_holding(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "Start holding", format!("/episodes/{}/holding", e.id), "Start holding", holding_fields(state.clock.now().date_naive()));
+    f.refill(&mut page.fields);
+    let reason = f.get("reason").parse::<HoldingReason>();
+    let started = parse_date(&f.get("started_on"), "start date");
+    let review = parse_date(&f.get("review_on"), "review date");
+    let note = optional_text(&f.get("note"), 2000, "note");
+    if reason.is_err() {
+        page.error("reason", "Choose why you are holding the person");
+    }
+    for (name, err) in [("started_on", started.as_ref().err()), ("review_on", review.as_ref().err()), ("note", note.as_ref().err())] {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    if let (Ok(s), Ok(r)) = (&started, &review)
+        && r <= s
+    {
+        page.error("review_on", "The review date must be after the start");
+    }
+    if !e.is_open() {
+        page.error("reason", "This episode is closed");
+    }
+    let (Ok(reason), Ok(started_on), Ok(review_on), Ok(note), true) = (reason, started, review, note, page.errors.is_empty()) else {
+        return page.respond();
+    };
+    let h = HoldingPeriod { id: HoldingId::new(), org_id: user.org_id, episode_id: e.id, reason, started_on, review_on, ended_on: None, ended_how: None, note: note.unwrap_or_default() };
+    state.store.start_holding(&h).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "holding", h.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+pub(crate) async fn end_holding(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path((id, hid)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (_, p) = episode_access(&state, &user, &session, &id).await?;
+    let hid = hid.parse::<HoldingId>().map_err(|_| AppError::NotFound)?;
+    let how = f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
+    state.store.end_holding(user.org_id, hid, state.clock.now().date_naive(), how).await?;
+    state.audit(vec![changed(&state, &user, &source, p.id, "holding", hid.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+// ---- Appointments --------------------------------------------------------------------------
+
+fn appointment_fields(defaults: &linkwork_domain::casework::TeamSettings, tomorrow: NaiveDate) -> Vec<Field> {
+    vec![
+        Field::of("date", "day", "Date").value(tomorrow.format("%Y-%m-%d").to_string()),
+        Field::of("time", "time", "Time").value("10:00").hint("24-hour clock, UK time"),
+        Field::of("number", "minutes", "Minutes").value(defaults.default_minutes.to_string()),
+        Field::of("radios", "mode", "How").options(ContactMode::options()).value(defaults.default_mode.as_str()),
+        Field::of("radios", "location", "Where").options(ContactLocation::options()).value(defaults.default_location.as_str()),
+        Field::of("checkbox", "remind", "Send a reminder the day before, by the person's chosen way of contact").value("yes"),
+    ]
+}
+
+pub(crate) async fn appointment_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let tomorrow = state.clock.now().date_naive() + chrono::Duration::days(1);
+    form(&user, &p, "Book an appointment", format!("/episodes/{}/appointment", e.id), "Book", appointment_fields(&settings, tomorrow)).respond()
+}
+
+pub(crate) async fn add_appointment(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let now = state.clock.now();
+    let mut page = form(&user, &p, "Book an appointment", format!("/episodes/{}/appointment", e.id), "Book", appointment_fields(&settings, now.date_naive() + chrono::Duration::days(1)));
+    f.refill(&mut page.fields);
+    let day = parse_date(&f.get("day"), "date");
+    let time = chrono::NaiveTime::parse_from_str(f.get("time").trim(), "%H:%M").map_err(|_| ());
+    let minutes = parse_number(&f.get("minutes"), 5, 480, "length in minutes");
+    let mode = f.get("mode").parse::<ContactMode>();
+    let location = f.get("location").parse::<ContactLocation>();
+    if let Err(err) = &day {
+        page.error("day", err.0.clone());
+    }
+    if time.is_err() {
+        page.error("time", "Enter the time like 14:30");
+    }
+    for (name, err) in [("minutes", minutes.as_ref().err()), ("mode", mode.as_ref().err()), ("location", location.as_ref().err())] {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    // Times are typed in UK local time; stored in UTC.
+    let starts_at = match (&day, &time) {
+        (Ok(d), Ok(t)) => uk_local_to_utc(NaiveDateTime::new(*d, *t)),
+        _ => None,
+    };
+    if starts_at.is_some_and(|s| s <= now) {
+        page.error("day", "The appointment must be in the future: record a contact for one that has happened");
+    }
+    if !e.is_open() {
+        page.error("day", "This episode is closed");
+    }
+    let (Some(starts_at), Ok(minutes), Ok(mode), Ok(location), true) = (starts_at, minutes, mode, location, page.errors.is_empty()) else {
+        return page.respond();
+    };
+    let remind = f.checked("remind");
+    let a = Appointment {
+        id: AppointmentId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        person_id: p.id,
+        worker_id: Some(user.id),
+        starts_at,
+        minutes,
+        mode,
+        location,
+        status: AppointmentStatus::Booked,
+        remind,
+        created_at: now,
+    };
+    let reminder = remind.then(|| NewJob {
+        kind: APPOINTMENT_REMINDER_JOB.into(),
+        payload: serde_json::json!({ "org_id": user.org_id, "appointment_id": a.id }).to_string(),
+        run_at: (starts_at - REMINDER_BEFORE).max(now),
+        max_attempts: 5,
+        dedupe_key: Some(format!("reminder:{}", a.id)),
+    });
+    state.store.add_appointment(&a, reminder.as_ref()).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "appointment", a.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+/// UK local time (GMT, or BST from the last Sunday of March to the last Sunday of October at
+/// 01:00 UTC) to UTC. `None` for a time that does not exist (the hour skipped in spring).
+pub fn uk_local_to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    let last_sunday = |month: u32| {
+        let mut d = NaiveDate::from_ymd_opt(local.year(), month, 31)?;
+        while d.weekday() != chrono::Weekday::Sun {
+            d = d.pred_opt()?;
+        }
+        d.and_hms_opt(1, 0, 0)
+    };
+    let (start, end) = (last_sunday(3)?, last_sunday(10)?);
+    // In local terms BST runs from 01:00 GMT (02:00 BST) in March to 02:00 BST in October.
+    let as_gmt = local.and_utc();
+    let bst_guess = local - chrono::Duration::hours(1);
+    if bst_guess >= start && bst_guess < end {
+        Some(bst_guess.and_utc())
+    } else if local >= start && local < start + chrono::Duration::hours(1) {
+        None
+    } else {
+        Some(as_gmt)
+    }
+}
+
+pub(crate) async fn appointment_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path((id, aid)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let aid = aid.parse::<AppointmentId>().map_err(|_| AppError::NotFound)?;
+    let appt = state.store.get_appointment(user.org_id, aid).await?;
+    if appt.episode_id != e.id {
+        return Err(AppError::NotFound);
+    }
+    let status = f.get("status").parse::<AppointmentStatus>().map_err(|_| AppError::BadRequest("Choose what happened.".into()))?;
+    state.store.set_appointment_status(user.org_id, aid, status).await?;
+    // Attending is a contact: record it with the appointment's details, so nothing is typed twice.
+    if status == AppointmentStatus::Attended {
+        let c = Contact {
+            id: ContactId::new(),
+            org_id: user.org_id,
+            episode_id: e.id,
+            worker_id: Some(user.id),
+            happened_on: appt.starts_at.date_naive(),
+            minutes: appt.minutes,
+            mode: appt.mode,
+            location: appt.location,
+            present: String::new(),
+            notes: "Attended a booked appointment".into(),
+            outside_usual: false,
+            created_at: state.clock.now(),
+        };
+        state.store.add_contact(&c, None).await?;
+    }
+    let mut entry = changed(&state, &user, &source, p.id, "appointment", aid.to_string());
+    entry.reason = Some(status.as_str().into());
+    state.audit(vec![entry]).await?;
+    Ok(back_to(&p))
+}
+
+// ---- Barriers ------------------------------------------------------------------------------
+
+fn barrier_fields() -> Vec<Field> {
+    vec![
+        Field::of("select", "code", "What is in the way").options(BarrierCode::options()),
+        Field::of("radios", "kind", "Is it outside the person's control?").options(vec![
+            ("structural", "Structural: outside the person's control (housing, work, money, transport, no service)"),
+            ("personal", "Personal: the person's own situation or readiness"),
+        ]),
+        Field::of("textarea", "note", "Note (optional)"),
+    ]
+}
+
+pub(crate) async fn barrier_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields()).respond()
+}
+
+pub(crate) async fn add_barrier(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let mut page = form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields());
+    f.refill(&mut page.fields);
+    let code = f.get("code").parse::<BarrierCode>();
+    let kind = if f.get("kind").is_empty() { code.clone().map(BarrierCode::usual_kind) } else { f.get("kind").parse::<BarrierKind>() };
+    let note = optional_text(&f.get("note"), 2000, "note");
+    for (name, err) in [("code", code.as_ref().err()), ("kind", kind.as_ref().err()), ("note", note.as_ref().err())] {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    let (Ok(code), Ok(kind), Ok(note)) = (code, kind, note) else { return page.respond() };
+    let b = Barrier { id: BarrierId::new(), org_id: user.org_id, episode_id: e.id, kind, code, note: note.unwrap_or_default(), recorded_at: state.clock.now() };
+    state.store.add_barrier(&b).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "barrier", b.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+// ---- Discharge -----------------------------------------------------------------------------
+
+fn discharge_fields() -> Vec<Field> {
+    vec![
+        Field::of("radios", "reason", "Why the episode is ending").options(DischargeReason::options()),
+        Field::of("textarea", "note", "Summary for the GP and the referrer")
+            .hint("What mattered to the person, the support offered, what changed. Goals, connections and outcomes are added from the record."),
+    ]
+}
+
+pub(crate) async fn discharge_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    if !e.is_open() {
+        return Ok(Redirect::to(&format!("/episodes/{}/summary", e.id)).into_response());
+    }
+    let mut page = form(&user, &p, "Discharge", format!("/episodes/{}/discharge", e.id), "Discharge and send the summary", discharge_fields());
+    page.extras.hidden.push(("version", e.version.to_string()));
+    page.respond()
+}
+
+pub(crate) async fn discharge(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    let mut page = form(&user, &p, "Discharge", format!("/episodes/{}/discharge", e.id), "Discharge and send the summary", discharge_fields());
+    f.refill(&mut page.fields);
+    page.extras.hidden.push(("version", version.to_string()));
+    let reason = f.get("reason").parse::<DischargeReason>();
+    let note = parse_words(&f.get("note"), 5000, "a summary for the GP and the referrer");
+    if reason.is_err() {
+        page.error("reason", "Choose why the episode is ending");
+    }
+    if let Err(err) = &note {
+        page.error("note", err.0.clone());
+    }
+    let (Ok(reason), Ok(note)) = (reason, note) else { return page.respond() };
+    let now = state.clock.now();
+    match state.store.discharge(&Discharge { org_id: user.org_id, episode_id: e.id, version, reason, note, at: now }).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return page.conflict("this episode"),
+        Err(err) => return Err(err.into()),
+    }
+    let mut entry = changed(&state, &user, &source, p.id, "episode", e.id.to_string());
+    entry.reason = Some(format!("discharged: {}", reason.as_str()));
+    state.audit(vec![entry]).await?;
+    crate::summary::send_message_back(&state, &user, e.id).await?;
+    Ok(Redirect::to(&format!("/episodes/{}/summary", e.id)).into_response())
+}
+
+// ---- Caseload and search -------------------------------------------------------------------
+
+struct CaseRow {
+    person_id: String,
+    name: String,
+    nhs_number: String,
+    work: &'static str,
+    holding: Option<String>,
+    contacts: i64,
+    last_contact: String,
+    follow_up: String,
+    overdue: bool,
+    next_appointment: String,
+    safeguarding: bool,
+}
+
+struct RecentRow {
+    person_id: String,
+    name: String,
+    received: String,
+    reason: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "caseload.html")]
+struct CaseloadPage {
+    nav: Nav,
+    team_view: bool,
+    no_team: bool,
+    rows: Vec<CaseRow>,
+    active: usize,
+    holding: usize,
+    waiting: usize,
+    overdue: usize,
+    today: usize,
+    for_supervision: usize,
+    mean_contacts: String,
+    norm_people: (i64, i64),
+    norm_contacts: (i64, i64),
+    recent: Vec<RecentRow>,
+}
+
+/// The link worker's day: their open episodes (or the team's), the counts that matter today,
+/// with the national norms as context, and the latest referrals to the team.
+pub(crate) async fn caseload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let team_view = q.as_deref().is_some_and(|q| q.contains("view=team"));
+    let teams = state.store.user_teams(user.id).await?;
+    let now = state.clock.now();
+    let today = now.date_naive();
+    let worker = if team_view { None } else { Some(user.id) };
+    let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
+    let waiting = state.store.waiting_referrals(user.org_id, &teams).await?.len();
+    let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
+    // Every person listed is a view of their data, recorded before the list is shown.
+    let mut events: Vec<AuditEntry> =
+        items.iter().map(|i| viewed(&state, &user, &source, i.episode.person_id, "caseload")).collect();
+    events.extend(recent.iter().map(|(_, p)| viewed(&state, &user, &source, p.id, "caseload")));
+    state.audit(events).await?;
+    let total_contacts: i64 = items.iter().map(|i| i.contacts).sum();
+    let mean_contacts = if items.is_empty() {
+        "0".into()
+    } else {
+        let tenths = total_contacts * 10 / i64::try_from(items.len()).unwrap_or(1);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
+    let rows: Vec<CaseRow> = items
+        .iter()
+        .map(|i| CaseRow {
+            person_id: i.episode.person_id.to_string(),
+            name: i.person_name.clone(),
+            nhs_number: i.nhs_number.as_deref().and_then(|n| NhsNumber::parse(n).ok()).map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+            work: i.episode.work.label(),
+            holding: i.holding_since.map(|d| format!("since {} ({} days)", date(d), (today - d).num_days())),
+            contacts: i.contacts,
+            last_contact: i.last_contact.map(date).unwrap_or_else(|| "None yet".into()),
+            follow_up: i.episode.follow_up_on.map(date).unwrap_or_default(),
+            overdue: i.overdue(today),
+            next_appointment: i.next_appointment.map(|t| t.format("%d %b %H:%M").to_string()).unwrap_or_default(),
+            safeguarding: i.safeguarding,
+        })
+        .collect();
+    let page = CaseloadPage {
+        nav: Nav::for_user(&user),
+        team_view,
+        no_team: teams.is_empty(),
+        active: items.len(),
+        holding: items.iter().filter(|i| i.holding()).count(),
+        waiting,
+        overdue: items.iter().filter(|i| i.overdue(today)).count(),
+        today: items.iter().filter(|i| i.appointment_today(today)).count(),
+        for_supervision: items
+            .iter()
+            .filter(|i| i.holding_since.is_some_and(|d| (today - d).num_days() >= linkwork_domain::casework::LONG_HOLDING_DAYS))
+            .count(),
+        mean_contacts,
+        norm_people: NORM_PEOPLE_PER_YEAR,
+        norm_contacts: NORM_CONTACTS_PER_PERSON,
+        rows,
+        recent: recent
+            .into_iter()
+            .map(|(r, p)| RecentRow {
+                person_id: p.id.to_string(),
+                name: p.full_name(),
+                received: date(r.received_at.date_naive()),
+                reason: r.reason,
+                status: r.status.label(),
+            })
+            .collect(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+fn search_fields() -> Vec<Field> {
+    vec![
+        Field::of("text", "name", "Name").hint("The start of a first or last name, or the full name"),
+        Field::of("text", "nhs_number", "NHS number"),
+        Field::of("date", "date_of_birth", "Date of birth"),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    nav: Nav,
+    errors: Vec<crate::forms::SummaryError>,
+    fields: Vec<Field>,
+    searched: bool,
+    results: Vec<(String, String, String, String, String)>,
+}
+
+impl SearchPage {
+    fn of(form: FormPage, searched: bool, results: Vec<(String, String, String, String, String)>) -> Self {
+        Self { nav: form.nav, errors: form.errors, fields: form.fields, searched, results }
+    }
+}
+
+fn search_form(user: &User) -> FormPage {
+    FormPage {
+        nav: Nav::for_user(user),
+        title: "Find a person",
+        intro: vec!["Search your organisation's records by any of these. Every search and every person shown is recorded in the audit trail."],
+        action: "/people/search".into(),
+        submit: "Search",
+        fields: search_fields(),
+        errors: vec![],
+        extras: FormExtras::default(),
+    }
+}
+
+pub(crate) async fn search_page(CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+    Ok(Html(SearchPage::of(search_form(&user), false, vec![]).render()?).into_response())
+}
+
+/// Search by POST, so names and NHS numbers stay out of URLs and logs.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = FormData::parse(&body)?;
+    let mut form = search_form(&user);
+    f.refill(&mut form.fields);
+    let name = f.get("name").trim().to_owned();
+    let nhs = if f.get("nhs_number").trim().is_empty() { Ok(None) } else { NhsNumber::parse(&f.get("nhs_number")).map(Some) };
+    let dob = if f.get("date_of_birth").trim().is_empty() { Ok(None) } else { parse_date(&f.get("date_of_birth"), "date of birth").map(Some) };
+    if let Err(e) = &nhs {
+        form.error("nhs_number", e.0.clone());
+    }
+    if let Err(e) = &dob {
+        form.error("date_of_birth", e.0.clone());
+    }
+    if name.chars().count() > 100 {
+        form.error("name", "Enter 100 characters or fewer");
+    }
+    let (Ok(nhs_number), Ok(date_of_birth)) = (nhs, dob) else {
+        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+    };
+    if name.is_empty() && nhs_number.is_none() && date_of_birth.is_none() {
+        form.error("name", "Enter a name, an NHS number or a date of birth");
+        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+    }
+    if !form.errors.is_empty() {
+        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+    }
+    let query = PeopleQuery { name: (!name.is_empty()).then_some(name), nhs_number, date_of_birth };
+    let found = state.store.search_people(user.org_id, &query, 50).await?;
+    let mut events = vec![AuditEntry {
+        source: source.clone(),
+        reason: Some(format!("{} found", found.len())),
+        ..AuditEntry::new(state.clock.now(), AuditAction::Search, "people").by(&user)
+    }];
+    events.extend(found.iter().map(|p| viewed(&state, &user, &source, p.id, "search_result")));
+    state.audit(events).await?;
+    let results = found
+        .iter()
+        .map(|p| {
+            (
+                p.id.to_string(),
+                p.full_name(),
+                p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+                p.date_of_birth.format("%d %b %Y").to_string(),
+                p.postcode.as_ref().map(Postcode::to_string).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Html(SearchPage::of(form, true, results).render()?).into_response())
+}
+
