@@ -248,7 +248,7 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     wait_for_path(&c, "/home").await;
     c.find(Locator::LinkText("Caseload")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/caseload").await;
-    assert_eq!(text(&c, "h1").await, "Team caseload");
+    assert_eq!(text(&c, "h1").await, "My caseload");
     assert_accessible(&c, &axe, "caseload").await;
     c.find(Locator::Css("main table a")).await.unwrap().click().await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-summary-list")).await.unwrap();

@@ -7,6 +7,7 @@ mod access;
 mod account;
 mod audit;
 mod browser;
+mod casework_store;
 mod cli;
 mod demo;
 mod helpers;

@@ -30,6 +30,7 @@ async fn referred(app: &TestApp, org: &Organisation, team: &Team, given: &str) -
         date_of_birth: NaiveDate::from_ymd_opt(1948, 5, 2).unwrap(),
         postcode: None,
         created_at: app.clock.now(),
+        ..Person::default()
     };
     app.store.insert_people(std::slice::from_ref(&p)).await.unwrap();
     let r = Referral {
@@ -41,6 +42,7 @@ async fn referred(app: &TestApp, org: &Organisation, team: &Team, given: &str) -
         reason: "Lonely since bereavement".into(),
         status: ReferralStatus::Accepted,
         received_at: app.clock.now(),
+        ..Referral::default()
     };
     app.store.insert_referrals(&[r]).await.unwrap();
     p

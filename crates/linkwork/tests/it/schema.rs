@@ -139,10 +139,17 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
     assert_eq!(fresh.store.schema_status().await.unwrap().applied, vec![1]);
     let before = seed_schema_1(&fresh.store).await;
     let report = fresh.store.migrate("20261124T100000Z").await.unwrap();
-    assert_eq!(report.applied, vec![2, 3, 4, 5, 6]);
+    assert_eq!(report.applied, vec![2, 3, 4, 5, 6, 7]);
     assert_eq!(report.backup.is_some(), db.backend == Backend::Sqlite, "SQLite files are backed up first");
     assert_eq!(seed_counts(&fresh.store).await, before);
     assert!(fresh.store.schema_status().await.unwrap().is_current());
+    // Rows from the first release read through today's code, with the defaults later
+    // migrations gave the columns they added.
+    let pcn = fresh.store.find_org("U99999").await.unwrap();
+    let recent = fresh.store.recent_referrals(pcn.id, 5).await.unwrap();
+    assert_eq!(recent.len(), 5);
+    assert_eq!(recent[0].1.version, 1);
+    assert!(recent[0].0.needs.is_empty() && !recent[0].0.consent);
     // The upgraded schema works: the new audit table accepts events.
     let e = linkwork_domain::audit::AuditEntry::new(test_epoch(), linkwork_domain::audit::AuditAction::View, "person");
     linkwork_domain::ports::AuditStore::append_audit(&fresh.store, &[e]).await.unwrap();
@@ -154,9 +161,7 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
 async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
     use linkwork_domain::ids::{PersonId, ReferralId, TeamId};
     use linkwork_domain::organisations::Team;
-    use linkwork_domain::people::Person;
     use linkwork_domain::ports::{OrgStore, UserStore};
-    use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
     let clock = FixedClock::new(test_epoch());
     let icb = linkwork::admin::create_org(store, &clock, "Old ICB", "icb", Some("QOL"), None).await.unwrap();
     let pcn = linkwork::admin::create_org(store, &clock, "Old PCN", "pcn", Some("U99999"), Some("QOL")).await.unwrap();
@@ -173,34 +178,47 @@ async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
     )
     .await
     .unwrap();
-    let people: Vec<Person> = (0..3000)
-        .map(|i| Person {
-            id: PersonId::new(),
-            org_id: pcn.id,
-            nhs_number: None,
-            given_name: format!("P{i}"),
-            family_name: "Old".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(),
-            postcode: None,
-            created_at: clock.now(),
-        })
-        .collect();
-    store.insert_people(&people).await.unwrap();
-    let referrals: Vec<Referral> = people
-        .iter()
-        .take(700)
-        .map(|p| Referral {
-            id: ReferralId::new(),
-            org_id: pcn.id,
-            person_id: p.id,
-            team_id: Some(team.id),
-            source: ReferralSource::Gp,
-            reason: "Old referral".into(),
-            status: ReferralStatus::Accepted,
-            received_at: clock.now(),
-        })
-        .collect();
-    store.insert_referrals(&referrals).await.unwrap();
+    // Rows written with schema 1's columns only: today's insert functions write columns that
+    // later migrations added.
+    let people: Vec<(uuid::Uuid, String)> = (0..3000).map(|i| (PersonId::new().0, format!("P{i}"))).collect();
+    macro_rules! seed_rows {
+        ($pool:expr) => {{
+            for chunk in people.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (id, name)| {
+                    b.push_bind(*id)
+                        .push_bind(pcn.id.0)
+                        .push_bind(None::<String>)
+                        .push_bind(name.clone())
+                        .push_bind("Old")
+                        .push_bind(chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap())
+                        .push_bind(None::<String>)
+                        .push_bind(clock.now());
+                });
+                qb.build().execute($pool).await.unwrap();
+            }
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, status, received_at) ",
+            );
+            qb.push_values(people.iter().take(700), |mut b, (id, _)| {
+                b.push_bind(ReferralId::new().0)
+                    .push_bind(pcn.id.0)
+                    .push_bind(*id)
+                    .push_bind(team.id.0)
+                    .push_bind("gp")
+                    .push_bind("Old referral")
+                    .push_bind("accepted")
+                    .push_bind(clock.now());
+            });
+            qb.build().execute($pool).await.unwrap();
+        }};
+    }
+    match store.db() {
+        Db::Sqlite(pool) => seed_rows!(pool),
+        Db::Postgres(pool) => seed_rows!(pool),
+    }
     assert_eq!(store.list_users().await.unwrap().len(), 1);
     let _ = icb;
     (

@@ -27,6 +27,7 @@ fn person(org: OrgId, nhs: &str, given: &str) -> Person {
         date_of_birth: NaiveDate::from_ymd_opt(1950, 3, 1).unwrap(),
         postcode: Some(Postcode::parse("LS7 3AB").unwrap()),
         created_at: test_epoch(),
+        ..Person::default()
     }
 }
 
@@ -198,6 +199,7 @@ db_test!(casework_is_scoped_to_its_tenant, |db: TestDb| async move {
         reason: "Lonely; <script>alert(1)</script> ' OR 1=1 --".into(),
         status: ReferralStatus::Received,
         received_at: test_epoch() - Duration::minutes(mins),
+        ..Referral::default()
     };
     let older = referral(leeds.id, &people[0], 60);
     let newer = referral(leeds.id, &people[1], 5);
