@@ -13,6 +13,7 @@ mod demo;
 mod helpers;
 mod hostile;
 mod jobs;
+mod journey;
 mod people;
 mod schema;
 mod storage;
