@@ -423,7 +423,7 @@ fn shares(counts: BTreeMap<&'static str, usize>, total: usize) -> Vec<Share> {
         .map(|(label, count)| Share {
             label,
             count,
-            percent: if total == 0 { 0 } else { u32::try_from(count * 100 / total).unwrap_or(100) },
+            percent: (count * 100).checked_div(total).map_or(0, |p| u32::try_from(p).unwrap_or(100)),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(b.label)));

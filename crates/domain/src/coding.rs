@@ -17,8 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Referral to social prescribing service.
-pub const REFERRAL_TO_SOCIAL_PRESCRIBING: (&str, &str) =
-    ("871731000000106", "Referral to social prescribing service");
+pub const REFERRAL_TO_SOCIAL_PRESCRIBING: (&str, &str) = ("871731000000106", "Referral to social prescribing service");
 /// Social prescribing declined.
 pub const SOCIAL_PRESCRIBING_DECLINED: (&str, &str) = ("871711000000103", "Social prescribing declined");
 
@@ -62,7 +61,10 @@ mod tests {
 
     #[test]
     fn the_referral_code_is_recorded_once_per_episode_and_declined_only_when_the_person_declines() {
-        assert_eq!(codes_for(Outcome::AcceptedNewEpisode), vec![("871731000000106", "Referral to social prescribing service")]);
+        assert_eq!(
+            codes_for(Outcome::AcceptedNewEpisode),
+            vec![("871731000000106", "Referral to social prescribing service")]
+        );
         assert!(codes_for(Outcome::AcceptedIntoOpenEpisode).is_empty(), "a second referral in an open episode");
         assert_eq!(
             codes_for(Outcome::Declined(DeclineReason::PersonDeclined)),

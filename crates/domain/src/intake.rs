@@ -108,7 +108,10 @@ pub fn parse_referral(
     if let Some(Some(p)) = &phone
         && !p.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'))
     {
-        errors.push(FieldError { field: "phone", message: "Enter a phone number using digits, like 0113 496 0000".into() });
+        errors.push(FieldError {
+            field: "phone",
+            message: "Enter a phone number using digits, like 0113 496 0000".into(),
+        });
     }
     let email = if raw.email.trim().is_empty() {
         Some(None)
@@ -149,7 +152,10 @@ pub fn parse_referral(
         && raw.email.trim().is_empty()
         && !errors.iter().any(|e| e.field == "phone" || e.field == "email")
     {
-        errors.push(FieldError { field: "phone", message: "Give a phone number or an email address so we can contact you".into() });
+        errors.push(FieldError {
+            field: "phone",
+            message: "Give a phone number or an email address so we can contact you".into(),
+        });
     }
     let (
         Some(nhs_number),

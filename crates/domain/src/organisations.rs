@@ -116,6 +116,15 @@ pub fn parse_name(input: &str) -> Result<String, crate::values::InvalidValue> {
     }
 }
 
+/// The tenant that receives a referral made by someone in `org`: a practice refers to its PCN's
+/// social prescribing service; anyone else refers within their own organisation.
+pub fn referral_tenant(org: &Organisation) -> OrgId {
+    match (org.kind, org.parent_id) {
+        (OrgKind::Practice, Some(pcn)) => pcn,
+        _ => org.id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,14 +149,5 @@ mod tests {
             assert_eq!(k.as_str().parse::<OrgKind>().unwrap(), k);
         }
         assert!("hospital".parse::<OrgKind>().is_err());
-    }
-}
-
-/// The tenant that receives a referral made by someone in `org`: a practice refers to its PCN's
-/// social prescribing service; anyone else refers within their own organisation.
-pub fn referral_tenant(org: &Organisation) -> OrgId {
-    match (org.kind, org.parent_id) {
-        (OrgKind::Practice, Some(pcn)) => pcn,
-        _ => org.id,
     }
 }

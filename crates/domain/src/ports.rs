@@ -4,24 +4,24 @@
 //! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
 
 use crate::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
+use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, DischargeReason, Episode, Goal, GoalReview,
     HoldingEnd, HoldingPeriod, Need, TeamSettings,
 };
 use crate::coding::CodedEvent;
-use crate::ids::{AppointmentId, EpisodeId, GoalId, HoldingId, ReferralId};
-use crate::referrals::ReferralStatus;
-use crate::values::NhsNumber;
-use chrono::NaiveDate;
-use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
 use crate::directory::Service;
+use crate::ids::{AppointmentId, EpisodeId, GoalId, HoldingId, ReferralId};
 use crate::ids::{JobId, MessageId, OrgId, PersonId, TeamId, UserId};
 use crate::jobs::{Job, JobCounts, NewJob};
 use crate::notifications::{MessageStatus, OutboxMessage};
 use crate::organisations::{Organisation, Team};
 use crate::people::Person;
 use crate::referrals::Referral;
+use crate::referrals::ReferralStatus;
 use crate::throttle::ThrottleState;
+use crate::values::NhsNumber;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 
 /// A storage failure, in terms the callers can act on.

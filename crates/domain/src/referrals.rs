@@ -210,7 +210,12 @@ pub fn parse_reason(input: &str) -> Result<String, InvalidValue> {
 pub struct TriageFlag(pub String);
 
 /// Check a referral against the team's settings (accepted needs, ages, areas, exclusions).
-pub fn triage_flags(settings: &TeamSettings, referral: &Referral, person: &Person, today: NaiveDate) -> Vec<TriageFlag> {
+pub fn triage_flags(
+    settings: &TeamSettings,
+    referral: &Referral,
+    person: &Person,
+    today: NaiveDate,
+) -> Vec<TriageFlag> {
     let mut flags = vec![];
     if !settings.accepted_needs.is_empty() {
         let outside: Vec<&str> =

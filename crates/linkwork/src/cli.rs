@@ -221,8 +221,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Config { command: ConfigCommand::Example } => print!("{EXAMPLE}"),
         Command::Import { command: ImportCommand::Referrals { file, org, team } } => {
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("cannot read {}; check the path", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}; check the path", file.display()))?;
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             let org = admin::find_org(&store, &org).await?;
             let team = match team {
@@ -382,7 +382,10 @@ fn report_rows(rows: &[linkwork_web::import::RowError]) -> ExitCode {
     for r in rows {
         eprintln!("{r}");
     }
-    eprintln!("error: {} problem(s) in the file; nothing was imported. Correct the file and run the import again.", rows.len());
+    eprintln!(
+        "error: {} problem(s) in the file; nothing was imported. Correct the file and run the import again.",
+        rows.len()
+    );
     ExitCode::FAILURE
 }
 

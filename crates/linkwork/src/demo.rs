@@ -8,26 +8,26 @@
 
 use anyhow::Context;
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
-use linkwork_domain::directory::Service;
-use chrono::{DateTime, Utc};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
     GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, Need, NeedDomain,
 };
 use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
+use linkwork_domain::directory::Service;
 use linkwork_domain::ids::{
-    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId, ServiceId,
-    TeamId, UserId,
+    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId,
+    ServiceId, TeamId, UserId,
 };
-use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
-use linkwork_domain::ports::CaseworkBatch;
-use linkwork_domain::referrals::Urgency;
 use linkwork_domain::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::people::Person;
+use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
+use linkwork_domain::ports::CaseworkBatch;
 use linkwork_domain::ports::Store;
+use linkwork_domain::referrals::Urgency;
 use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::values::{Email, NhsNumber, OdsCode, Postcode};
 
@@ -144,14 +144,26 @@ const REASON_NEEDS: &[&[NeedDomain]] = &[
 ];
 /// What people say matters to them, by need domain (their own words).
 const OWN_WORDS: &[(NeedDomain, &str, &str)] = &[
-    (NeedDomain::Loneliness, "I just want someone to talk to, most days I don't see anyone", "Get out of the house twice a week and meet people"),
+    (
+        NeedDomain::Loneliness,
+        "I just want someone to talk to, most days I don't see anyone",
+        "Get out of the house twice a week and meet people",
+    ),
     (NeedDomain::Bereavement, "Since he died the house is so quiet", "Talk to people who understand what it's like"),
     (NeedDomain::Money, "The letters keep coming and I can't open them", "Sort out the debts so I can sleep"),
-    (NeedDomain::MentalWellbeing, "I feel flat, like nothing is worth doing", "Have something to look forward to each week"),
+    (
+        NeedDomain::MentalWellbeing,
+        "I feel flat, like nothing is worth doing",
+        "Have something to look forward to each week",
+    ),
     (NeedDomain::Housing, "The damp is making my chest worse", "Get the landlord to fix the damp"),
     (NeedDomain::Work, "I want a reason to get up in the morning", "Try some volunteering"),
     (NeedDomain::Caring, "I never get a minute to myself", "Have a few hours off each week without worrying"),
-    (NeedDomain::PhysicalActivity, "I used to love walking before my heart trouble", "Walk to the park and back without stopping"),
+    (
+        NeedDomain::PhysicalActivity,
+        "I used to love walking before my heart trouble",
+        "Walk to the park and back without stopping",
+    ),
     (NeedDomain::LongTermConditions, "The pain stops me doing anything", "Find something I can do even on bad days"),
     (NeedDomain::Digital, "Everything is online now and I can't do it", "Use the phone to do my forms myself"),
     (NeedDomain::Other, "I keep ending up at the doctor's but it's not really medical", "Know where to go for help"),
@@ -367,8 +379,14 @@ pub async fn generate(
                     address: format!("{} {} Road, {area}, Leeds", rng.below(180) + 1, rng.pick(STREETS)),
                     // Ofcom's range reserved for drama: never a real number.
                     phone: Some(format!("07700 900{:03}", rng.below(1000))),
-                    email: (contact_by == ContactChannel::Email)
-                        .then(|| format!("{}.{}{}@example.com", given.to_lowercase(), family.to_lowercase().replace('\'', ""), rng.below(100))),
+                    email: (contact_by == ContactChannel::Email).then(|| {
+                        format!(
+                            "{}.{}{}@example.com",
+                            given.to_lowercase(),
+                            family.to_lowercase().replace('\'', ""),
+                            rng.below(100)
+                        )
+                    }),
                     contact_by,
                     // The first half of GIVEN are names usually given to girls.
                     gender: if gi < GIVEN.len() / 2 { Gender::Female } else { Gender::Male },
@@ -384,6 +402,11 @@ pub async fn generate(
                         93..95 => Ethnicity::Chinese,
                         95..97 => Ethnicity::AnyOther,
                         _ => Ethnicity::NotStated,
+                    },
+                    language: if rng.chance(8) {
+                        (*rng.pick(&["Polish", "Urdu", "Punjabi", "Arabic"])).to_owned()
+                    } else {
+                        "English".to_owned()
                     },
                     version: 1,
                     created_at: now,
@@ -434,7 +457,8 @@ pub async fn generate(
         for (team, i) in memberships.drain(..) {
             store.add_team_member(team, users[i].id).await.context("adding demo team members")?;
         }
-        let workers: Vec<UserId> = users[first_worker..first_worker + LINK_WORKERS_PER_PCN].iter().map(|u| u.id).collect();
+        let workers: Vec<UserId> =
+            users[first_worker..first_worker + LINK_WORKERS_PER_PCN].iter().map(|u| u.id).collect();
         let batch = casework(&mut rng, now, &team, &workers, &referrals);
         summary.episodes += batch.episodes.len();
         summary.contacts += batch.contacts.len();
@@ -474,7 +498,13 @@ pub async fn generate(
 /// A year of casework for a PCN's accepted referrals: an episode for each person's first
 /// accepted referral, with what matters to them, goals, contacts in the team's usual ways (and
 /// sometimes not), holding, appointments, and for older episodes a discharge.
-fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], referrals: &[Referral]) -> CaseworkBatch {
+fn casework(
+    rng: &mut Rng,
+    now: DateTime<Utc>,
+    team: &Team,
+    workers: &[UserId],
+    referrals: &[Referral],
+) -> CaseworkBatch {
     let today = now.date_naive();
     let mut b = CaseworkBatch::default();
     let mut sorted: Vec<&Referral> = referrals.iter().filter(|r| r.status == ReferralStatus::Accepted).collect();
@@ -487,13 +517,20 @@ fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], 
         let opened_at = (r.received_at + Duration::days(i64::try_from(rng.below(6) + 1).unwrap_or(1))).min(now);
         let age = (now - opened_at).num_days();
         let closed_at = (age > 120 && rng.chance(85))
-            .then(|| opened_at + Duration::days(60 + i64::try_from(rng.below(usize::try_from(age - 60).unwrap_or(1))).unwrap_or(0)))
+            .then(|| {
+                opened_at
+                    + Duration::days(60 + i64::try_from(rng.below(usize::try_from(age - 60).unwrap_or(1))).unwrap_or(0))
+            })
             .filter(|c| *c < now);
         let worker = *rng.pick(workers);
         let id = EpisodeId::new();
         let end = closed_at.unwrap_or(now).date_naive();
         let span = (end - opened_at.date_naive()).num_days().max(1);
-        let n_contacts = if closed_at.is_some() { 3 + rng.below(9) } else { 1 + rng.below(usize::try_from(span / 10 + 1).unwrap_or(1).min(8)) };
+        let n_contacts = if closed_at.is_some() {
+            3 + rng.below(9)
+        } else {
+            1 + rng.below(usize::try_from(span / 10 + 1).unwrap_or(1).min(8))
+        };
         let mut last = opened_at.date_naive();
         // Open episodes were last seen recently (most follow-ups are not yet due).
         let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(24)).unwrap_or(0)).max(0) };
@@ -528,7 +565,15 @@ fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], 
         let needs = if r.needs.is_empty() { vec![NeedDomain::Other] } else { r.needs.clone() };
         for (j, domain) in needs.iter().enumerate() {
             let (_, said, goal) = OWN_WORDS.iter().find(|(d, _, _)| d == domain).copied().unwrap_or(OWN_WORDS[0]);
-            b.needs.push(Need { id: NeedId::new(), org_id: team.org_id, episode_id: id, domain: *domain, own_words: said.into(), recorded_at: opened_at, recorded_by: Some(worker) });
+            b.needs.push(Need {
+                id: NeedId::new(),
+                org_id: team.org_id,
+                episode_id: id,
+                domain: *domain,
+                own_words: said.into(),
+                recorded_at: opened_at,
+                recorded_by: Some(worker),
+            });
             if j < 2 {
                 let status = match (closed_at.is_some(), rng.below(10)) {
                     (true, 0..6) => GoalStatus::Achieved,
@@ -556,7 +601,9 @@ fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], 
         let holding = rng.chance(30);
         if holding {
             let started_on = opened_at.date_naive() + Duration::days(span / 4);
-            let ended_on = closed_at.map(|c| c.date_naive()).or_else(|| rng.chance(30).then(|| started_on + Duration::days(span / 2)));
+            let ended_on = closed_at
+                .map(|c| c.date_naive())
+                .or_else(|| rng.chance(30).then(|| started_on + Duration::days(span / 2)));
             b.holdings.push(HoldingPeriod {
                 id: HoldingId::new(),
                 org_id: team.org_id,
@@ -565,14 +612,16 @@ fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], 
                 started_on,
                 review_on: started_on + Duration::days(28),
                 ended_on: ended_on.filter(|e| *e <= today && *e > started_on),
-                ended_how: ended_on.map(|_| if closed_at.is_some() { HoldingEnd::Closed } else { HoldingEnd::ServiceStarted }),
+                ended_how: ended_on
+                    .map(|_| if closed_at.is_some() { HoldingEnd::Closed } else { HoldingEnd::ServiceStarted }),
                 note: String::new(),
             });
         }
         if closed_at.is_none() && rng.chance(40) {
             let in_days = i64::try_from(rng.below(14)).unwrap_or(0);
             let hour = 9 + i64::try_from(rng.below(7)).unwrap_or(0);
-            let starts_at = (today + Duration::days(in_days)).and_hms_opt(0, 0, 0).map(|t| t.and_utc() + Duration::hours(hour));
+            let starts_at =
+                (today + Duration::days(in_days)).and_hms_opt(0, 0, 0).map(|t| t.and_utc() + Duration::hours(hour));
             if let Some(starts_at) = starts_at.filter(|s| *s > now) {
                 b.appointments.push(Appointment {
                     id: AppointmentId::new(),
@@ -620,7 +669,8 @@ fn casework(rng: &mut Rng, now: DateTime<Utc>, team: &Team, workers: &[UserId], 
             follow_up_on: closed_at.is_none().then(|| last + Duration::days(14)),
             closed_at,
             discharge_reason,
-            discharge_note: closed_at.map(|_| "Met several times; connected to local groups; feels more confident.".to_owned()),
+            discharge_note: closed_at
+                .map(|_| "Met several times; connected to local groups; feels more confident.".to_owned()),
             version: 1,
         });
     }

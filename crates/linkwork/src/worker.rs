@@ -4,16 +4,16 @@
 //! idempotent. On shutdown the worker finishes the job in hand and stops.
 
 use linkwork_domain::Clock;
-use linkwork_domain::ids::MessageId;
-use linkwork_domain::jobs::{Job, retry_delay};
 use linkwork_domain::casework::AppointmentStatus;
+use linkwork_domain::ids::MessageId;
 use linkwork_domain::ids::{AppointmentId, OrgId};
+use linkwork_domain::jobs::{Job, retry_delay};
 use linkwork_domain::notifications::{
     APPOINTMENT_REMINDER_JOB, DELIVER_MESSAGE_JOB, Mailer, MessageStatus, OutboxMessage, SmsSender,
 };
 use linkwork_domain::people::ContactChannel;
-use linkwork_domain::ports::StoreError;
 use linkwork_domain::ports::Store;
+use linkwork_domain::ports::StoreError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -25,7 +25,11 @@ pub(crate) const REFERRAL_COLUMNS: &str = "SELECT id, org_id, person_id, team_id
 
 impl SqlStore {
     /// Pair referrals with their people in one query (never one per referral).
-    pub(crate) async fn with_people(&self, org: OrgId, referrals: Vec<Referral>) -> StoreResult<Vec<(Referral, Person)>> {
+    pub(crate) async fn with_people(
+        &self,
+        org: OrgId,
+        referrals: Vec<Referral>,
+    ) -> StoreResult<Vec<(Referral, Person)>> {
         if referrals.is_empty() {
             return Ok(vec![]);
         }
@@ -56,7 +60,7 @@ impl CaseStore for SqlStore {
                 let mut tx = pool.begin_write().await.map_err(map_err)?;
                 for chunk in people.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by) ",
+                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter) ",
                     );
                     qb.push_values(chunk, |mut b, p| {
                         b.push_bind(p.id.0)
@@ -72,7 +76,9 @@ impl CaseStore for SqlStore {
                             .push_bind(p.address.clone())
                             .push_bind(p.phone.clone())
                             .push_bind(p.email.clone())
-                            .push_bind(p.contact_by.as_str());
+                            .push_bind(p.contact_by.as_str())
+                            .push_bind(p.language.clone())
+                            .push_bind(p.interpreter);
                     });
                     qb.build().execute(&mut *tx).await.map_err(map_err)?;
                 }
@@ -81,8 +87,8 @@ impl CaseStore for SqlStore {
             // PostgreSQL: one statement with a column array per field. Much faster than thousands
             // of bound VALUES, and one round trip however many rows.
             Db::Postgres(pool) => sqlx::query(
-                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])",
+                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[])",
             )
             .bind(people.iter().map(|p| p.id.0).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.org_id.0).collect::<Vec<_>>())
@@ -98,6 +104,8 @@ impl CaseStore for SqlStore {
             .bind(people.iter().map(|p| p.phone.clone()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.email.clone()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.contact_by.as_str()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.language.clone()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.interpreter).collect::<Vec<_>>())
             .execute(pool)
             .await
             .map(|_| ())

@@ -8,15 +8,16 @@ use crate::rows::{PersonRow, ReferralRow, corrupt};
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::casework::{
-    Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, Episode, EpisodeWork, Goal, GoalReview,
-    HoldingEnd, HoldingPeriod, Need, TeamSettings,
+    Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, Episode, EpisodeWork, Goal, GoalReview, HoldingEnd,
+    HoldingPeriod, Need, TeamSettings,
 };
 use linkwork_domain::coding::CodedEvent;
 use linkwork_domain::ids::{AppointmentId, EpisodeId, GoalId, HoldingId, OrgId, PersonId, ReferralId, TeamId, UserId};
 use linkwork_domain::jobs::NewJob;
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{
-    CaseworkBatch, CaseworkStore, Created, Discharge, IdempotencyKey, PeopleQuery, StoreError, StoreResult, TriageDecision,
+    CaseworkBatch, CaseworkStore, Created, Discharge, IdempotencyKey, PeopleQuery, StoreError, StoreResult,
+    TriageDecision,
 };
 use linkwork_domain::referrals::Referral;
 use linkwork_domain::values::NhsNumber;
@@ -581,7 +582,7 @@ impl CaseworkStore for SqlStore {
         for t in tenants {
             out.extend(self.with_people(t, refs.iter().filter(|r| r.org_id == t).cloned().collect()).await?);
         }
-        out.sort_by(|a, b| b.0.received_at.cmp(&a.0.received_at));
+        out.sort_by_key(|(r, _)| std::cmp::Reverse(r.received_at));
         Ok(out)
     }
 
@@ -1409,4 +1410,3 @@ impl SqlStore {
         row.try_into()
     }
 }
-

@@ -216,7 +216,13 @@ pub(crate) async fn create_referral(
         None
     } else {
         let teams = state.store.list_teams(tenant).await?;
-        match raw.team_id.trim().parse::<linkwork_domain::ids::TeamId>().ok().filter(|t| teams.iter().any(|x| x.id == *t)) {
+        match raw
+            .team_id
+            .trim()
+            .parse::<linkwork_domain::ids::TeamId>()
+            .ok()
+            .filter(|t| teams.iter().any(|x| x.id == *t))
+        {
             Some(t) => Some(t),
             None => {
                 invalid = invalid.field("team_id", "No team of the receiving service has this id");
@@ -237,21 +243,29 @@ pub(crate) async fn create_referral(
     intake.referral.team_id = team;
     intake.referral.referred_by = Some(user.id);
     let new_person = crate::referrals::resolve_person(state.store.as_ref(), &mut intake).await?;
-    let (referral, replayed) = match state.store.create_referral(new_person.as_ref(), &intake.referral, idem.as_ref()).await {
-        Ok(Created::New(r)) => (r, false),
-        Ok(Created::Replayed(r)) => (r, true),
-        Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
-            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused")
+    let (referral, replayed) =
+        match state.store.create_referral(new_person.as_ref(), &intake.referral, idem.as_ref()).await {
+            Ok(Created::New(r)) => (r, false),
+            Ok(Created::Replayed(r)) => (r, true),
+            Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "Idempotency-Key reused",
+                )
                 .detail("This key was already used for a different request. Use a new key for a new request."));
-        }
-        Err(e) => return Err(e.into()),
-    };
+            }
+            Err(e) => return Err(e.into()),
+        };
     if !replayed {
         let entry = AuditEntry {
             record_id: Some(referral.id.to_string()),
             person_id: Some(referral.person_id),
             source,
-            ..AuditEntry { org_id: Some(tenant), ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral").by(&user) }
+            ..AuditEntry {
+                org_id: Some(tenant),
+                ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral").by(&user)
+            }
         };
         state.audit(vec![entry]).await?;
     }
@@ -262,7 +276,9 @@ pub(crate) async fn create_referral(
         "person_id": referral.person_id,
         "team_id": referral.team_id,
     });
-    let mut resp = (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/referrals/{}", referral.id))], Json(body)).into_response();
+    let mut resp =
+        (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/referrals/{}", referral.id))], Json(body))
+            .into_response();
     if replayed {
         resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
@@ -313,7 +329,8 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
         options.into_iter().map(|(c, _)| c).collect()
     }
     let problem = json!({ "$ref": "#/components/schemas/Problem" });
-    let problem_response = |d: &str| json!({ "description": d, "content": { "application/problem+json": { "schema": problem } } });
+    let problem_response =
+        |d: &str| json!({ "description": d, "content": { "application/problem+json": { "schema": problem } } });
     Json(json!({
         "openapi": "3.1.0",
         "info": {

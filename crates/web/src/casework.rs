@@ -25,9 +25,7 @@ use linkwork_domain::casework::{
     NORM_CONTACTS_PER_PERSON, NORM_PEOPLE_PER_YEAR, Need, NeedDomain, REMINDER_BEFORE, parse_date, parse_number,
     parse_words,
 };
-use linkwork_domain::ids::{
-    AppointmentId, BarrierId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, PersonId,
-};
+use linkwork_domain::ids::{AppointmentId, BarrierId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, PersonId};
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::jobs::NewJob;
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_duplicate, optional_text};
@@ -54,7 +52,8 @@ pub(crate) async fn authorise(
 ) -> Result<Access, AppError> {
     let (person, referrals) = find_person(state, user, person_id).await?;
     let teams: Vec<_> = referrals.iter().filter_map(|r| r.team_id).collect();
-    if in_caseload(&state.store.user_teams(user.id).await?, &teams) || grant_for(state, session, person.id).await?.is_some()
+    if in_caseload(&state.store.user_teams(user.id).await?, &teams)
+        || grant_for(state, session, person.id).await?.is_some()
     {
         Ok(Access { person })
     } else {
@@ -75,7 +74,14 @@ async fn episode_access(
     Ok((episode, access.person))
 }
 
-fn changed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, what: &str, id: String) -> AuditEntry {
+fn changed(
+    state: &AppState,
+    user: &User,
+    source: &Option<String>,
+    person: PersonId,
+    what: &str,
+    id: String,
+) -> AuditEntry {
     AuditEntry {
         person_id: Some(person),
         record_id: Some(id),
@@ -84,7 +90,14 @@ fn changed(state: &AppState, user: &User, source: &Option<String>, person: Perso
     }
 }
 
-fn created(state: &AppState, user: &User, source: &Option<String>, person: PersonId, what: &str, id: String) -> AuditEntry {
+fn created(
+    state: &AppState,
+    user: &User,
+    source: &Option<String>,
+    person: PersonId,
+    what: &str,
+    id: String,
+) -> AuditEntry {
     AuditEntry { action: AuditAction::Create, ..changed(state, user, source, person, what, id) }
 }
 
@@ -96,7 +109,14 @@ fn date(d: NaiveDate) -> String {
     d.format("%d %b %Y").to_string()
 }
 
-fn form(user: &User, person: &Person, title: &'static str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
+fn form(
+    user: &User,
+    person: &Person,
+    title: &'static str,
+    action: String,
+    submit: &'static str,
+    fields: Vec<Field>,
+) -> FormPage {
     FormPage {
         nav: Nav::for_user(user),
         title,
@@ -240,7 +260,13 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
                     .iter()
                     .filter(|r| r.goal_id == g.id)
                     .map(|r| {
-                        format!("{}: {} ({}/10){}", date(r.at.date_naive()), r.status.label(), r.progress, if r.note.is_empty() { String::new() } else { format!(". {}", r.note) })
+                        format!(
+                            "{}: {} ({}/10){}",
+                            date(r.at.date_naive()),
+                            r.status.label(),
+                            r.progress,
+                            if r.note.is_empty() { String::new() } else { format!(". {}", r.note) }
+                        )
                     })
                     .collect(),
             })
@@ -325,7 +351,12 @@ pub(crate) async fn record_page(
     let details = vec![
         ("NHS number", p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into())),
         ("Date of birth", format!("{} (age {})", p.date_of_birth.format("%d %B %Y"), p.age_on(today))),
-        ("Address", format!("{} {}", p.address, p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default()).trim().to_owned()),
+        (
+            "Address",
+            format!("{} {}", p.address, p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default())
+                .trim()
+                .to_owned(),
+        ),
         ("Phone", p.phone.clone().unwrap_or_default()),
         ("Email", p.email.clone().unwrap_or_default()),
         ("Contact by", p.contact_by.label().to_owned()),
@@ -366,7 +397,8 @@ fn details_fields(p: &Person) -> Vec<Field> {
         Field::of("text", "given_name", "First name").value(&p.given_name),
         Field::of("text", "family_name", "Last name").value(&p.family_name),
         Field::of("date", "date_of_birth", "Date of birth").value(p.date_of_birth.format("%Y-%m-%d").to_string()),
-        Field::of("text", "nhs_number", "NHS number").value(p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_default()),
+        Field::of("text", "nhs_number", "NHS number")
+            .value(p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_default()),
         Field::of("textarea", "address", "Address").value(&p.address),
         Field::of("text", "postcode", "Postcode").value(p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default()),
         Field::of("tel", "phone", "Phone number").value(p.phone.clone().unwrap_or_default()),
@@ -388,7 +420,14 @@ pub(crate) async fn details_page(
 ) -> Result<Response, AppError> {
     let a = authorise(&state, &user, &session, &id).await?;
     state.audit(vec![viewed(&state, &user, &source, a.person.id, "person_details")]).await?;
-    let mut page = form(&user, &a.person, "Change details", format!("/people/{}/details", a.person.id), "Save details", details_fields(&a.person));
+    let mut page = form(
+        &user,
+        &a.person,
+        "Change details",
+        format!("/people/{}/details", a.person.id),
+        "Save details",
+        details_fields(&a.person),
+    );
     page.extras.hidden.push(("version", a.person.version.to_string()));
     page.respond()
 }
@@ -422,7 +461,14 @@ pub(crate) async fn save_details(
         consent: true,
         ..RawReferral::default()
     };
-    let mut page = form(&user, &a.person, "Change details", format!("/people/{}/details", a.person.id), "Save details", details_fields(&a.person));
+    let mut page = form(
+        &user,
+        &a.person,
+        "Change details",
+        format!("/people/{}/details", a.person.id),
+        "Save details",
+        details_fields(&a.person),
+    );
     f.refill(&mut page.fields);
     page.extras.hidden.push(("version", version.to_string()));
     let parsed = match parse_referral(&raw, user.org_id, state.clock.now(), Channel::Professional) {
@@ -463,7 +509,11 @@ pub(crate) async fn safeguarding(
     let concern = optional_text(&f.get("concern"), 1000, "concern").map_err(|e| AppError::BadRequest(e.0))?;
     state.store.set_safeguarding(user.org_id, a.person.id, concern.clone()).await?;
     let mut entry = changed(&state, &user, &source, a.person.id, "safeguarding", a.person.id.to_string());
-    entry.reason = Some(if concern.is_some() { "safeguarding concern recorded".into() } else { "safeguarding concern cleared".into() });
+    entry.reason = Some(if concern.is_some() {
+        "safeguarding concern recorded".into()
+    } else {
+        "safeguarding concern cleared".into()
+    });
     state.audit(vec![entry]).await?;
     Ok(back_to(&a.person))
 }
@@ -487,9 +537,14 @@ pub(crate) async fn merge_page(
             viewed(&state, &user, &source, merged.id, "merge"),
         ])
         .await?;
-    let mut page = form(&user, &keep.person, "Merge duplicate records", format!("/people/{}/merge/{}", keep.person.id, merged.id), "Merge the records", vec![
-        Field::of("checkbox", "confirm", "I have checked these are the same person"),
-    ]);
+    let mut page = form(
+        &user,
+        &keep.person,
+        "Merge duplicate records",
+        format!("/people/{}/merge/{}", keep.person.id, merged.id),
+        "Merge the records",
+        vec![Field::of("checkbox", "confirm", "I have checked these are the same person")],
+    );
     let describe = |p: &Person| {
         format!(
             "{}, born {}, NHS number {}, {}",
@@ -521,9 +576,14 @@ pub(crate) async fn merge(
     if likely_duplicate(&keep.person, &merged).is_none() {
         return Err(AppError::NotFound);
     }
-    let mut page = form(&user, &keep.person, "Merge duplicate records", format!("/people/{}/merge/{}", keep.person.id, merged.id), "Merge the records", vec![
-        Field::of("checkbox", "confirm", "I have checked these are the same person"),
-    ]);
+    let mut page = form(
+        &user,
+        &keep.person,
+        "Merge duplicate records",
+        format!("/people/{}/merge/{}", keep.person.id, merged.id),
+        "Merge the records",
+        vec![Field::of("checkbox", "confirm", "I have checked these are the same person")],
+    );
     if !f.checked("confirm") {
         page.error("confirm", "Confirm you have checked these are the same person");
         return page.respond();
@@ -579,13 +639,24 @@ pub(crate) async fn add_need(
     let domain = f.get("domain").parse::<NeedDomain>();
     let words = parse_words(&f.get("own_words"), 2000, "what matters to the person");
     if let Err(err) = &domain {
-        page.error("domain", if f.get("domain").is_empty() { "Choose what it is about".to_owned() } else { err.0.clone() });
+        page.error(
+            "domain",
+            if f.get("domain").is_empty() { "Choose what it is about".to_owned() } else { err.0.clone() },
+        );
     }
     if let Err(err) = &words {
         page.error("own_words", err.0.clone());
     }
     let (Ok(domain), Ok(own_words)) = (domain, words) else { return page.respond() };
-    let need = Need { id: NeedId::new(), org_id: user.org_id, episode_id: e.id, domain, own_words, recorded_at: state.clock.now(), recorded_by: Some(user.id) };
+    let need = Need {
+        id: NeedId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        domain,
+        own_words,
+        recorded_at: state.clock.now(),
+        recorded_by: Some(user.id),
+    };
     state.store.add_need(&need).await?;
     state.audit(vec![created(&state, &user, &source, p.id, "need", need.id.to_string())]).await?;
     Ok(back_to(&p))
@@ -594,7 +665,8 @@ pub(crate) async fn add_need(
 fn goal_fields() -> Vec<Field> {
     vec![
         Field::of("select", "domain", "Area of life").options(NeedDomain::options()),
-        Field::of("textarea", "own_words", "The goal, in the person's own words").hint("For example: \"I want to get out of the house twice a week\""),
+        Field::of("textarea", "own_words", "The goal, in the person's own words")
+            .hint("For example: \"I want to get out of the house twice a week\""),
         Field::of("textarea", "steps", "Steps agreed (optional)").hint("Who will do what, and by when"),
     ]
 }
@@ -619,7 +691,8 @@ pub(crate) async fn add_goal(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields());
+    let mut page =
+        form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields());
     f.refill(&mut page.fields);
     let domain = f.get("domain").parse::<NeedDomain>();
     let words = parse_words(&f.get("own_words"), 1000, "the goal");
@@ -675,7 +748,8 @@ pub(crate) async fn review_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (g, p) = goal_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
+    let mut page =
+        form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
     page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
     page.extras.hidden.push(("version", g.version.to_string()));
     page.respond()
@@ -692,7 +766,8 @@ pub(crate) async fn review_goal(
     let f = FormData::parse(&body)?;
     let (g, p) = goal_access(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut page = form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
+    let mut page =
+        form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
     f.refill(&mut page.fields);
     page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
     page.extras.hidden.push(("version", version.to_string()));
@@ -709,7 +784,15 @@ pub(crate) async fn review_goal(
         page.error("note", err.0.clone());
     }
     let (Ok(status), Ok(progress), Ok(note)) = (status, progress, note) else { return page.respond() };
-    let review = GoalReview { goal_id: g.id, org_id: user.org_id, status, progress, note: note.unwrap_or_default(), at: state.clock.now(), by: Some(user.id) };
+    let review = GoalReview {
+        goal_id: g.id,
+        org_id: user.org_id,
+        status,
+        progress,
+        note: note.unwrap_or_default(),
+        at: state.clock.now(),
+        by: Some(user.id),
+    };
     match state.store.review_goal(&review, version).await {
         Ok(_) => {}
         Err(StoreError::Conflict(_)) => return page.conflict("this goal"),
@@ -743,7 +826,14 @@ pub(crate) async fn contact_page(
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let mut page = form(&user, &p, "Record a contact", format!("/episodes/{}/contact", e.id), "Save contact", contact_fields(&settings, state.clock.now().date_naive()));
+    let mut page = form(
+        &user,
+        &p,
+        "Record a contact",
+        format!("/episodes/{}/contact", e.id),
+        "Save contact",
+        contact_fields(&settings, state.clock.now().date_naive()),
+    );
     page.intro = vec!["The team's usual length, way and place are filled in: change what was different."];
     page.respond()
 }
@@ -760,7 +850,14 @@ pub(crate) async fn add_contact(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let today = state.clock.now().date_naive();
-    let mut page = form(&user, &p, "Record a contact", format!("/episodes/{}/contact", e.id), "Save contact", contact_fields(&settings, today));
+    let mut page = form(
+        &user,
+        &p,
+        "Record a contact",
+        format!("/episodes/{}/contact", e.id),
+        "Save contact",
+        contact_fields(&settings, today),
+    );
     f.refill(&mut page.fields);
     let happened = parse_date(&f.get("happened_on"), "date of the contact");
     let minutes = parse_number(&f.get("minutes"), 1, 600, "length in minutes");
@@ -768,7 +865,11 @@ pub(crate) async fn add_contact(
     let location = f.get("location").parse::<ContactLocation>();
     let present = optional_text(&f.get("present"), 200, "who was there");
     let notes = optional_text(&f.get("notes"), 5000, "notes");
-    let follow = if f.get("follow_up_on").trim().is_empty() { Ok(None) } else { parse_date(&f.get("follow_up_on"), "follow-up date").map(Some) };
+    let follow = if f.get("follow_up_on").trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(&f.get("follow_up_on"), "follow-up date").map(Some)
+    };
     if let Ok(d) = &happened
         && *d > today
     {
@@ -819,7 +920,8 @@ fn holding_fields(today: NaiveDate) -> Vec<Field> {
     vec![
         Field::of("radios", "reason", "Why you are holding the person").options(HoldingReason::options()),
         Field::of("date", "started_on", "Started").value(today.format("%Y-%m-%d").to_string()),
-        Field::of("date", "review_on", "Review by").value((today + chrono::Duration::days(28)).format("%Y-%m-%d").to_string()),
+        Field::of("date", "review_on", "Review by")
+            .value((today + chrono::Duration::days(28)).format("%Y-%m-%d").to_string()),
         Field::of("textarea", "note", "Note (optional)"),
     ]
 }
@@ -831,8 +933,17 @@ pub(crate) async fn holding_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "Start holding", format!("/episodes/{}/holding", e.id), "Start holding", holding_fields(state.clock.now().date_naive()));
-    page.intro = vec!["Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you."];
+    let mut page = form(
+        &user,
+        &p,
+        "Start holding",
+        format!("/episodes/{}/holding", e.id),
+        "Start holding",
+        holding_fields(state.clock.now().date_naive()),
+    );
+    page.intro = vec![
+        "Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you.",
+    ];
     page.respond()
 }
 
@@ -846,7 +957,14 @@ pub(crate) async fn start_holding(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "Start holding", format!("/episodes/{}/holding", e.id), "Start holding", holding_fields(state.clock.now().date_naive()));
+    let mut page = form(
+        &user,
+        &p,
+        "Start holding",
+        format!("/episodes/{}/holding", e.id),
+        "Start holding",
+        holding_fields(state.clock.now().date_naive()),
+    );
     f.refill(&mut page.fields);
     let reason = f.get("reason").parse::<HoldingReason>();
     let started = parse_date(&f.get("started_on"), "start date");
@@ -855,7 +973,9 @@ pub(crate) async fn start_holding(
     if reason.is_err() {
         page.error("reason", "Choose why you are holding the person");
     }
-    for (name, err) in [("started_on", started.as_ref().err()), ("review_on", review.as_ref().err()), ("note", note.as_ref().err())] {
+    for (name, err) in
+        [("started_on", started.as_ref().err()), ("review_on", review.as_ref().err()), ("note", note.as_ref().err())]
+    {
         if let Some(err) = err {
             page.error(name, err.0.clone());
         }
@@ -868,10 +988,22 @@ pub(crate) async fn start_holding(
     if !e.is_open() {
         page.error("reason", "This episode is closed");
     }
-    let (Ok(reason), Ok(started_on), Ok(review_on), Ok(note), true) = (reason, started, review, note, page.errors.is_empty()) else {
+    let (Ok(reason), Ok(started_on), Ok(review_on), Ok(note), true) =
+        (reason, started, review, note, page.errors.is_empty())
+    else {
         return page.respond();
     };
-    let h = HoldingPeriod { id: HoldingId::new(), org_id: user.org_id, episode_id: e.id, reason, started_on, review_on, ended_on: None, ended_how: None, note: note.unwrap_or_default() };
+    let h = HoldingPeriod {
+        id: HoldingId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        reason,
+        started_on,
+        review_on,
+        ended_on: None,
+        ended_how: None,
+        note: note.unwrap_or_default(),
+    };
     state.store.start_holding(&h).await?;
     state.audit(vec![created(&state, &user, &source, p.id, "holding", h.id.to_string())]).await?;
     Ok(back_to(&p))
@@ -888,7 +1020,8 @@ pub(crate) async fn end_holding(
     let f = FormData::parse(&body)?;
     let (_, p) = episode_access(&state, &user, &session, &id).await?;
     let hid = hid.parse::<HoldingId>().map_err(|_| AppError::NotFound)?;
-    let how = f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
+    let how =
+        f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
     state.store.end_holding(user.org_id, hid, state.clock.now().date_naive(), how).await?;
     state.audit(vec![changed(&state, &user, &source, p.id, "holding", hid.to_string())]).await?;
     Ok(back_to(&p))
@@ -902,8 +1035,11 @@ fn appointment_fields(defaults: &linkwork_domain::casework::TeamSettings, tomorr
         Field::of("time", "time", "Time").value("10:00").hint("24-hour clock, UK time"),
         Field::of("number", "minutes", "Minutes").value(defaults.default_minutes.to_string()),
         Field::of("radios", "mode", "How").options(ContactMode::options()).value(defaults.default_mode.as_str()),
-        Field::of("radios", "location", "Where").options(ContactLocation::options()).value(defaults.default_location.as_str()),
-        Field::of("checkbox", "remind", "Send a reminder the day before, by the person's chosen way of contact").value("yes"),
+        Field::of("radios", "location", "Where")
+            .options(ContactLocation::options())
+            .value(defaults.default_location.as_str()),
+        Field::of("checkbox", "remind", "Send a reminder the day before, by the person's chosen way of contact")
+            .value("yes"),
     ]
 }
 
@@ -916,7 +1052,15 @@ pub(crate) async fn appointment_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let tomorrow = state.clock.now().date_naive() + chrono::Duration::days(1);
-    form(&user, &p, "Book an appointment", format!("/episodes/{}/appointment", e.id), "Book", appointment_fields(&settings, tomorrow)).respond()
+    form(
+        &user,
+        &p,
+        "Book an appointment",
+        format!("/episodes/{}/appointment", e.id),
+        "Book",
+        appointment_fields(&settings, tomorrow),
+    )
+    .respond()
 }
 
 pub(crate) async fn add_appointment(
@@ -931,7 +1075,14 @@ pub(crate) async fn add_appointment(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let now = state.clock.now();
-    let mut page = form(&user, &p, "Book an appointment", format!("/episodes/{}/appointment", e.id), "Book", appointment_fields(&settings, now.date_naive() + chrono::Duration::days(1)));
+    let mut page = form(
+        &user,
+        &p,
+        "Book an appointment",
+        format!("/episodes/{}/appointment", e.id),
+        "Book",
+        appointment_fields(&settings, now.date_naive() + chrono::Duration::days(1)),
+    );
     f.refill(&mut page.fields);
     let day = parse_date(&f.get("day"), "date");
     let time = chrono::NaiveTime::parse_from_str(f.get("time").trim(), "%H:%M").map_err(|_| ());
@@ -944,7 +1095,9 @@ pub(crate) async fn add_appointment(
     if time.is_err() {
         page.error("time", "Enter the time like 14:30");
     }
-    for (name, err) in [("minutes", minutes.as_ref().err()), ("mode", mode.as_ref().err()), ("location", location.as_ref().err())] {
+    for (name, err) in
+        [("minutes", minutes.as_ref().err()), ("mode", mode.as_ref().err()), ("location", location.as_ref().err())]
+    {
         if let Some(err) = err {
             page.error(name, err.0.clone());
         }
@@ -960,7 +1113,9 @@ pub(crate) async fn add_appointment(
     if !e.is_open() {
         page.error("day", "This episode is closed");
     }
-    let (Some(starts_at), Ok(minutes), Ok(mode), Ok(location), true) = (starts_at, minutes, mode, location, page.errors.is_empty()) else {
+    let (Some(starts_at), Ok(minutes), Ok(mode), Ok(location), true) =
+        (starts_at, minutes, mode, location, page.errors.is_empty())
+    else {
         return page.respond();
     };
     let remind = f.checked("remind");
@@ -1029,7 +1184,10 @@ pub(crate) async fn appointment_status(
     if appt.episode_id != e.id {
         return Err(AppError::NotFound);
     }
-    let status = f.get("status").parse::<AppointmentStatus>().map_err(|_| AppError::BadRequest("Choose what happened.".into()))?;
+    let status = f
+        .get("status")
+        .parse::<AppointmentStatus>()
+        .map_err(|_| AppError::BadRequest("Choose what happened.".into()))?;
     state.store.set_appointment_status(user.org_id, aid, status).await?;
     // Attending is a contact: record it with the appointment's details, so nothing is typed twice.
     if status == AppointmentStatus::Attended {
@@ -1091,7 +1249,11 @@ pub(crate) async fn add_barrier(
     let mut page = form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields());
     f.refill(&mut page.fields);
     let code = f.get("code").parse::<BarrierCode>();
-    let kind = if f.get("kind").is_empty() { code.clone().map(BarrierCode::usual_kind) } else { f.get("kind").parse::<BarrierKind>() };
+    let kind = if f.get("kind").is_empty() {
+        code.clone().map(BarrierCode::usual_kind)
+    } else {
+        f.get("kind").parse::<BarrierKind>()
+    };
     let note = optional_text(&f.get("note"), 2000, "note");
     for (name, err) in [("code", code.as_ref().err()), ("kind", kind.as_ref().err()), ("note", note.as_ref().err())] {
         if let Some(err) = err {
@@ -1099,7 +1261,15 @@ pub(crate) async fn add_barrier(
         }
     }
     let (Ok(code), Ok(kind), Ok(note)) = (code, kind, note) else { return page.respond() };
-    let b = Barrier { id: BarrierId::new(), org_id: user.org_id, episode_id: e.id, kind, code, note: note.unwrap_or_default(), recorded_at: state.clock.now() };
+    let b = Barrier {
+        id: BarrierId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        kind,
+        code,
+        note: note.unwrap_or_default(),
+        recorded_at: state.clock.now(),
+    };
     state.store.add_barrier(&b).await?;
     state.audit(vec![created(&state, &user, &source, p.id, "barrier", b.id.to_string())]).await?;
     Ok(back_to(&p))
@@ -1125,7 +1295,14 @@ pub(crate) async fn discharge_page(
     if !e.is_open() {
         return Ok(Redirect::to(&format!("/episodes/{}/summary", e.id)).into_response());
     }
-    let mut page = form(&user, &p, "Discharge", format!("/episodes/{}/discharge", e.id), "Discharge and send the summary", discharge_fields());
+    let mut page = form(
+        &user,
+        &p,
+        "Discharge",
+        format!("/episodes/{}/discharge", e.id),
+        "Discharge and send the summary",
+        discharge_fields(),
+    );
     page.extras.hidden.push(("version", e.version.to_string()));
     page.respond()
 }
@@ -1141,7 +1318,14 @@ pub(crate) async fn discharge(
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut page = form(&user, &p, "Discharge", format!("/episodes/{}/discharge", e.id), "Discharge and send the summary", discharge_fields());
+    let mut page = form(
+        &user,
+        &p,
+        "Discharge",
+        format!("/episodes/{}/discharge", e.id),
+        "Discharge and send the summary",
+        discharge_fields(),
+    );
     f.refill(&mut page.fields);
     page.extras.hidden.push(("version", version.to_string()));
     let reason = f.get("reason").parse::<DischargeReason>();
@@ -1154,7 +1338,11 @@ pub(crate) async fn discharge(
     }
     let (Ok(reason), Ok(note)) = (reason, note) else { return page.respond() };
     let now = state.clock.now();
-    match state.store.discharge(&Discharge { org_id: user.org_id, episode_id: e.id, version, reason, note, at: now }).await {
+    match state
+        .store
+        .discharge(&Discharge { org_id: user.org_id, episode_id: e.id, version, reason, note, at: now })
+        .await
+    {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return page.conflict("this episode"),
         Err(err) => return Err(err.into()),
@@ -1242,7 +1430,12 @@ pub(crate) async fn caseload(
         .map(|i| CaseRow {
             person_id: i.episode.person_id.to_string(),
             name: i.person_name.clone(),
-            nhs_number: i.nhs_number.as_deref().and_then(|n| NhsNumber::parse(n).ok()).map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
+            nhs_number: i
+                .nhs_number
+                .as_deref()
+                .and_then(|n| NhsNumber::parse(n).ok())
+                .map(|n| n.formatted())
+                .unwrap_or_else(|| "Not known".into()),
             work: i.episode.work.label(),
             holding: i.holding_since.map(|d| format!("since {} ({} days)", date(d), (today - d).num_days())),
             contacts: i.contacts,
@@ -1264,7 +1457,9 @@ pub(crate) async fn caseload(
         today: items.iter().filter(|i| i.appointment_today(today)).count(),
         for_supervision: items
             .iter()
-            .filter(|i| i.holding_since.is_some_and(|d| (today - d).num_days() >= linkwork_domain::casework::LONG_HOLDING_DAYS))
+            .filter(|i| {
+                i.holding_since.is_some_and(|d| (today - d).num_days() >= linkwork_domain::casework::LONG_HOLDING_DAYS)
+            })
             .count(),
         mean_contacts,
         norm_people: NORM_PEOPLE_PER_YEAR,
@@ -1312,7 +1507,9 @@ fn search_form(user: &User) -> FormPage {
     FormPage {
         nav: Nav::for_user(user),
         title: "Find a person",
-        intro: vec!["Search your organisation's records by any of these. Every search and every person shown is recorded in the audit trail."],
+        intro: vec![
+            "Search your organisation's records by any of these. Every search and every person shown is recorded in the audit trail.",
+        ],
         action: "/people/search".into(),
         submit: "Search",
         fields: search_fields(),
@@ -1336,8 +1533,13 @@ pub(crate) async fn search(
     let mut form = search_form(&user);
     f.refill(&mut form.fields);
     let name = f.get("name").trim().to_owned();
-    let nhs = if f.get("nhs_number").trim().is_empty() { Ok(None) } else { NhsNumber::parse(&f.get("nhs_number")).map(Some) };
-    let dob = if f.get("date_of_birth").trim().is_empty() { Ok(None) } else { parse_date(&f.get("date_of_birth"), "date of birth").map(Some) };
+    let nhs =
+        if f.get("nhs_number").trim().is_empty() { Ok(None) } else { NhsNumber::parse(&f.get("nhs_number")).map(Some) };
+    let dob = if f.get("date_of_birth").trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(&f.get("date_of_birth"), "date of birth").map(Some)
+    };
     if let Err(e) = &nhs {
         form.error("nhs_number", e.0.clone());
     }
@@ -1348,14 +1550,20 @@ pub(crate) async fn search(
         form.error("name", "Enter 100 characters or fewer");
     }
     let (Ok(nhs_number), Ok(date_of_birth)) = (nhs, dob) else {
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+        return Ok(
+            (axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response()
+        );
     };
     if name.is_empty() && nhs_number.is_none() && date_of_birth.is_none() {
         form.error("name", "Enter a name, an NHS number or a date of birth");
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+        return Ok(
+            (axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response()
+        );
     }
     if !form.errors.is_empty() {
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response());
+        return Ok(
+            (axum::http::StatusCode::BAD_REQUEST, Html(SearchPage::of(form, false, vec![]).render()?)).into_response()
+        );
     }
     let query = PeopleQuery { name: (!name.is_empty()).then_some(name), nhs_number, date_of_birth };
     let found = state.store.search_people(user.org_id, &query, 50).await?;
@@ -1380,4 +1588,3 @@ pub(crate) async fn search(
         .collect();
     Ok(Html(SearchPage::of(form, true, results).render()?).into_response())
 }
-

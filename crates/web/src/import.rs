@@ -26,8 +26,25 @@ pub const MAX_ROWS: usize = 20_000;
 
 /// The columns a file may have; the first four are required.
 pub const COLUMNS: &[&str] = &[
-    "given_name", "family_name", "date_of_birth", "reason", "nhs_number", "address", "postcode", "phone", "email",
-    "contact_by", "language", "interpreter", "gender", "ethnicity", "needs", "urgency", "consent", "tried", "source",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "reason",
+    "nhs_number",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "contact_by",
+    "language",
+    "interpreter",
+    "gender",
+    "ethnicity",
+    "needs",
+    "urgency",
+    "consent",
+    "tried",
+    "source",
     "referrer_name",
 ];
 
@@ -82,16 +99,31 @@ fn yes(s: &str) -> Result<bool, ()> {
 /// Read a CSV file into raw referrals, checking its shape (header, columns, row count).
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
     let mut errors = vec![];
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| vec![RowError { row: 1, column: String::new(), message: "The file is not UTF-8 text: save it as CSV UTF-8".into() }])?;
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|_| {
+        vec![RowError {
+            row: 1,
+            column: String::new(),
+            message: "The file is not UTF-8 text: save it as CSV UTF-8".into(),
+        }]
+    })?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.to_lowercase().replace([' ', '-'], "_")).collect(),
-        Err(e) => return Err(vec![RowError { row: 1, column: String::new(), message: format!("The header row cannot be read: {e}") }]),
+        Err(e) => {
+            return Err(vec![RowError {
+                row: 1,
+                column: String::new(),
+                message: format!("The header row cannot be read: {e}"),
+            }]);
+        }
     };
     for h in &headers {
         if !COLUMNS.contains(&h.as_str()) {
-            errors.push(RowError { row: 1, column: h.clone(), message: format!("Unknown column; use only: {}", COLUMNS.join(", ")) });
+            errors.push(RowError {
+                row: 1,
+                column: h.clone(),
+                message: format!("Unknown column; use only: {}", COLUMNS.join(", ")),
+            });
         }
     }
     for required in &COLUMNS[..4] {
@@ -106,7 +138,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         if rows.len() >= MAX_ROWS {
-            return Err(vec![RowError { row, column: String::new(), message: format!("Import at most {MAX_ROWS} rows at a time") }]);
+            return Err(vec![RowError {
+                row,
+                column: String::new(),
+                message: format!("Import at most {MAX_ROWS} rows at a time"),
+            }]);
         }
         let record = match record {
             Ok(r) => r,
@@ -115,7 +151,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
                 continue;
             }
         };
-        let get = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let get =
+            |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("").to_owned();
         let mut flag = |name: &str| match yes(&get(name)) {
             Ok(b) => b,
             Err(()) => {
@@ -150,7 +187,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
         });
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError { row: 2, column: String::new(), message: "The file has no rows under the header".into() });
+        errors.push(RowError {
+            row: 2,
+            column: String::new(),
+            message: "The file has no rows under the header".into(),
+        });
     }
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
@@ -169,7 +210,11 @@ pub async fn import(
     for (i, raw) in raws.iter().enumerate() {
         match parse_referral(raw, tenant, now, Channel::Professional) {
             Ok(intake) => intakes.push(intake),
-            Err(fields) => errors.extend(fields.into_iter().map(|f| RowError { row: i + 2, column: f.field.into(), message: f.message })),
+            Err(fields) => errors.extend(fields.into_iter().map(|f| RowError {
+                row: i + 2,
+                column: f.field.into(),
+                message: f.message,
+            })),
         }
     }
     if !errors.is_empty() {
@@ -241,9 +286,20 @@ pub(crate) async fn upload(
 ) -> Result<Response, AppError> {
     let mut page = import_form(&state, &user).await?;
     let (mut file, mut team_raw) = (None, String::new());
-    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest("The upload could not be read. Try again.".into()))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| AppError::BadRequest("The upload could not be read. Try again.".into()))?
+    {
         match field.name() {
-            Some("file") => file = Some(field.bytes().await.map_err(|_| AppError::BadRequest("The file could not be read. Try again.".into()))?),
+            Some("file") => {
+                file = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|_| AppError::BadRequest("The file could not be read. Try again.".into()))?,
+                )
+            }
             Some("team_id") => team_raw = field.text().await.unwrap_or_default(),
             _ => {}
         }
@@ -252,7 +308,11 @@ pub(crate) async fn upload(
     let team = if team_raw.is_empty() {
         None
     } else {
-        match team_raw.parse::<TeamId>().ok().filter(|t| page.fields[1].options.iter().any(|(id, _)| *id == t.to_string())) {
+        match team_raw
+            .parse::<TeamId>()
+            .ok()
+            .filter(|t| page.fields[1].options.iter().any(|(id, _)| *id == t.to_string()))
+        {
             Some(t) => Some(t),
             None => {
                 page.error("team_id", "Choose a team from the list");
@@ -302,9 +362,11 @@ pub(crate) async fn upload(
                 page.errors.push(SummaryError { field: "file", message: r.to_string() });
             }
             if total > SHOWN {
-                page.errors.push(SummaryError { field: "file", message: format!("and {} more problems", total - SHOWN) });
+                page.errors
+                    .push(SummaryError { field: "file", message: format!("and {} more problems", total - SHOWN) });
             }
-            page.fields[0].error = Some(format!("{total} problems found: nothing was imported. Correct the file and upload it again."));
+            page.fields[0].error =
+                Some(format!("{total} problems found: nothing was imported. Correct the file and upload it again."));
             page.respond()
         }
         Err(ImportError::Store(e)) => Err(e.into()),
@@ -330,7 +392,8 @@ mod tests {
         assert_eq!(rows[0].reason, "Lonely, since");
         assert_eq!(rows[0].needs, ["loneliness", "bereavement"]);
         assert!(rows[0].consent);
-        let errs = parse_csv(b"given_name,family_name,date_of_birth,reason,consent\nA,B,1990-01-01,x,perhaps\n").unwrap_err();
+        let errs =
+            parse_csv(b"given_name,family_name,date_of_birth,reason,consent\nA,B,1990-01-01,x,perhaps\n").unwrap_err();
         assert_eq!(errs[0].to_string(), "Row 2, consent: Write yes or no");
         assert!(parse_csv(b"given_name,family_name,date_of_birth,reason\n").is_err(), "no rows");
     }

@@ -201,7 +201,8 @@ pub fn render(title: &str, footer: &str, blocks: &[Block]) -> Vec<u8> {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1)
+            .as_bytes(),
     );
     out
 }
@@ -221,15 +222,18 @@ mod tests {
         );
         assert!(pdf.starts_with(b"%PDF-1.4"));
         assert!(pdf.ends_with(b"%%EOF\n"));
-        let text = String::from_utf8_lossy(&pdf).into_owned();
-        // Every xref offset points at the start of its object.
-        let xref_at: usize = text.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
-        let table = &text[xref_at..];
+        // Work on bytes: the file is not UTF-8, and offsets are byte offsets.
+        let rfind = |needle: &[u8]| pdf.windows(needle.len()).rposition(|w| w == needle).unwrap();
+        let tail = std::str::from_utf8(&pdf[rfind(b"startxref\n") + 10..]).unwrap();
+        let xref_at: usize = tail.lines().next().unwrap().parse().unwrap();
+        let table = std::str::from_utf8(&pdf[xref_at..]).unwrap();
+        assert!(table.starts_with("xref\n0 "));
         let size: usize = table.split("/Size ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
         for (i, line) in table.lines().skip(3).take(size - 1).enumerate() {
             let off: usize = line[..10].parse().unwrap();
             assert!(pdf[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()), "object {} at {off}", i + 1);
         }
+        let text = String::from_utf8_lossy(&pdf).into_owned();
         assert!(text.contains("/Count 3") || text.contains("/Count 4"), "long text runs over pages");
         assert!(text.contains("Plan \\(draft\\)"), "parentheses are escaped");
         assert!(pdf.windows(3).any(|w| w == [0x93, b'G', b'e']), "curly quotes use WinAnsi");

@@ -35,7 +35,13 @@ pub(crate) struct Grant {
     pub reason: String,
 }
 
-pub(crate) fn viewed(state: &AppState, user: &User, source: &Option<String>, person: PersonId, record_type: &str) -> AuditEntry {
+pub(crate) fn viewed(
+    state: &AppState,
+    user: &User,
+    source: &Option<String>,
+    person: PersonId,
+    record_type: &str,
+) -> AuditEntry {
     AuditEntry {
         person_id: Some(person),
         record_id: Some(person.to_string()),
@@ -52,7 +58,11 @@ pub(crate) async fn find_person(state: &AppState, user: &User, id: &str) -> Resu
     Ok((person, referrals))
 }
 
-pub(crate) async fn grant_for(state: &AppState, session: &Session, person: PersonId) -> Result<Option<Grant>, AppError> {
+pub(crate) async fn grant_for(
+    state: &AppState,
+    session: &Session,
+    person: PersonId,
+) -> Result<Option<Grant>, AppError> {
     let grants: Vec<Grant> =
         session.get(BREAK_GLASS_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?.unwrap_or_default();
     let now = state.clock.now();

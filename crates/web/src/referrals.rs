@@ -30,13 +30,15 @@ use linkwork_domain::throttle::ThrottleState;
 
 /// Find the person a referral is about: an existing record with the same NHS number in the
 /// tenant is the same person; otherwise the referral brings a new record.
-pub async fn resolve_person(state_store: &dyn linkwork_domain::ports::Store, intake: &mut Intake) -> Result<Option<Person>, StoreError> {
+pub async fn resolve_person(
+    state_store: &dyn linkwork_domain::ports::Store,
+    intake: &mut Intake,
+) -> Result<Option<Person>, StoreError> {
     let candidates = state_store
         .duplicate_candidates(intake.person.org_id, intake.person.nhs_number.as_ref(), intake.person.date_of_birth)
         .await?;
-    if let Some(existing) = candidates
-        .into_iter()
-        .find(|c| c.nhs_number.is_some() && c.nhs_number == intake.person.nhs_number)
+    if let Some(existing) =
+        candidates.into_iter().find(|c| c.nhs_number.is_some() && c.nhs_number == intake.person.nhs_number)
     {
         intake.referral.person_id = existing.id;
         intake.person = existing;
@@ -99,7 +101,9 @@ fn referral_fields(self_referral: bool) -> Vec<Field> {
             if self_referral { "What would you like help with?" } else { "Reason for referral" },
         )
         .hint("In a few words: what is going on, and what might help"),
-        Field::of("checkboxes", "needs", "What is it about?").hint("Choose all that apply").options(NeedDomain::options()),
+        Field::of("checkboxes", "needs", "What is it about?")
+            .hint("Choose all that apply")
+            .options(NeedDomain::options()),
         Field::of("radios", "urgency", "How soon").options(Urgency::options()).value("routine"),
         Field::of("textarea", "tried", "What has been tried already (optional)"),
     ];
@@ -151,7 +155,10 @@ async fn referral_form(state: &AppState, user: &User) -> Result<FormPage, AppErr
     })
 }
 
-pub(crate) async fn new_page(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn new_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     referral_form(&state, &user).await?.respond()
 }
 
@@ -471,7 +478,11 @@ async fn triage_page_for(
         .into_iter()
         .filter_map(|c| {
             likely_duplicate(person, &c).map(|why| {
-                format!("Possible duplicate record: {} ({}). Check and merge from the person's record.", c.full_name(), why.label())
+                format!(
+                    "Possible duplicate record: {} ({}). Check and merge from the person's record.",
+                    c.full_name(),
+                    why.label()
+                )
             })
         })
         .collect();
@@ -491,7 +502,8 @@ async fn triage_page_for(
         }
     }
     worker.options = std::iter::once((String::new(), "Not assigned yet".to_owned())).chain(workers).collect();
-    worker.value = if user.has_role(linkwork_domain::accounts::Role::LinkWorker) { user.id.to_string() } else { String::new() };
+    worker.value =
+        if user.has_role(linkwork_domain::accounts::Role::LinkWorker) { user.id.to_string() } else { String::new() };
     let form = FormPage {
         nav: Nav::for_user(user),
         title: "Triage the referral",
@@ -506,10 +518,12 @@ async fn triage_page_for(
             ]),
             team_field,
             worker,
-            Field::of("select", "decline_reason", "If declining, why").options_blank("Choose a reason", DeclineReason::options()),
+            Field::of("select", "decline_reason", "If declining, why")
+                .options_blank("Choose a reason", DeclineReason::options()),
             Field::of("select", "redirect_to", "If redirecting, where to")
                 .options_blank("Choose where", RedirectTarget::options()),
-            Field::of("textarea", "note", "Note (optional)").hint("For the record and the referrer, for example what was agreed"),
+            Field::of("textarea", "note", "Note (optional)")
+                .hint("For the record and the referrer, for example what was agreed"),
         ],
         errors: vec![],
         extras: FormExtras {
@@ -582,10 +596,18 @@ pub(crate) async fn triage(
     let mut open_episode = None;
     let status = match decision.as_str() {
         "accept" => {
-            let team = form.get("team_id").parse::<TeamId>().ok().filter(|t| page.form.fields[1].options.iter().any(|(id, _)| *id == t.to_string()));
+            let team = form
+                .get("team_id")
+                .parse::<TeamId>()
+                .ok()
+                .filter(|t| page.form.fields[1].options.iter().any(|(id, _)| *id == t.to_string()));
             let worker = match form.get("worker_id") {
                 w if w.is_empty() => Some(None),
-                w => w.parse::<UserId>().ok().filter(|u| page.form.fields[2].options.iter().any(|(id, _)| *id == u.to_string())).map(Some),
+                w => w
+                    .parse::<UserId>()
+                    .ok()
+                    .filter(|u| page.form.fields[2].options.iter().any(|(id, _)| *id == u.to_string()))
+                    .map(Some),
             };
             match (team, worker) {
                 (Some(team), Some(worker)) if !page.open_episode => {
@@ -599,7 +621,9 @@ pub(crate) async fn triage(
                         worker_id: worker,
                         work: EpisodeWork::Connecting,
                         opened_at: now,
-                        follow_up_on: Some(now.date_naive() + chrono::Duration::days(i64::from(settings.follow_up_days))),
+                        follow_up_on: Some(
+                            now.date_naive() + chrono::Duration::days(i64::from(settings.follow_up_days)),
+                        ),
                         version: 1,
                         ..Episode::default()
                     });

@@ -4,7 +4,8 @@
 
 use crate::auth::{NoUser, session_user};
 use crate::{
-    AppError, AppState, Problem, account, admin, api, assets, auth, client_address, casework, import, pages, people, referrals, summary, team, two_factor,
+    AppError, AppState, Problem, account, admin, api, assets, auth, casework, client_address, import, pages, people,
+    referrals, summary, team, two_factor,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -74,7 +75,12 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/episodes/{id}/holding/{holding}/end", RecordCasework, post(casework::end_holding)),
         route(Method::GET, "/episodes/{id}/appointment", RecordCasework, get(casework::appointment_page)),
         route(Method::POST, "/episodes/{id}/appointment", RecordCasework, post(casework::add_appointment)),
-        route(Method::POST, "/episodes/{id}/appointments/{appointment}/status", RecordCasework, post(casework::appointment_status)),
+        route(
+            Method::POST,
+            "/episodes/{id}/appointments/{appointment}/status",
+            RecordCasework,
+            post(casework::appointment_status),
+        ),
         route(Method::GET, "/episodes/{id}/barrier", RecordCasework, get(casework::barrier_page)),
         route(Method::POST, "/episodes/{id}/barrier", RecordCasework, post(casework::add_barrier)),
         route(Method::GET, "/episodes/{id}/discharge", RecordCasework, get(casework::discharge_page)),

@@ -154,7 +154,10 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         discharged: e.closed_at.map(|c| d(c.date_naive())),
         discharge_reason: e.discharge_reason.map(|r| r.label()),
         link_worker: worker,
-        needs_and_concerns: needs.iter().map(|n| format!("{}: \u{201C}{}\u{201D}", n.domain.label(), n.own_words)).collect(),
+        needs_and_concerns: needs
+            .iter()
+            .map(|n| format!("{}: \u{201C}{}\u{201D}", n.domain.label(), n.own_words))
+            .collect(),
         support_offered: SupportPart {
             contacts: contacts.len(),
             minutes: contacts.iter().map(|c| i64::from(c.minutes)).sum(),
@@ -167,7 +170,12 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         },
         outcomes: goals
             .iter()
-            .map(|g| GoalPart { goal: g.own_words.clone(), area: g.domain.label(), status: g.status.label(), progress_out_of_10: g.progress })
+            .map(|g| GoalPart {
+                goal: g.own_words.clone(),
+                area: g.domain.label(),
+                status: g.status.label(),
+                progress_out_of_10: g.progress,
+            })
             .collect(),
         summary: e.discharge_note.clone().unwrap_or_default(),
         codes: codes
@@ -178,7 +186,15 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
     })
 }
 
-async fn audited(state: &AppState, user: &User, source: Option<String>, p: &Person, e: &Episode, action: AuditAction, what: &str) -> Result<(), AppError> {
+async fn audited(
+    state: &AppState,
+    user: &User,
+    source: Option<String>,
+    p: &Person,
+    e: &Episode,
+    action: AuditAction,
+    what: &str,
+) -> Result<(), AppError> {
     state
         .audit(vec![AuditEntry {
             person_id: Some(p.id),
@@ -251,23 +267,34 @@ pub(crate) async fn pdf(
         Block::Field("Name".into(), m.person.name.clone()),
         Block::Field("NHS number".into(), m.person.nhs_number.clone().unwrap_or_else(|| "Not known".into())),
         Block::Field("Date of birth".into(), m.person.date_of_birth.clone()),
-        Block::Field("Address".into(), format!("{} {}", m.person.address, m.person.postcode.clone().unwrap_or_default())),
+        Block::Field(
+            "Address".into(),
+            format!("{} {}", m.person.address, m.person.postcode.clone().unwrap_or_default()),
+        ),
         Block::Heading("Referral".into()),
         Block::Field("Received".into(), m.referral.received.clone()),
         Block::Field("From".into(), format!("{} {}", m.referral.source, m.referral.referrer)),
         Block::Field("Reason".into(), m.referral.reason.clone()),
         Block::Field("Link worker".into(), m.link_worker.clone()),
-        Block::Field("Support".into(), format!("{} to {}", m.opened, m.discharged.clone().unwrap_or_else(|| "now".into()))),
+        Block::Field(
+            "Support".into(),
+            format!("{} to {}", m.opened, m.discharged.clone().unwrap_or_else(|| "now".into())),
+        ),
         Block::Heading("What mattered to the person".into()),
     ];
     b.extend(m.needs_and_concerns.iter().map(|n| Block::Item(n.clone())));
     b.push(Block::Heading("Support offered".into()));
-    b.push(Block::Para(format!("{} contacts, {} minutes in all.", m.support_offered.contacts, m.support_offered.minutes)));
+    b.push(Block::Para(format!(
+        "{} contacts, {} minutes in all.",
+        m.support_offered.contacts, m.support_offered.minutes
+    )));
     b.extend(m.support_offered.modes.iter().map(|x| Block::Item(x.clone())));
     b.extend(m.support_offered.holding.iter().map(|x| Block::Item(format!("Holding: {x}"))));
     b.extend(m.support_offered.barriers.iter().map(|x| Block::Item(format!("Barrier: {x}"))));
     b.push(Block::Heading("Outcomes".into()));
-    b.extend(m.outcomes.iter().map(|g| Block::Item(format!("\u{201C}{}\u{201D} ({}): {}, {}/10", g.goal, g.area, g.status, g.progress_out_of_10))));
+    b.extend(m.outcomes.iter().map(|g| {
+        Block::Item(format!("\u{201C}{}\u{201D} ({}): {}, {}/10", g.goal, g.area, g.status, g.progress_out_of_10))
+    }));
     if let Some(r) = m.discharge_reason {
         b.push(Block::Field("Discharged".into(), r.to_owned()));
     }
@@ -275,7 +302,10 @@ pub(crate) async fn pdf(
     b.push(Block::Para(m.summary.clone()));
     b.push(Block::Heading("Codes for the GP record".into()));
     b.extend(m.codes.iter().map(|c| Block::Item(format!("{} {} ({})", c.code, c.term, c.date))));
-    Ok(pdf_response(render("Discharge summary", "linkwork discharge summary - confidential", &b), "discharge-summary.pdf"))
+    Ok(pdf_response(
+        render("Discharge summary", "linkwork discharge summary - confidential", &b),
+        "discharge-summary.pdf",
+    ))
 }
 
 /// The plan as a PDF to hand to the person: their goals in their own words.
@@ -311,12 +341,15 @@ pub(crate) async fn plan_pdf(
         if !g.steps.is_empty() {
             b.push(Block::Field("Steps".into(), g.steps.clone()));
         }
-        let status = if g.status == GoalStatus::NotStarted { "Just started".to_owned() } else { g.status.label().to_owned() };
+        let status =
+            if g.status == GoalStatus::NotStarted { "Just started".to_owned() } else { g.status.label().to_owned() };
         b.push(Block::Field("Where I am".into(), format!("{status}, {} out of 10", g.progress)));
         b.push(Block::Gap);
     }
     b.push(Block::Heading("If things get worse".into()));
-    b.push(Block::Para("Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into()));
+    b.push(Block::Para(
+        "Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into(),
+    ));
     Ok(pdf_response(render("My plan", "My personalised care and support plan", &b), "my-plan.pdf"))
 }
 

@@ -54,7 +54,10 @@ fn describe(s: &TeamSettings) -> Vec<(&'static str, String)> {
         ),
         ("Areas (postcode districts)", or_any(s.areas.join(", "))),
         ("Exclusions", if s.exclusions.is_empty() { "None".into() } else { s.exclusions.join("; ") }),
-        ("Usual contact", format!("{} minutes, {}, {}", s.default_minutes, s.default_mode.label(), s.default_location.label())),
+        (
+            "Usual contact",
+            format!("{} minutes, {}, {}", s.default_minutes, s.default_mode.label(), s.default_location.label()),
+        ),
         ("Usual contacts before a review", s.usual_contacts.to_string()),
         ("Places", or_any(s.allowed_locations.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "))),
         ("Follow up after", format!("{} days", s.follow_up_days)),
@@ -72,7 +75,10 @@ async fn manageable(state: &AppState, user: &User) -> Result<Vec<Team>, AppError
     Ok(all.into_iter().filter(|t| mine.contains(&t.id)).collect())
 }
 
-pub(crate) async fn overview(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn overview(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     let supervise = user.has_role(Role::Manager);
     let users = state.store.list_org_users(user.org_id).await?;
     let mut teams = vec![];
@@ -102,18 +108,28 @@ fn settings_fields(s: &TeamSettings) -> Vec<Field> {
     places.values = s.allowed_locations.iter().map(|l| l.as_str().to_owned()).collect();
     vec![
         needs,
-        Field::of("number", "min_age", "Youngest age accepted (optional)").value(s.min_age.map(|a| a.to_string()).unwrap_or_default()),
-        Field::of("number", "max_age", "Oldest age accepted (optional)").value(s.max_age.map(|a| a.to_string()).unwrap_or_default()),
-        Field::of("text", "areas", "Postcode districts served (optional)").hint("Separated by commas, like LS8, LS9").value(s.areas.join(", ")),
+        Field::of("number", "min_age", "Youngest age accepted (optional)")
+            .value(s.min_age.map(|a| a.to_string()).unwrap_or_default()),
+        Field::of("number", "max_age", "Oldest age accepted (optional)")
+            .value(s.max_age.map(|a| a.to_string()).unwrap_or_default()),
+        Field::of("text", "areas", "Postcode districts served (optional)")
+            .hint("Separated by commas, like LS8, LS9")
+            .value(s.areas.join(", ")),
         Field::of("textarea", "exclusions", "Words that mark a referral the team does not take (optional)")
             .hint("One per line, for example: crisis. Shown at triage as advice.")
             .value(s.exclusions.join("\n")),
         Field::of("number", "default_minutes", "Usual contact length in minutes").value(s.default_minutes.to_string()),
-        Field::of("radios", "default_mode", "Usual way of meeting").options(ContactMode::options()).value(s.default_mode.as_str()),
-        Field::of("radios", "default_location", "Usual place").options(ContactLocation::options()).value(s.default_location.as_str()),
-        Field::of("number", "usual_contacts", "Usual number of contacts before a review").value(s.usual_contacts.to_string()),
+        Field::of("radios", "default_mode", "Usual way of meeting")
+            .options(ContactMode::options())
+            .value(s.default_mode.as_str()),
+        Field::of("radios", "default_location", "Usual place")
+            .options(ContactLocation::options())
+            .value(s.default_location.as_str()),
+        Field::of("number", "usual_contacts", "Usual number of contacts before a review")
+            .value(s.usual_contacts.to_string()),
         places,
-        Field::of("number", "follow_up_days", "Days to the next contact, by default").value(s.follow_up_days.to_string()),
+        Field::of("number", "follow_up_days", "Days to the next contact, by default")
+            .value(s.follow_up_days.to_string()),
     ]
 }
 
@@ -126,7 +142,9 @@ fn settings_form(user: &User, team: &Team, s: &TeamSettings) -> FormPage {
     FormPage {
         nav: Nav::for_user(user),
         title: "Team settings",
-        intro: vec!["These make the team's choices explicit: they guide triage and fill in contact forms. They advise; link workers still decide."],
+        intro: vec![
+            "These make the team's choices explicit: they guide triage and fill in contact forms. They advise; link workers still decide.",
+        ],
         action: format!("/teams/{}/settings", team.id),
         submit: "Save settings",
         fields: settings_fields(s),
@@ -181,35 +199,66 @@ pub(crate) async fn save_settings(
             }
         };
     }
-    let needs = take!("accepted_needs", f.all("accepted_needs").iter().map(|n| n.parse::<NeedDomain>()).collect::<Result<Vec<_>, _>>().map_err(|e| e.0));
-    let places = take!("allowed_locations", f.all("allowed_locations").iter().map(|n| n.parse::<ContactLocation>()).collect::<Result<Vec<_>, _>>().map_err(|e| e.0));
+    let needs = take!(
+        "accepted_needs",
+        f.all("accepted_needs").iter().map(|n| n.parse::<NeedDomain>()).collect::<Result<Vec<_>, _>>().map_err(|e| e.0)
+    );
+    let places = take!(
+        "allowed_locations",
+        f.all("allowed_locations")
+            .iter()
+            .map(|n| n.parse::<ContactLocation>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.0)
+    );
     let min_age = take!("min_age", optional_age(&f, "min_age"));
     let max_age = take!("max_age", optional_age(&f, "max_age"));
     let mut areas = vec![];
     for a in f.get("areas").split(',').map(str::trim).filter(|a| !a.is_empty()) {
         let a = a.to_uppercase();
-        if a.len() > 4 || !a.chars().all(|c| c.is_ascii_alphanumeric()) || !a.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if a.len() > 4
+            || !a.chars().all(|c| c.is_ascii_alphanumeric())
+            || !a.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
             page.error("areas", format!("{a} is not a postcode district: use the first part of a postcode, like LS8"));
         } else {
             areas.push(a);
         }
     }
-    let exclusions: Vec<String> = f.get("exclusions").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let exclusions: Vec<String> =
+        f.get("exclusions").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     if exclusions.iter().any(|e| e.chars().count() > 60) || exclusions.len() > 50 {
         page.error("exclusions", "Keep to 50 exclusions of 60 characters or fewer each");
     }
-    let minutes = take!("default_minutes", parse_number(&f.get("default_minutes"), 5, 240, "usual contact length").map_err(|e| e.0));
+    let minutes = take!(
+        "default_minutes",
+        parse_number(&f.get("default_minutes"), 5, 240, "usual contact length").map_err(|e| e.0)
+    );
     let mode = take!("default_mode", f.get("default_mode").parse::<ContactMode>().map_err(|e| e.0));
     let location = take!("default_location", f.get("default_location").parse::<ContactLocation>().map_err(|e| e.0));
-    let usual = take!("usual_contacts", parse_number(&f.get("usual_contacts"), 1, 100, "usual number of contacts").map_err(|e| e.0));
-    let follow = take!("follow_up_days", parse_number(&f.get("follow_up_days"), 1, 180, "number of days").map_err(|e| e.0));
+    let usual = take!(
+        "usual_contacts",
+        parse_number(&f.get("usual_contacts"), 1, 100, "usual number of contacts").map_err(|e| e.0)
+    );
+    let follow =
+        take!("follow_up_days", parse_number(&f.get("follow_up_days"), 1, 180, "number of days").map_err(|e| e.0));
     if let (Some(Some(lo)), Some(Some(hi))) = (min_age, max_age)
         && lo > hi
     {
         page.error("max_age", "The oldest age must not be below the youngest");
     }
-    let (Some(needs), Some(places), Some(min_age), Some(max_age), Some(minutes), Some(mode), Some(location), Some(usual), Some(follow), true) =
-        (needs, places, min_age, max_age, minutes, mode, location, usual, follow, page.errors.is_empty())
+    let (
+        Some(needs),
+        Some(places),
+        Some(min_age),
+        Some(max_age),
+        Some(minutes),
+        Some(mode),
+        Some(location),
+        Some(usual),
+        Some(follow),
+        true,
+    ) = (needs, places, min_age, max_age, minutes, mode, location, usual, follow, page.errors.is_empty())
     else {
         return page.respond();
     };
@@ -269,7 +318,10 @@ async fn profile_for(state: &AppState, viewer: &User, worker: &User) -> Result<R
 }
 
 /// A worker's own practice profile.
-pub(crate) async fn my_profile(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn my_profile(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     profile_for(&state, &user, &user).await
 }
 

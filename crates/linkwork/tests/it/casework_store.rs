@@ -35,14 +35,24 @@ struct World {
 async fn world(s: &SqlStore) -> World {
     let clock = FixedClock::new(test_epoch());
     linkwork::admin::create_org(s, &clock, "West Yorkshire ICB", "icb", None, None).await.unwrap();
-    let org = linkwork::admin::create_org(s, &clock, "Chapeltown PCN", "pcn", None, Some("West Yorkshire ICB")).await.unwrap();
-    let other = linkwork::admin::create_org(s, &clock, "Otley PCN", "pcn", None, Some("West Yorkshire ICB")).await.unwrap();
+    let org = linkwork::admin::create_org(s, &clock, "Chapeltown PCN", "pcn", None, Some("West Yorkshire ICB"))
+        .await
+        .unwrap();
+    let other =
+        linkwork::admin::create_org(s, &clock, "Otley PCN", "pcn", None, Some("West Yorkshire ICB")).await.unwrap();
     let team = Team { id: TeamId::new(), org_id: org.id, name: "North".into(), created_at: clock.now() };
     s.create_team(&team).await.unwrap();
-    let worker =
-        linkwork::admin::create_user(s, &clock, "w@chapeltown.test", None, &["link_worker".into()], &org.name, "kettle orbit lantern")
-            .await
-            .unwrap();
+    let worker = linkwork::admin::create_user(
+        s,
+        &clock,
+        "w@chapeltown.test",
+        None,
+        &["link_worker".into()],
+        &org.name,
+        "kettle orbit lantern",
+    )
+    .await
+    .unwrap();
     World { org, other, team, worker }
 }
 
@@ -154,7 +164,8 @@ db_test!(referrals_and_their_people_round_trip_idempotently, |db: TestDb| async 
     assert!(matches!(s.get_referral(w.other.id, r.id).await, Err(StoreError::NotFound)), "tenant scoped");
     // Duplicate candidates: by NHS number or by date of birth, never across tenants.
     let nhs = NhsNumber::parse("9434765919").unwrap();
-    let found = s.duplicate_candidates(w.org.id, Some(&nhs), NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).await.unwrap();
+    let found =
+        s.duplicate_candidates(w.org.id, Some(&nhs), NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).await.unwrap();
     assert_eq!(found.len(), 1);
     assert!(s.duplicate_candidates(w.other.id, Some(&nhs), p.date_of_birth).await.unwrap().is_empty());
     // Waiting list: for the team or for no team; made-by list for the referrer.
@@ -227,7 +238,15 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
         version: 1,
     };
     s.add_goal(&g).await.unwrap();
-    let review = GoalReview { goal_id: g.id, org_id: w.org.id, status: GoalStatus::InProgress, progress: 4, note: "Went once".into(), at: now, by: Some(w.worker.id) };
+    let review = GoalReview {
+        goal_id: g.id,
+        org_id: w.org.id,
+        status: GoalStatus::InProgress,
+        progress: 4,
+        note: "Went once".into(),
+        at: now,
+        by: Some(w.worker.id),
+    };
     let g2 = s.review_goal(&review, 1).await.unwrap();
     assert_eq!((g2.status, g2.progress, g2.version), (GoalStatus::InProgress, 4, 2));
     assert!(matches!(s.review_goal(&review, 1).await, Err(StoreError::Conflict(v)) if v == "version"));
@@ -302,7 +321,14 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
 
     // Discharge: stale versions refused; holding ends; future appointments are cancelled.
     let current = s.get_episode(w.org.id, e.id).await.unwrap();
-    let d = Discharge { org_id: w.org.id, episode_id: e.id, version: current.version - 1, reason: DischargeReason::GoalsMet, note: "Goes to the choir".into(), at: now };
+    let d = Discharge {
+        org_id: w.org.id,
+        episode_id: e.id,
+        version: current.version - 1,
+        reason: DischargeReason::GoalsMet,
+        note: "Goes to the choir".into(),
+        at: now,
+    };
     assert!(matches!(s.discharge(&d).await, Err(StoreError::Conflict(_))));
     s.discharge(&Discharge { version: current.version, ..d }).await.unwrap();
     let closed = s.get_episode(w.org.id, e.id).await.unwrap();
@@ -324,7 +350,16 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     let ea = accept(s, &w, &a, &ra).await;
     let eb = accept(s, &w, &b, &rb).await;
     assert!(matches!(s.merge_people(w.org.id, a.id, b.id).await, Err(StoreError::Conflict(r)) if r == "episodes.open"));
-    s.discharge(&Discharge { org_id: w.org.id, episode_id: eb.id, version: 1, reason: DischargeReason::Other, note: "Duplicate".into(), at: test_epoch() }).await.unwrap();
+    s.discharge(&Discharge {
+        org_id: w.org.id,
+        episode_id: eb.id,
+        version: 1,
+        reason: DischargeReason::Other,
+        note: "Duplicate".into(),
+        at: test_epoch(),
+    })
+    .await
+    .unwrap();
     assert!(matches!(s.merge_people(w.other.id, a.id, b.id).await, Err(StoreError::NotFound)), "not across tenants");
     s.merge_people(w.org.id, a.id, b.id).await.unwrap();
     assert_eq!(s.person_referrals(w.org.id, a.id).await.unwrap().len(), 2);

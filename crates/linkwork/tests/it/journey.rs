@@ -49,7 +49,13 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 /// The id in a redirect like `/people/{id}`.
 fn id_after(location: &str, prefix: &str) -> String {
-    location.strip_prefix(prefix).unwrap_or_else(|| panic!("{location} does not start with {prefix}")).split('/').next().unwrap().to_owned()
+    location
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{location} does not start with {prefix}"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 fn assert_error_summary(r: &Resp, field: &str, message: &str) {
@@ -108,7 +114,11 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     let r = refer(&mut gp, &s, ADA).await;
     assert_eq!(r.header("location"), "/referrals?sent=1");
     let mine = gp.get("/referrals?sent=1").await;
-    assert!(mine.body.contains("Referral sent") && mine.body.contains("Ada Okafor") && mine.body.contains("Waiting for triage"));
+    assert!(
+        mine.body.contains("Referral sent")
+            && mine.body.contains("Ada Okafor")
+            && mine.body.contains("Waiting for triage")
+    );
     assert_eq!(gp.get("/caseload").await.status, StatusCode::FORBIDDEN, "referrers never browse the caseload");
     assert_eq!(gp.get("/triage").await.status, StatusCode::FORBIDDEN);
 
@@ -123,7 +133,8 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     assert_error_summary(&r, "decline_reason", "Choose why the referral is declined");
     let worker_id = s.worker.id.to_string();
     let team_id = s.team.id.to_string();
-    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
+    let (r, _) =
+        triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
     let person_id = id_after(r.header("location"), "/people/");
     let pid: PersonId = person_id.parse().unwrap();
     let codes = app.store.coded_events(s.org.id, pid).await.unwrap();
@@ -136,15 +147,33 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     let r = lw.post_form(&format!("/episodes/{eid}/need"), "domain=loneliness&own_words=").await;
     assert_error_summary(&r, "own_words", "Enter what matters to the person");
     assert!(r.body.contains("value=\"loneliness\" checked"));
-    lw.post_form(&format!("/episodes/{eid}/need"), &form(&[("domain", "loneliness"), ("own_words", "I don't see anyone from one week to the next")])).await;
-    lw.post_form(&format!("/episodes/{eid}/goal"), &form(&[("domain", "loneliness"), ("own_words", "Go to the lunch club on Tuesdays"), ("steps", "Ada to ring them")])).await;
+    lw.post_form(
+        &format!("/episodes/{eid}/need"),
+        &form(&[("domain", "loneliness"), ("own_words", "I don't see anyone from one week to the next")]),
+    )
+    .await;
+    lw.post_form(
+        &format!("/episodes/{eid}/goal"),
+        &form(&[
+            ("domain", "loneliness"),
+            ("own_words", "Go to the lunch club on Tuesdays"),
+            ("steps", "Ada to ring them"),
+        ]),
+    )
+    .await;
     let goal = app.store.goals(s.org.id, eid).await.unwrap().remove(0);
-    let review = |v: i32, note: &str| form(&[("version", &v.to_string()), ("status", "in_progress"), ("progress", "4"), ("note", note)]);
-    assert_eq!(lw.post_form(&format!("/goals/{}/review", goal.id), &review(1, "Went twice")).await.status, StatusCode::SEE_OTHER);
+    let review = |v: i32, note: &str| {
+        form(&[("version", &v.to_string()), ("status", "in_progress"), ("progress", "4"), ("note", note)])
+    };
+    assert_eq!(
+        lw.post_form(&format!("/goals/{}/review", goal.id), &review(1, "Went twice")).await.status,
+        StatusCode::SEE_OTHER
+    );
     let stale = lw.post_form(&format!("/goals/{}/review", goal.id), &review(1, "Went three times")).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "a review from a stale page is not silently applied");
     assert!(stale.body.contains("Someone else changed this goal") && stale.body.contains("Went three times"));
-    let r = lw.post_form(&format!("/goals/{}/review", goal.id), &review(2, "").replace("progress=4", "progress=11")).await;
+    let r =
+        lw.post_form(&format!("/goals/{}/review", goal.id), &review(2, "").replace("progress=4", "progress=11")).await;
     assert_error_summary(&r, "progress", "between 0 and 10");
 
     // Contacts, with the team's defaults filled in; the future is refused.
@@ -152,24 +181,80 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     assert!(contact_page.body.contains("value=\"45\""), "the team's usual length is the default");
     let today = app.clock.now().date_naive();
     let tomorrow = (today + Duration::days(1)).format("%Y-%m-%d").to_string();
-    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &form(&[("happened_on", &tomorrow), ("minutes", "45"), ("mode", "phone"), ("location", "remote")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/contact"),
+            &form(&[("happened_on", &tomorrow), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]),
+        )
+        .await;
     assert_error_summary(&r, "happened_on", "cannot be in the future");
-    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &form(&[("happened_on", &today.format("%Y-%m-%d").to_string()), ("minutes", "120"), ("mode", "home_visit"), ("location", "home"), ("notes", "Tea and a chat")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/contact"),
+            &form(&[
+                ("happened_on", &today.format("%Y-%m-%d").to_string()),
+                ("minutes", "120"),
+                ("mode", "home_visit"),
+                ("location", "home"),
+                ("notes", "Tea and a chat"),
+            ]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let contacts = app.store.contacts(s.org.id, eid).await.unwrap();
     assert!(contacts[0].outside_usual, "longer than twice the usual length is flagged outside usual criteria");
 
     // Holding as legitimate work.
-    let r = lw.post_form(&format!("/episodes/{eid}/holding"), &form(&[("reason", "waiting"), ("started_on", "2026-11-20"), ("review_on", "2026-11-01")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/holding"),
+            &form(&[("reason", "waiting"), ("started_on", "2026-11-20"), ("review_on", "2026-11-01")]),
+        )
+        .await;
     assert_error_summary(&r, "review_on", "after the start");
-    lw.post_form(&format!("/episodes/{eid}/holding"), &form(&[("reason", "waiting"), ("started_on", "2026-11-20"), ("review_on", "2026-12-18"), ("note", "Waiting for bereavement counselling")])).await;
+    lw.post_form(
+        &format!("/episodes/{eid}/holding"),
+        &form(&[
+            ("reason", "waiting"),
+            ("started_on", "2026-11-20"),
+            ("review_on", "2026-12-18"),
+            ("note", "Waiting for bereavement counselling"),
+        ]),
+    )
+    .await;
     let record = lw.get(&format!("/people/{person_id}")).await;
-    assert!(record.body.contains("Supporting while waiting for another service") && record.body.contains("Connecting and holding"));
+    assert!(
+        record.body.contains("Supporting while waiting for another service")
+            && record.body.contains("Connecting and holding")
+    );
 
     // An appointment, with a reminder by text the day before.
-    let r = lw.post_form(&format!("/episodes/{eid}/appointment"), &form(&[("day", &tomorrow), ("time", "25:00"), ("minutes", "45"), ("mode", "face_to_face"), ("location", "practice"), ("remind", "yes")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/appointment"),
+            &form(&[
+                ("day", &tomorrow),
+                ("time", "25:00"),
+                ("minutes", "45"),
+                ("mode", "face_to_face"),
+                ("location", "practice"),
+                ("remind", "yes"),
+            ]),
+        )
+        .await;
     assert_error_summary(&r, "time", "like 14:30");
-    lw.post_form(&format!("/episodes/{eid}/appointment"), &form(&[("day", &tomorrow), ("time", "14:30"), ("minutes", "45"), ("mode", "face_to_face"), ("location", "practice"), ("remind", "yes")])).await;
+    lw.post_form(
+        &format!("/episodes/{eid}/appointment"),
+        &form(&[
+            ("day", &tomorrow),
+            ("time", "14:30"),
+            ("minutes", "45"),
+            ("mode", "face_to_face"),
+            ("location", "practice"),
+            ("remind", "yes"),
+        ]),
+    )
+    .await;
     let appt = app.store.appointments(s.org.id, eid).await.unwrap().remove(0);
     let worker = linkwork::worker::Worker {
         store: app.store.clone(),
@@ -181,11 +266,15 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     assert!(!worker.run_once().await.unwrap(), "the reminder is not due yet");
     app.clock.advance(Duration::hours(12));
     assert!(worker.run_once().await.unwrap(), "the reminder job runs");
-    let sms = app.store.recent_messages(10).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text message");
+    let sms =
+        app.store.recent_messages(10).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text message");
     assert_eq!(sms.recipient, "07700 900123");
     assert!(sms.body.contains("14:30") && !sms.body.contains("Ada"), "when and where; not who or why");
     assert!(worker.run_once().await.unwrap(), "the text is delivered through the SMS sender");
-    assert_eq!(app.store.get_message(sms.id).await.unwrap().status, linkwork_domain::notifications::MessageStatus::Logged);
+    assert_eq!(
+        app.store.get_message(sms.id).await.unwrap().status,
+        linkwork_domain::notifications::MessageStatus::Logged
+    );
     // Half a day later the session has ended: sign in again.
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
     let r = lw.post_form(&format!("/episodes/{eid}/appointments/{}/status", appt.id), "status=attended").await;
@@ -194,21 +283,43 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
 
     // Barriers, and the safeguarding banner on every page of the person.
     lw.post_form(&format!("/episodes/{eid}/barrier"), "code=transport&kind=&note=No+bus+on+Sundays").await;
-    assert_eq!(app.store.barriers(s.org.id, eid).await.unwrap()[0].kind, linkwork_domain::casework::BarrierKind::Structural);
+    assert_eq!(
+        app.store.barriers(s.org.id, eid).await.unwrap()[0].kind,
+        linkwork_domain::casework::BarrierKind::Structural
+    );
     lw.post_form(&format!("/people/{person_id}/safeguarding"), "concern=Son+takes+her+pension").await;
-    for page in [format!("/people/{person_id}"), format!("/episodes/{eid}/contact"), format!("/episodes/{eid}/discharge")] {
+    for page in
+        [format!("/people/{person_id}"), format!("/episodes/{eid}/contact"), format!("/episodes/{eid}/discharge")]
+    {
         let r = lw.get(&page).await;
-        assert!(r.body.contains("Safeguarding concern") && r.body.contains("Son takes her pension"), "banner on {page}");
+        assert!(
+            r.body.contains("Safeguarding concern") && r.body.contains("Son takes her pension"),
+            "banner on {page}"
+        );
     }
     let pdf = lw.get(&format!("/episodes/{eid}/plan.pdf")).await;
     assert_eq!(pdf.header("content-type"), "application/pdf");
     assert!(pdf.body.starts_with("%PDF-1.4") && pdf.body.contains("Go to the lunch club on Tuesdays"));
 
     // Discharge, and the summary back to the GP and referrer.
-    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &form(&[("version", "1"), ("reason", "goals_met"), ("note", "")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/discharge"),
+            &form(&[("version", "1"), ("reason", "goals_met"), ("note", "")]),
+        )
+        .await;
     assert_error_summary(&r, "note", "Enter a summary");
     let version = app.store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
-    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &form(&[("version", &version), ("reason", "goals_met"), ("note", "Goes to lunch club weekly; feels less alone")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/discharge"),
+            &form(&[
+                ("version", &version),
+                ("reason", "goals_met"),
+                ("note", "Goes to lunch club weekly; feels less alone"),
+            ]),
+        )
+        .await;
     assert_eq!(r.header("location"), format!("/episodes/{eid}/summary"));
     let summary = lw.get(&format!("/episodes/{eid}/summary")).await;
     assert!(summary.body.contains("Goes to lunch club weekly") && summary.body.contains("871731000000106"));
@@ -220,19 +331,44 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     assert!(lw.get(&format!("/episodes/{eid}/summary.pdf")).await.body.starts_with("%PDF"));
 
     // The referrer is told (a link, no personal details) and can read the summary.
-    let told = app.store.recent_messages(10).await.unwrap().into_iter().find(|m| m.recipient == "gp@seacroft.test").expect("an email");
+    let told = app
+        .store
+        .recent_messages(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.recipient == "gp@seacroft.test")
+        .expect("an email");
     assert!(told.body.contains(&format!("/episodes/{eid}/summary")) && !told.body.contains("Ada"));
     let mut gp = signed_in(&app, "gp@seacroft.test").await;
     assert!(gp.get("/referrals").await.body.contains("Accepted"));
     assert_eq!(gp.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::OK);
     let other_gp = user(app.store.as_ref(), app.clock.as_ref(), &s.org, "gp2@seacroft.test", &["referrer"]).await;
     let mut other = signed_in(&app, &other_gp.email.to_string()).await;
-    assert_eq!(other.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::NOT_FOUND, "not their referral");
+    assert_eq!(
+        other.get(&format!("/episodes/{eid}/summary")).await.status,
+        StatusCode::NOT_FOUND,
+        "not their referral"
+    );
 
     // Every look at Ada was recorded.
-    let trail = app.store.search_audit(&AuditFilter { person_id: Some(pid), limit: 500, ..Default::default() }).await.unwrap();
+    let trail =
+        app.store.search_audit(&AuditFilter { person_id: Some(pid), limit: 500, ..Default::default() }).await.unwrap();
     let kinds: std::collections::HashSet<&str> = trail.iter().map(|e| e.entry.record_type.as_str()).collect();
-    for k in ["referral", "my_referrals", "waiting_list", "person", "goal", "contact", "holding", "appointment", "discharge_summary", "discharge_summary_json", "plan_pdf", "safeguarding"] {
+    for k in [
+        "referral",
+        "my_referrals",
+        "waiting_list",
+        "person",
+        "goal",
+        "contact",
+        "holding",
+        "appointment",
+        "discharge_summary",
+        "discharge_summary_json",
+        "plan_pdf",
+        "safeguarding",
+    ] {
         assert!(kinds.contains(k), "audited: {k} (have {kinds:?})");
     }
 });
@@ -249,7 +385,11 @@ app_test!(coding_follows_the_rule_not_the_user, |app: TestApp| async move {
     refer(&mut gp, &s, ADA).await;
     let (_, second) = triage(&mut lw, &app, &s, &[("decision", "decline"), ("decline_reason", "out_of_area")]).await;
     let pid = app.store.get_referral(s.org.id, first).await.unwrap().person_id;
-    assert_eq!(app.store.get_referral(s.org.id, second).await.unwrap().person_id, pid, "the same NHS number is the same person");
+    assert_eq!(
+        app.store.get_referral(s.org.id, second).await.unwrap().person_id,
+        pid,
+        "the same NHS number is the same person"
+    );
     let codes: Vec<String> = app.store.coded_events(s.org.id, pid).await.unwrap().into_iter().map(|c| c.code).collect();
     assert_eq!(codes, ["871711000000103"]);
     // "Other" needs a note.
@@ -270,7 +410,8 @@ app_test!(coding_follows_the_rule_not_the_user, |app: TestApp| async move {
     assert_eq!(codes, ["871711000000103", "871731000000106"]);
     assert_eq!(app.store.person_episodes(s.org.id, pid).await.unwrap().len(), 1);
     // Deciding an already decided referral changes nothing.
-    let again = lw.post_form(&format!("/referrals/{waiting}/triage"), "decision=decline&decline_reason=other&note=x").await;
+    let again =
+        lw.post_form(&format!("/referrals/{waiting}/triage"), "decision=decline&decline_reason=other&note=x").await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.body.contains("Someone else has already triaged this referral"));
     assert_eq!(app.store.get_referral(s.org.id, waiting).await.unwrap().status, ReferralStatus::Accepted);
@@ -285,8 +426,13 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     assert!(page.body.contains("Seacroft PCN") && page.body.contains("name=\"website\""));
     let service = s.org.id.to_string();
     let me: Vec<(&str, &str)> = vec![
-        ("service", &service), ("given_name", "Sam"), ("family_name", "Hughes"), ("date_of_birth", "31/03/1990"),
-        ("postcode", "LS14 6AB"), ("phone", "07700 900456"), ("reason", "I feel very alone since I moved here"),
+        ("service", &service),
+        ("given_name", "Sam"),
+        ("family_name", "Hughes"),
+        ("date_of_birth", "31/03/1990"),
+        ("postcode", "LS14 6AB"),
+        ("phone", "07700 900456"),
+        ("reason", "I feel very alone since I moved here"),
     ];
     // A bot fills in the hidden field: thanked, nothing kept.
     let mut bot = me.clone();
@@ -306,7 +452,11 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     assert_eq!(referral.source, linkwork_domain::referrals::ReferralSource::SelfReferral);
     assert!(referral.consent, "asking for help is consent to be contacted");
     assert_eq!(person.full_name(), "Sam Hughes");
-    let trail = app.store.search_audit(&AuditFilter { person_id: Some(person.id), limit: 5, ..Default::default() }).await.unwrap();
+    let trail = app
+        .store
+        .search_audit(&AuditFilter { person_id: Some(person.id), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(trail[0].entry.actor, "self-referral form");
     // Five submissions from one address in the window; the sixth is refused.
     anon.post_form("/self-referral", &form(&me)).await;
@@ -319,7 +469,11 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     // An unknown service is an error, not a crash.
     let mut wrong = me.clone();
     wrong[0] = ("service", "00000000-0000-0000-0000-000000000000");
-    assert_error_summary(&neighbour.post_form("/self-referral", &form(&wrong)).await, "service", "Choose where you live");
+    assert_error_summary(
+        &neighbour.post_form("/self-referral", &form(&wrong)).await,
+        "service",
+        "Choose where you live",
+    );
 });
 
 fn multipart(team: &str, csv: &str) -> Request<Body> {
@@ -349,7 +503,12 @@ app_test!(csv_imports_report_every_row_and_never_half_apply, |app: TestApp| asyn
     assert_eq!(app.store.count_referrals(s.org.id).await.unwrap(), 0, "nothing imported");
     let bad = bad.replace(",maybe,", ",yes,");
     let r = lw.send(multipart(&team, &bad)).await;
-    for expected in ["Row 3, family_name: Enter the person&#39;s last name", "Row 4, nhs_number:", "Row 4, date_of_birth:", "Row 4, needs:"] {
+    for expected in [
+        "Row 3, family_name: Enter the person&#39;s last name",
+        "Row 4, nhs_number:",
+        "Row 4, date_of_birth:",
+        "Row 4, needs:",
+    ] {
         assert!(r.body.contains(expected), "{expected} in {}", r.body);
     }
     assert!(!r.body.contains("Row 2"), "good rows are not reported");
@@ -380,11 +539,15 @@ app_test!(the_referral_api_validates_like_the_form_and_is_idempotent, |app: Test
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.header("content-type"), "application/problem+json");
-    let fields: Vec<String> = bad.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    let fields: Vec<String> =
+        bad.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
     assert_eq!(fields, ["family_name", "needs", "consent"]);
     let unknown = gp.post_json("/api/v1/referrals", r#"{"given_name":"Ada","shoe_size":9}"#, &[]).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "unknown fields are refused, not ignored");
-    let body = format!(r#"{{"given_name":"Ada","family_name":"Okafor","date_of_birth":"1948-05-02","nhs_number":"9434765919","reason":"Lonely","needs":["loneliness"],"consent":true,"team_id":"{}"}}"#, s.team.id);
+    let body = format!(
+        r#"{{"given_name":"Ada","family_name":"Okafor","date_of_birth":"1948-05-02","nhs_number":"9434765919","reason":"Lonely","needs":["loneliness"],"consent":true,"team_id":"{}"}}"#,
+        s.team.id
+    );
     let created = gp.post_json("/api/v1/referrals", &body, &[("idempotency-key", "abc-1")]).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.json()["id"].as_str().unwrap().to_owned();
@@ -394,7 +557,14 @@ app_test!(the_referral_api_validates_like_the_form_and_is_idempotent, |app: Test
     assert_eq!(app.store.count_referrals(s.org.id).await.unwrap(), 1, "a retry never creates twice");
     let status = gp.get(&format!("/api/v1/referrals/{id}")).await.json();
     assert_eq!(status["status"], "received");
-    let mut stranger = signed_in(&app, &user(app.store.as_ref(), app.clock.as_ref(), &s.org, "gp3@seacroft.test", &["referrer"]).await.email.to_string()).await;
+    let mut stranger = signed_in(
+        &app,
+        &user(app.store.as_ref(), app.clock.as_ref(), &s.org, "gp3@seacroft.test", &["referrer"])
+            .await
+            .email
+            .to_string(),
+    )
+    .await;
     assert_eq!(stranger.get(&format!("/api/v1/referrals/{id}")).await.status, StatusCode::NOT_FOUND);
     let r: ReferralId = id.parse().unwrap();
     assert_eq!(app.store.get_referral(s.org.id, r).await.unwrap().referred_by, Some(s.referrer.id));
@@ -409,9 +579,18 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     typo.push(("given_name", "Adaa"));
     refer(&mut gp, &s, &typo).await;
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    let people = app.store.search_people(s.org.id, &linkwork_domain::ports::PeopleQuery { name: Some("okafor".into()), ..Default::default() }, 10).await.unwrap();
+    let people = app
+        .store
+        .search_people(
+            s.org.id,
+            &linkwork_domain::ports::PeopleQuery { name: Some("okafor".into()), ..Default::default() },
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(people.len(), 2, "a typo'd name without an NHS number is a new record");
-    let (keep, other) = if people[0].nhs_number.is_some() { (&people[0], &people[1]) } else { (&people[1], &people[0]) };
+    let (keep, other) =
+        if people[0].nhs_number.is_some() { (&people[0], &people[1]) } else { (&people[1], &people[0]) };
     let record = lw.get(&format!("/people/{}", keep.id)).await;
     assert!(record.body.contains("Possible duplicate records") && record.body.contains("Adaa Okafor"));
     let r = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "").await;
@@ -419,7 +598,11 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "confirm=yes").await;
     assert_eq!(app.store.person_referrals(s.org.id, keep.id).await.unwrap().len(), 2);
     assert_eq!(app.store.get_person(s.org.id, other.id).await.unwrap().merged_into, Some(keep.id));
-    let trail = app.store.search_audit(&AuditFilter { person_id: Some(other.id), limit: 20, ..Default::default() }).await.unwrap();
+    let trail = app
+        .store
+        .search_audit(&AuditFilter { person_id: Some(other.id), limit: 20, ..Default::default() })
+        .await
+        .unwrap();
     assert!(trail.iter().any(|e| e.entry.record_type == "person_merge" && e.entry.action == AuditAction::Update));
 
     // Two workers edit the same details: the second is told, and keeps what they typed.
@@ -428,8 +611,22 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     let b = lw2.get(&format!("/people/{}/details", keep.id)).await;
     assert!(a.body.contains("name=\"version\" value=\"") && b.status == StatusCode::OK);
     let version = app.store.get_person(s.org.id, keep.id).await.unwrap().version.to_string();
-    let details = |phone: &str| form(&[("version", &version), ("given_name", "Ada"), ("family_name", "Okafor"), ("date_of_birth", "1948-05-02"), ("nhs_number", "9434765919"), ("phone", phone), ("contact_by", "text"), ("language", "English")]);
-    assert_eq!(lw.post_form(&format!("/people/{}/details", keep.id), &details("0113 496 0001")).await.status, StatusCode::SEE_OTHER);
+    let details = |phone: &str| {
+        form(&[
+            ("version", &version),
+            ("given_name", "Ada"),
+            ("family_name", "Okafor"),
+            ("date_of_birth", "1948-05-02"),
+            ("nhs_number", "9434765919"),
+            ("phone", phone),
+            ("contact_by", "text"),
+            ("language", "English"),
+        ])
+    };
+    assert_eq!(
+        lw.post_form(&format!("/people/{}/details", keep.id), &details("0113 496 0001")).await.status,
+        StatusCode::SEE_OTHER
+    );
     let late = lw2.post_form(&format!("/people/{}/details", keep.id), &details("0113 496 0002")).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
     assert!(late.body.contains("0113 496 0002") && late.body.contains("Someone else changed"));
@@ -438,9 +635,21 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     // Search by POST, audited, with clear errors.
     let found = lw.post_form("/people/search", "name=okaf&nhs_number=&date_of_birth=").await;
     assert!(found.body.contains("1 found") && found.body.contains("Ada Okafor"), "merged records are not listed");
-    assert_error_summary(&lw.post_form("/people/search", "name=&nhs_number=123&date_of_birth=").await, "nhs_number", "10 digits");
-    assert_error_summary(&lw.post_form("/people/search", "name=&nhs_number=&date_of_birth=").await, "name", "Enter a name");
-    let searches = app.store.search_audit(&AuditFilter { action: Some(AuditAction::Search), limit: 10, ..Default::default() }).await.unwrap();
+    assert_error_summary(
+        &lw.post_form("/people/search", "name=&nhs_number=123&date_of_birth=").await,
+        "nhs_number",
+        "10 digits",
+    );
+    assert_error_summary(
+        &lw.post_form("/people/search", "name=&nhs_number=&date_of_birth=").await,
+        "name",
+        "Enter a name",
+    );
+    let searches = app
+        .store
+        .search_audit(&AuditFilter { action: Some(AuditAction::Search), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     assert!(searches.iter().any(|e| e.entry.record_type == "people"));
 });
 
@@ -452,13 +661,38 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
     let page = m.get(&format!("/teams/{}/settings", s.team.id)).await;
     assert!(page.body.contains("Usual contact length in minutes"));
     let settings = |v: &str, min: &str, areas: &str| {
-        form(&[("version", v), ("accepted_needs", "money"), ("min_age", min), ("max_age", "70"), ("areas", areas), ("exclusions", "crisis"), ("default_minutes", "60"), ("default_mode", "phone"), ("default_location", "remote"), ("usual_contacts", "8"), ("allowed_locations", "practice"), ("allowed_locations", "remote"), ("follow_up_days", "21")])
+        form(&[
+            ("version", v),
+            ("accepted_needs", "money"),
+            ("min_age", min),
+            ("max_age", "70"),
+            ("areas", areas),
+            ("exclusions", "crisis"),
+            ("default_minutes", "60"),
+            ("default_mode", "phone"),
+            ("default_location", "remote"),
+            ("usual_contacts", "8"),
+            ("allowed_locations", "practice"),
+            ("allowed_locations", "remote"),
+            ("follow_up_days", "21"),
+        ])
     };
-    assert_error_summary(&m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "80", "LS14, 99X")).await, "areas", "not a postcode district");
+    assert_error_summary(
+        &m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "80", "LS14, 99X")).await,
+        "areas",
+        "not a postcode district",
+    );
     let r = m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "80", "LS14")).await;
     assert_error_summary(&r, "max_age", "must not be below");
-    assert_eq!(m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status, StatusCode::CONFLICT, "a stale form");
+    assert_eq!(
+        m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status,
+        StatusCode::CONFLICT,
+        "a stale form"
+    );
     assert!(m.get("/team").await.body.contains("Money and debt"));
 
     // Triage shows where a referral falls outside the settings; the worker still decides.
@@ -470,27 +704,56 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
     let id = app.store.waiting_referrals(s.org.id, &[s.team.id]).await.unwrap()[0].0.id;
     let t = lw.get(&format!("/referrals/{id}/triage")).await;
-    for flag in ["Needs the team does not usually accept: Loneliness and isolation", "Age 78 is outside", "LS14 is outside the areas served", "crisis&#34;, which the team lists as an exclusion"] {
+    for flag in [
+        "Needs the team does not usually accept: Loneliness and isolation",
+        "Age 78 is outside",
+        "LS14 is outside the areas served",
+        "crisis&#34;, which the team lists as an exclusion",
+    ] {
         assert!(t.body.contains(flag), "{flag} in triage page");
     }
-    let (_, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &s.team.id.to_string()), ("worker_id", &s.worker.id.to_string())]).await;
+    let (_, _) = triage(
+        &mut lw,
+        &app,
+        &s,
+        &[("decision", "accept"), ("team_id", &s.team.id.to_string()), ("worker_id", &s.worker.id.to_string())],
+    )
+    .await;
     let eid: EpisodeId = app.store.caseload(s.org.id, &[s.team.id], None, app.clock.now()).await.unwrap()[0].episode.id;
     let contact = lw.get(&format!("/episodes/{eid}/contact")).await;
-    assert!(contact.body.contains("value=\"60\"") && contact.body.contains("value=\"phone\" checked"), "defaults from the settings");
-    lw.post_form(&format!("/episodes/{eid}/contact"), "happened_on=2026-11-23&minutes=60&mode=face_to_face&location=home").await;
+    assert!(
+        contact.body.contains("value=\"60\"") && contact.body.contains("value=\"phone\" checked"),
+        "defaults from the settings"
+    );
+    lw.post_form(
+        &format!("/episodes/{eid}/contact"),
+        "happened_on=2026-11-23&minutes=60&mode=face_to_face&location=home",
+    )
+    .await;
     assert!(app.store.contacts(s.org.id, eid).await.unwrap()[0].outside_usual, "a place outside the team's usual ones");
 
     // Profiles: the worker's own; the supervisor's view of a colleague; nobody else's.
     let mine = lw.get("/profile").await;
-    assert!(mine.body.contains("Your practice profile") && mine.body.contains("Home visit") == false && mine.body.contains("Face to face"));
+    assert!(
+        mine.body.contains("Your practice profile")
+            && !mine.body.contains("Home visit")
+            && mine.body.contains("Face to face")
+    );
     let theirs = m.get(&format!("/team/profiles/{}", s.worker.id)).await;
     assert!(theirs.status == StatusCode::OK && theirs.body.contains("Practice profile: "));
     let elsewhere = user(app.store.as_ref(), app.clock.as_ref(), &s.org, "m2@seacroft.test", &["manager"]).await;
     let _ = elsewhere;
     let mut m2 = signed_in(&app, "m2@seacroft.test").await;
-    assert_eq!(m2.get(&format!("/team/profiles/{}", s.worker.id)).await.status, StatusCode::NOT_FOUND, "not in a shared team");
-    assert_eq!(lw.get(&format!("/team/profiles/{}", s.worker.id)).await.status, StatusCode::FORBIDDEN, "workers do not supervise");
+    assert_eq!(
+        m2.get(&format!("/team/profiles/{}", s.worker.id)).await.status,
+        StatusCode::NOT_FOUND,
+        "not in a shared team"
+    );
+    assert_eq!(
+        lw.get(&format!("/team/profiles/{}", s.worker.id)).await.status,
+        StatusCode::FORBIDDEN,
+        "workers do not supervise"
+    );
     let caseload = lw.get("/caseload").await;
     assert!(caseload.body.contains("200–250 people a year") && caseload.body.contains("Open episodes"));
 });
-

@@ -26,6 +26,8 @@ fn person(org: OrgId, nhs: &str, given: &str) -> Person {
         family_name: "Okafor".into(),
         date_of_birth: NaiveDate::from_ymd_opt(1950, 3, 1).unwrap(),
         postcode: Some(Postcode::parse("LS7 3AB").unwrap()),
+        language: "English".into(),
+        version: 1,
         created_at: test_epoch(),
         ..Person::default()
     }
