@@ -533,7 +533,7 @@ fn casework(
         };
         let mut last = opened_at.date_naive();
         // Open episodes were last seen recently (most follow-ups are not yet due).
-        let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(24)).unwrap_or(0)).max(0) };
+        let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(17)).unwrap_or(0)).max(0) };
         let steps = i64::try_from(n_contacts.saturating_sub(1).max(1)).unwrap_or(1);
         for k in 0..n_contacts {
             let day = opened_at.date_naive() + Duration::days(reach * i64::try_from(k).unwrap_or(0) / steps);

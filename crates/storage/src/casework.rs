@@ -5,7 +5,7 @@
 
 use crate::cases::{PERSON_COLUMNS, REFERRAL_COLUMNS, join_codes};
 use crate::rows::{PersonRow, ReferralRow, corrupt};
-use crate::{BeginWrite, SqlStore, map_err, on_db};
+use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, Episode, EpisodeWork, Goal, GoalReview, HoldingEnd,
@@ -1233,8 +1233,10 @@ impl CaseworkStore for SqlStore {
         // Multi-row VALUES in chunks, the same SQL on both backends (well under SQLite's 32,766
         // and PostgreSQL's 65,535 bound parameters per statement).
         const ROWS: usize = 200;
-        on_db!(&self.db, pool => {
-            let mut tx = pool.begin_write().await.map_err(map_err)?;
+        // SQLite: chunked multi-row VALUES. PostgreSQL: one UNNEST statement of column arrays per
+        // table (parsing thousands of bound VALUES is what makes bulk loads slow there).
+        macro_rules! common {
+            ($tx:expr) => {
             for chunk in b.episodes.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO episodes (id, org_id, person_id, referral_id, team_id, worker_id, work, opened_at, follow_up_on, \
@@ -1246,7 +1248,7 @@ impl CaseworkStore for SqlStore {
                         .push_bind(e.opened_at).push_bind(e.follow_up_on).push_bind(e.closed_at)
                         .push_bind(e.discharge_reason.map(|r| r.as_str())).push_bind(e.discharge_note.clone()).push_bind(e.version);
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
             for chunk in b.codes.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -1257,7 +1259,7 @@ impl CaseworkStore for SqlStore {
                         .push_bind(c.episode_id.map(|e| e.0)).push_bind(c.code.clone()).push_bind(c.term.clone())
                         .push_bind(c.recorded_at).push_bind(c.recorded_by.map(|u| u.0));
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
             for chunk in b.needs.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -1267,7 +1269,7 @@ impl CaseworkStore for SqlStore {
                     q.push_bind(n.id.0).push_bind(n.org_id.0).push_bind(n.episode_id.0).push_bind(n.domain.as_str())
                         .push_bind(n.own_words.clone()).push_bind(n.recorded_at).push_bind(n.recorded_by.map(|u| u.0));
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
             for chunk in b.goals.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -1278,19 +1280,7 @@ impl CaseworkStore for SqlStore {
                         .push_bind(g.own_words.clone()).push_bind(g.steps.clone()).push_bind(g.status.as_str())
                         .push_bind(g.progress).push_bind(g.created_at).push_bind(g.updated_at).push_bind(g.version);
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
-            }
-            for chunk in b.contacts.chunks(ROWS) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO contacts (id, org_id, episode_id, worker_id, happened_on, minutes, mode, location, present, notes, \
-                     outside_usual, created_at) ",
-                );
-                qb.push_values(chunk, |mut q, c| {
-                    q.push_bind(c.id.0).push_bind(c.org_id.0).push_bind(c.episode_id.0).push_bind(c.worker_id.map(|u| u.0))
-                        .push_bind(c.happened_on).push_bind(c.minutes).push_bind(c.mode.as_str()).push_bind(c.location.as_str())
-                        .push_bind(c.present.clone()).push_bind(c.notes.clone()).push_bind(c.outside_usual).push_bind(c.created_at);
-                });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
             for chunk in b.holdings.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -1301,7 +1291,7 @@ impl CaseworkStore for SqlStore {
                         .push_bind(h.started_on).push_bind(h.review_on).push_bind(h.ended_on)
                         .push_bind(h.ended_how.map(|x| x.as_str())).push_bind(h.note.clone());
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
             for chunk in b.appointments.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -1313,10 +1303,178 @@ impl CaseworkStore for SqlStore {
                         .push_bind(a.worker_id.map(|u| u.0)).push_bind(a.starts_at).push_bind(a.minutes).push_bind(a.mode.as_str())
                         .push_bind(a.location.as_str()).push_bind(a.status.as_str()).push_bind(a.remind).push_bind(a.created_at);
                 });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                qb.build().execute(&mut *$tx).await.map_err(map_err)?;
             }
-            tx.commit().await.map_err(map_err)
-        })
+            };
+        }
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                common!(tx);
+                for chunk in b.contacts.chunks(ROWS) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO contacts (id, org_id, episode_id, worker_id, happened_on, minutes, mode, location, present, notes, \
+                         outside_usual, created_at) ",
+                    );
+                    qb.push_values(chunk, |mut q, c| {
+                        q.push_bind(c.id.0)
+                            .push_bind(c.org_id.0)
+                            .push_bind(c.episode_id.0)
+                            .push_bind(c.worker_id.map(|u| u.0))
+                            .push_bind(c.happened_on)
+                            .push_bind(c.minutes)
+                            .push_bind(c.mode.as_str())
+                            .push_bind(c.location.as_str())
+                            .push_bind(c.present.clone())
+                            .push_bind(c.notes.clone())
+                            .push_bind(c.outside_usual)
+                            .push_bind(c.created_at);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin_write().await.map_err(map_err)?;
+                let e = &b.episodes;
+                sqlx::query(
+                    "INSERT INTO episodes (id, org_id, person_id, referral_id, team_id, worker_id, work, opened_at, follow_up_on, \
+                     closed_at, discharge_reason, discharge_note, version) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], \
+                     $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::timestamptz[], $9::date[], \
+                     $10::timestamptz[], $11::text[], $12::text[], $13::int[])",
+                )
+                .bind(e.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.person_id.0).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.referral_id.0).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.team_id.0).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.worker_id.map(|w| w.0)).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.work.as_str()).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.opened_at).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.follow_up_on).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.closed_at).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.discharge_reason.map(|r| r.as_str())).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.discharge_note.clone()).collect::<Vec<_>>())
+                .bind(e.iter().map(|x| x.version).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let k = &b.codes;
+                sqlx::query(
+                    "INSERT INTO coded_events (id, org_id, person_id, referral_id, episode_id, code, term, recorded_at, recorded_by) \
+                     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], \
+                     $8::timestamptz[], $9::uuid[])",
+                )
+                .bind(k.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.person_id.0).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.referral_id.0).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.episode_id.map(|e| e.0)).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.code.clone()).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.term.clone()).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.recorded_at).collect::<Vec<_>>())
+                .bind(k.iter().map(|x| x.recorded_by.map(|u| u.0)).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let n = &b.needs;
+                sqlx::query(
+                    "INSERT INTO needs (id, org_id, episode_id, domain, own_words, recorded_at, recorded_by) SELECT * FROM \
+                     UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::uuid[])",
+                )
+                .bind(n.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.episode_id.0).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.domain.as_str()).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.own_words.clone()).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.recorded_at).collect::<Vec<_>>())
+                .bind(n.iter().map(|x| x.recorded_by.map(|u| u.0)).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let g = &b.goals;
+                sqlx::query(
+                    "INSERT INTO goals (id, org_id, episode_id, domain, own_words, steps, status, progress, created_at, updated_at, \
+                     version) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], \
+                     $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[], $11::int[])",
+                )
+                .bind(g.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.episode_id.0).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.domain.as_str()).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.own_words.clone()).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.steps.clone()).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.status.as_str()).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.progress).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.created_at).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.updated_at).collect::<Vec<_>>())
+                .bind(g.iter().map(|x| x.version).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let h = &b.holdings;
+                sqlx::query(
+                    "INSERT INTO holding_periods (id, org_id, episode_id, reason, started_on, review_on, ended_on, ended_how, note) \
+                     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[], $6::date[], $7::date[], \
+                     $8::text[], $9::text[])",
+                )
+                .bind(h.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.episode_id.0).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.started_on).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.review_on).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.ended_on).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.ended_how.map(|e| e.as_str())).collect::<Vec<_>>())
+                .bind(h.iter().map(|x| x.note.clone()).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let a = &b.appointments;
+                sqlx::query(
+                    "INSERT INTO appointments (id, org_id, episode_id, person_id, worker_id, starts_at, minutes, mode, location, \
+                     status, remind, created_at) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], \
+                     $6::timestamptz[], $7::int[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::timestamptz[])",
+                )
+                .bind(a.iter().map(|x| x.id.0).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.org_id.0).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.episode_id.0).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.person_id.0).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.worker_id.map(|u| u.0)).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.starts_at).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.minutes).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.mode.as_str()).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.location.as_str()).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.status.as_str()).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.remind).collect::<Vec<_>>())
+                .bind(a.iter().map(|x| x.created_at).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let c = &b.contacts;
+                sqlx::query(
+                    "INSERT INTO contacts (id, org_id, episode_id, worker_id, happened_on, minutes, mode, location, present, notes, \
+                     outside_usual, created_at) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[], \
+                     $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::timestamptz[])",
+                )
+                .bind(c.iter().map(|c| c.id.0).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.org_id.0).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.episode_id.0).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.worker_id.map(|u| u.0)).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.happened_on).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.minutes).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.mode.as_str()).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.location.as_str()).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.present.clone()).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.notes.clone()).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.outside_usual).collect::<Vec<_>>())
+                .bind(c.iter().map(|c| c.created_at).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+        }
     }
 
     async fn team_settings(&self, org: OrgId, team: TeamId) -> StoreResult<TeamSettings> {

@@ -487,6 +487,16 @@ async fn triage_page_for(
         })
         .collect();
     let open_episode = state.store.person_episodes(user.org_id, person.id).await?.iter().any(Episode::is_open);
+    let referrer = match referral.referred_by {
+        Some(u) => match state.store.get_user(u).await {
+            Ok(u) => {
+                let org = state.store.get_org(u.org_id).await.map(|o| o.name).unwrap_or_default();
+                format!("{}, {} ({}) {}", u.display_name, org, u.email, referral.referrer_name)
+            }
+            Err(_) => referral.referrer_name.clone(),
+        },
+        None => referral.referrer_name.clone(),
+    };
     let mut team_field = Field::of("select", "team_id", "Team that takes the referral, if accepted");
     team_field.options = all_teams
         .iter()
@@ -531,7 +541,10 @@ async fn triage_page_for(
             back: Some("/triage".into()),
             summary: vec![
                 ("Received".into(), referral.received_at.format("%d %b %Y %H:%M").to_string()),
-                ("From".into(), format!("{} {}", referral.source.label(), referral.referrer_name).trim().to_owned()),
+                (
+                    "From".into(),
+                    format!("{}: {}", referral.source.label(), referrer.trim()).trim_end_matches([':', ' ']).to_owned(),
+                ),
                 ("Reason".into(), referral.reason.clone()),
                 ("About".into(), referral.needs.iter().map(|n| n.label()).collect::<Vec<_>>().join(", ")),
                 ("How soon".into(), referral.urgency.label().into()),

@@ -257,3 +257,203 @@ async fn sign_in_journey_in_chromium_is_accessible() {
 
     c.close().await.unwrap();
 }
+
+/// Set a field's value the way a person would type it (date inputs take their value directly:
+/// typing into them depends on the browser's locale).
+async fn fill(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "const el = document.getElementById(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("fill {id}: {e}"));
+}
+
+/// Tick a checkbox or choose a radio by clicking its label, as a person would.
+async fn choose(c: &Client, input_id: &str) {
+    c.find(Locator::Css(&format!("label[for='{input_id}']")))
+        .await
+        .unwrap_or_else(|e| panic!("label for {input_id}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("main form[method=post] button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+async fn follow(c: &Client, link: &str) {
+    c.find(Locator::LinkText(link)).await.unwrap_or_else(|e| panic!("link {link:?}: {e}")).click().await.unwrap();
+}
+
+async fn wait_for_h1(c: &Client, h1: &str) {
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css("h1")).await
+            && el.text().await.unwrap_or_default() == h1
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page titled {h1:?}: on {} showing {:?}", c.current_url().await.unwrap(), text(c, "h1").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_workers_journey_in_chromium_is_accessible() {
+    let Some(driver) = start_driver().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap().with_demo().await;
+    let axe = axe_source();
+    let c = browser(&driver).await;
+    let base = &app.base_url;
+
+    // A member of the public asks for help.
+    c.goto(&format!("{base}/self-referral")).await.unwrap();
+    wait_for_h1(&c, "Ask for help from a social prescribing link worker").await;
+    assert_accessible(&c, &axe, "self-referral").await;
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert_accessible(&c, &axe, "self-referral with errors").await;
+
+    // A GP refers: first with a mistake, then properly.
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    sign_in(&c, "referrer@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    follow(&c, "Refer someone").await;
+    wait_for_h1(&c, "Refer someone to social prescribing").await;
+    assert_accessible(&c, &axe, "referral form").await;
+    c.find(Locator::Id("given_name")).await.unwrap().send_keys("Winifred").await.unwrap();
+    c.find(Locator::Id("family_name")).await.unwrap().send_keys("Quayle").await.unwrap();
+    fill(&c, "date_of_birth", "1946-02-11").await;
+    c.find(Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("Housebound since a fall; misses her allotment friends")
+        .await
+        .unwrap();
+    choose(&c, "needs-1").await;
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert!(text(&c, ".nhsuk-error-summary__list").await.contains("Confirm the person agreed to be referred"));
+    assert_eq!(
+        c.find(Locator::Id("given_name")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Winifred"),
+        "nothing typed is lost"
+    );
+    assert_accessible(&c, &axe, "referral form with errors").await;
+    choose(&c, "consent").await;
+    submit(&c).await;
+    wait_for_path(&c, "/referrals").await;
+    assert!(text(&c, "main").await.contains("Referral sent"));
+    assert_accessible(&c, &axe, "your referrals").await;
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+
+    // The link worker triages it and works with Winifred.
+    sign_in(&c, "linkworker1@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    follow(&c, "Waiting list").await;
+    wait_for_h1(&c, "Waiting list").await;
+    assert_accessible(&c, &axe, "waiting list").await;
+    follow(&c, "Winifred Quayle").await;
+    wait_for_h1(&c, "Triage the referral").await;
+    assert!(text(&c, "main").await.contains("Housebound since a fall"));
+    assert_accessible(&c, &axe, "triage").await;
+    choose(&c, "decision-1").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("871731000000106"), "the referral code is on the record");
+    assert_accessible(&c, &axe, "person record").await;
+    let record = c.current_url().await.unwrap();
+
+    follow(&c, "What matters to you").await;
+    wait_for_h1(&c, "What matters to you").await;
+    assert_accessible(&c, &axe, "what matters").await;
+    choose(&c, "domain-1").await;
+    c.find(Locator::Id("own_words")).await.unwrap().send_keys("I miss my friends at the allotment").await.unwrap();
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+
+    follow(&c, "Add a goal").await;
+    wait_for_h1(&c, "Add a goal to the plan").await;
+    assert_accessible(&c, &axe, "goal").await;
+    c.find(Locator::Id("own_words")).await.unwrap().send_keys("Get back to the allotment once a week").await.unwrap();
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+
+    follow(&c, "Record a contact").await;
+    wait_for_h1(&c, "Record a contact").await;
+    assert_accessible(&c, &axe, "contact").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("1 contacts, 45 minutes in all"));
+
+    follow(&c, "Start holding").await;
+    wait_for_h1(&c, "Start holding").await;
+    assert_accessible(&c, &axe, "holding").await;
+    choose(&c, "reason-2").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("Sustaining while preparing for change"));
+
+    follow(&c, "Book an appointment").await;
+    wait_for_h1(&c, "Book an appointment").await;
+    assert_accessible(&c, &axe, "appointment").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+
+    follow(&c, "Record a barrier").await;
+    wait_for_h1(&c, "Record a barrier").await;
+    assert_accessible(&c, &axe, "barrier").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert_accessible(&c, &axe, "person record with casework").await;
+
+    follow(&c, "Discharge").await;
+    wait_for_h1(&c, "Discharge").await;
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert_accessible(&c, &axe, "discharge with errors").await;
+    choose(&c, "reason-1").await;
+    c.find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .send_keys("Back at the allotment with a lift from a neighbour")
+        .await
+        .unwrap();
+    submit(&c).await;
+    wait_for_h1(&c, "Discharge summary").await;
+    assert!(text(&c, "main").await.contains("Back at the allotment"));
+    assert_accessible(&c, &axe, "discharge summary").await;
+    c.goto(record.as_str()).await.unwrap();
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("Episode closed"));
+
+    for (path, h1, page) in [
+        ("/caseload", "My caseload", "caseload"),
+        ("/people/search", "Find a person", "search"),
+        ("/profile", "Your practice profile", "practice profile"),
+        ("/referrals/import", "Import referrals from a file", "import"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for_h1(&c, h1).await;
+        assert_accessible(&c, &axe, page).await;
+    }
+    c.goto(&format!("{base}/people/search")).await.unwrap();
+    c.find(Locator::Id("name")).await.unwrap().send_keys("Quayle").await.unwrap();
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText("Winifred Quayle")).await.unwrap();
+    assert_accessible(&c, &axe, "search results").await;
+
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "manager@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    follow(&c, "Team").await;
+    wait_for_h1(&c, "Team").await;
+    assert_accessible(&c, &axe, "team").await;
+    c.find(Locator::Css("a[href$='/settings']")).await.unwrap().click().await.unwrap();
+    wait_for_h1(&c, "Team settings").await;
+    assert_accessible(&c, &axe, "team settings").await;
+    c.close().await.unwrap();
+}

@@ -7,7 +7,8 @@ use linkwork::demo::{
 };
 use linkwork_domain::accounts::Role;
 use linkwork_domain::organisations::OrgKind;
-use linkwork_domain::ports::{CaseStore, OrgStore};
+use linkwork_domain::Clock;
+use linkwork_domain::ports::{CaseStore, CaseworkStore, OrgStore, UserStore};
 use linkwork_testkit::{TestApp, app_test};
 
 app_test!(two_pcns_of_demo_data_and_every_role_can_sign_in, |app: TestApp| async move {
@@ -30,6 +31,20 @@ app_test!(two_pcns_of_demo_data_and_every_role_can_sign_in, |app: TestApp| async
         assert!(recent.iter().all(|(_, person)| person.nhs_number.as_ref().is_some_and(|n| n.is_test_number())));
     }
     assert_eq!(app.store.count_services().await.unwrap(), 2 * SERVICES_PER_PCN as i64);
+
+    // Casework written in bulk reads back whole on both backends: every episode of a worker's
+    // caseload has its referral code, and the counts add up.
+    assert!(summary.episodes > 1500 && summary.contacts > summary.episodes * 3, "{summary:?}");
+    let worker = app.store.find_user_by_email("linkworker1@pcn1.demo.test").await.unwrap();
+    let teams = app.store.user_teams(worker.id).await.unwrap();
+    let mine = app.store.caseload(worker.org_id, &teams, Some(worker.id), app.clock.now()).await.unwrap();
+    assert!(mine.len() > 50, "an open caseload: {}", mine.len());
+    assert!(mine.iter().any(|i| i.holding()) && mine.iter().all(|i| i.contacts > 0));
+    let first = &mine[0].episode;
+    let codes = app.store.coded_events(worker.org_id, first.person_id).await.unwrap();
+    assert_eq!(codes.iter().filter(|c| c.episode_id == Some(first.id)).count(), 1);
+    assert!(!app.store.goals(worker.org_id, first.id).await.unwrap().is_empty());
+    assert!(!app.store.needs(worker.org_id, first.id).await.unwrap().is_empty());
 
     let users = app.store.list_users().await.unwrap();
     for role in Role::ALL {
