@@ -5,10 +5,10 @@ use axum::http::StatusCode;
 use linkwork::demo::{
     DEMO_PASSWORD, DemoOptions, LINK_WORKERS_PER_PCN, PEOPLE_PER_PCN, REFERRALS_PER_WORKER_YEAR, SERVICES_PER_PCN,
 };
+use linkwork_domain::Clock;
 use linkwork_domain::accounts::Role;
 use linkwork_domain::organisations::OrgKind;
-use linkwork_domain::Clock;
-use linkwork_domain::ports::{CaseStore, CaseworkStore, OrgStore, UserStore};
+use linkwork_domain::ports::{CaseStore, OrgStore};
 use linkwork_testkit::{TestApp, app_test};
 
 app_test!(two_pcns_of_demo_data_and_every_role_can_sign_in, |app: TestApp| async move {
