@@ -256,7 +256,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .collect::<Vec<_>>();
                     store.append_audit(&entries).await?;
                     println!(
-                        "Imported {} referrals into {}: {} new people, {} already known by NHS number.",
+                        "Imported {} referrals into {} (people new to the service: {}; already known by NHS number: {}).",
                         report.referrals, org.name, report.new_people, report.existing_people
                     );
                 }

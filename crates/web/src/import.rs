@@ -347,7 +347,7 @@ pub(crate) async fn upload(
                 title: "Referrals imported",
                 paragraphs: vec![
                     format!(
-                        "{} referrals imported: {} new people, {} already known by NHS number. They are on the waiting list.",
+                        "{} referrals imported (people new to the service: {}; already known by NHS number: {}). They are on the waiting list.",
                         report.referrals, report.new_people, report.existing_people
                     )
                     .into(),

@@ -285,3 +285,52 @@ async fn audit_verify_reports_intact_then_the_first_broken_link() {
     assert!(broken.stdout.contains("broken at event 1") && broken.stdout.contains("missing"), "{}", broken.stdout);
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[tokio::test]
+async fn import_referrals_from_csv_all_or_nothing() {
+    let data = temp_dir("cli");
+    assert_eq!(linkwork(&data, &["org", "create", "--name", "Import ICB", "--kind", "icb"], None).await.code, 0);
+    let pcn = ["org", "create", "--name", "Import PCN", "--kind", "pcn", "--ods", "U54321", "--parent", "Import ICB"];
+    assert_eq!(linkwork(&data, &pcn, None).await.code, 0);
+    let file = data.join("search.csv");
+    std::fs::write(
+        &file,
+        "given_name,family_name,date_of_birth,reason,nhs_number,consent\n\
+         Ada,Okafor,1948-05-02,Lonely,943 476 5919,yes\n\
+         Bo,Smith,1990-02-30,Debt,,no\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let bad = linkwork(&data, &["import", "referrals", path, "--org", "U54321"], None).await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("Row 3, date_of_birth: Enter a real date of birth"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("Row 3, consent:") && !bad.stderr.contains("Row 2"), "{}", bad.stderr);
+    assert!(error_line(&bad).contains("nothing was imported"));
+    let missing_team = linkwork(&data, &["import", "referrals", path, "--org", "U54321", "--team", "Nope"], None).await;
+    assert_one_sentence(&missing_team, "has no team called \"Nope\"");
+    std::fs::write(
+        &file,
+        "given_name,family_name,date_of_birth,reason,nhs_number,consent\n\
+         Ada,Okafor,1948-05-02,Lonely,943 476 5919,yes\n\
+         Bo,Smith,1990-02-28,Debt,,yes\n",
+    )
+    .unwrap();
+    let ok = linkwork(&data, &["import", "referrals", path, "--org", "U54321"], None).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains(
+            "Imported 2 referrals into Import PCN (people new to the service: 2; already known by NHS number: 0)"
+        ),
+        "{}",
+        ok.stdout
+    );
+    let again = linkwork(&data, &["import", "referrals", path, "--org", "U54321"], None).await;
+    assert!(
+        again.stdout.contains("(people new to the service: 1; already known by NHS number: 1)"),
+        "Ada is found by her NHS number; Bo, with none, is a new record to merge if need be: {}",
+        again.stdout
+    );
+    let verify = linkwork(&data, &["audit", "verify"], None).await;
+    assert_eq!(verify.code, 0, "imports are in the audit trail and the chain holds: {}", verify.stdout);
+    let _ = std::fs::remove_dir_all(data);
+}

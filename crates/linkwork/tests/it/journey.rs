@@ -519,7 +519,11 @@ app_test!(csv_imports_report_every_row_and_never_half_apply, |app: TestApp| asyn
                 Bo,Smith,1990-01-01,Debt,,yes,money\n";
     let r = lw.send(multipart(&team, good)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("3 referrals imported: 2 new people, 1 already known by NHS number"), "{}", r.body);
+    assert!(
+        r.body.contains("3 referrals imported (people new to the service: 2; already known by NHS number: 1)"),
+        "{}",
+        r.body
+    );
     assert_eq!(app.store.count_people(s.org.id).await.unwrap(), 2);
     assert_eq!(app.store.waiting_referrals(s.org.id, &[s.team.id]).await.unwrap().len(), 3);
     let r = lw.send(multipart("not-a-team", good)).await;
