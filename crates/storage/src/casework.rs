@@ -402,6 +402,11 @@ impl CaseworkStore for SqlStore {
     }
 
     async fn search_people(&self, org: OrgId, q: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>> {
+        // Byte-order comparison: PostgreSQL's default collation may not be.
+        let c = match self.db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " COLLATE \"C\"",
+        };
         let rows: Vec<PersonRow> = on_db!(&self.db, pool => {
             let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
             qb.push_bind(org.0).push(" AND merged_into IS NULL");
@@ -412,13 +417,30 @@ impl CaseworkStore for SqlStore {
                 qb.push(" AND date_of_birth = ").push_bind(d);
             }
             if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                // Escape LIKE wildcards typed by the user; match the start of either name, or
-                // "given family" as typed.
-                let escaped = name.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                let prefix = format!("{escaped}%");
-                qb.push(" AND (lower(family_name) LIKE ").push_bind(prefix.clone()).push(" ESCAPE '\\'");
-                qb.push(" OR lower(given_name) LIKE ").push_bind(prefix.clone()).push(" ESCAPE '\\'");
-                qb.push(" OR lower(given_name || ' ' || family_name) LIKE ").push_bind(prefix).push(" ESCAPE '\\')");
+                // A case-insensitive prefix as a range on the name-key indexes: [lower(p),
+                // lower(p + U+10FFFD)) in byte order takes every name that starts with p. A
+                // name with a space is the start of the given name and the start of the family
+                // name ("margaret o'b"); otherwise either may match.
+                let range = |qb: &mut sqlx::QueryBuilder<_>, column: &str, prefix: &str| {
+                    qb.push(format!("(lower({column}){c} >= lower(")).push_bind(prefix.to_owned());
+                    qb.push(format!("){c} AND lower({column}){c} < lower(")).push_bind(format!("{prefix}{}", '\u{10FFFD}'));
+                    qb.push(format!("){c})"));
+                };
+                match name.split_once(' ') {
+                    Some((given, family)) if !family.trim().is_empty() => {
+                        qb.push(" AND ");
+                        range(&mut qb, "given_name", given);
+                        qb.push(" AND ");
+                        range(&mut qb, "family_name", family.trim());
+                    }
+                    _ => {
+                        qb.push(" AND (");
+                        range(&mut qb, "family_name", name);
+                        qb.push(" OR ");
+                        range(&mut qb, "given_name", name);
+                        qb.push(")");
+                    }
+                }
             }
             qb.push(" ORDER BY family_name, given_name, date_of_birth LIMIT ").push_bind(limit);
             qb.build_query_as().fetch_all(pool).await.map_err(map_err)?

@@ -443,23 +443,13 @@ pub(crate) async fn save_details(
     let f = FormData::parse(&body)?;
     let a = authorise(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
+    // The same validation as a referral's person; the referral part is not being edited.
     let raw = RawReferral {
-        nhs_number: f.get("nhs_number"),
-        given_name: f.get("given_name"),
-        family_name: f.get("family_name"),
-        date_of_birth: f.get("date_of_birth"),
-        address: f.get("address"),
-        postcode: f.get("postcode"),
-        phone: f.get("phone"),
-        email: f.get("email"),
-        contact_by: f.get("contact_by"),
-        language: f.get("language"),
-        interpreter: f.checked("interpreter"),
-        gender: f.get("gender"),
-        ethnicity: f.get("ethnicity"),
         reason: "details".into(),
         consent: true,
-        ..RawReferral::default()
+        source: String::new(),
+        needs: vec![],
+        ..crate::referrals::raw_from_form(&f)
     };
     let mut page = form(
         &user,

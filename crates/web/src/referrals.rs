@@ -48,7 +48,7 @@ pub async fn resolve_person(
 }
 
 /// Raw referral fields from a submitted form.
-fn raw_from_form(f: &FormData) -> RawReferral {
+pub(crate) fn raw_from_form(f: &FormData) -> RawReferral {
     RawReferral {
         nhs_number: f.get("nhs_number"),
         given_name: f.get("given_name"),

@@ -15,6 +15,10 @@ ALTER TABLE people ADD COLUMN safeguarding TEXT;
 ALTER TABLE people ADD COLUMN merged_into UUID REFERENCES people (id);
 ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX people_org_born ON people (org_id, date_of_birth);
+-- Name search: a case-insensitive prefix is a byte-order range on these (see
+-- storage::casework::search_people), whatever the database's default collation.
+CREATE INDEX people_org_family_lower ON people (org_id, (lower(family_name) COLLATE "C"));
+CREATE INDEX people_org_given_lower ON people (org_id, (lower(given_name) COLLATE "C"));
 
 ALTER TABLE referrals ADD COLUMN needs TEXT NOT NULL DEFAULT '';
 ALTER TABLE referrals ADD COLUMN urgency TEXT NOT NULL DEFAULT 'routine';

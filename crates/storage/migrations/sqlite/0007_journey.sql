@@ -15,6 +15,9 @@ ALTER TABLE people ADD COLUMN safeguarding TEXT;
 ALTER TABLE people ADD COLUMN merged_into BLOB REFERENCES people (id);
 ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX people_org_born ON people (org_id, date_of_birth);
+-- Name search: a case-insensitive prefix is a range on these (see storage::casework::search_people).
+CREATE INDEX people_org_family_lower ON people (org_id, lower(family_name));
+CREATE INDEX people_org_given_lower ON people (org_id, lower(given_name));
 
 ALTER TABLE referrals ADD COLUMN needs TEXT NOT NULL DEFAULT '';
 ALTER TABLE referrals ADD COLUMN urgency TEXT NOT NULL DEFAULT 'routine';
