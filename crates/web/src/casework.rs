@@ -607,10 +607,13 @@ fn need_fields() -> Vec<Field> {
 pub(crate) async fn need_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     form(&user, &p, "What matters to you", format!("/episodes/{}/need", e.id), "Save", need_fields()).respond()
 }
 
@@ -664,10 +667,13 @@ fn goal_fields() -> Vec<Field> {
 pub(crate) async fn goal_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields()).respond()
 }
 
@@ -734,10 +740,13 @@ fn review_fields(g: &Goal) -> Vec<Field> {
 pub(crate) async fn review_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (g, p) = goal_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let mut page =
         form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
     page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
@@ -811,10 +820,13 @@ fn contact_fields(defaults: &linkwork_domain::casework::TeamSettings, today: Nai
 pub(crate) async fn contact_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let mut page = form(
         &user,
@@ -919,10 +931,13 @@ fn holding_fields(today: NaiveDate) -> Vec<Field> {
 pub(crate) async fn holding_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let mut page = form(
         &user,
         &p,
@@ -1036,10 +1051,13 @@ fn appointment_fields(defaults: &linkwork_domain::casework::TeamSettings, tomorr
 pub(crate) async fn appointment_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let tomorrow = state.clock.now().date_naive() + chrono::Duration::days(1);
     form(
@@ -1219,10 +1237,13 @@ fn barrier_fields() -> Vec<Field> {
 pub(crate) async fn barrier_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields()).respond()
 }
 
@@ -1278,10 +1299,13 @@ fn discharge_fields() -> Vec<Field> {
 pub(crate) async fn discharge_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
+    // The page shows who it is about: a view of their record.
+    state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     if !e.is_open() {
         return Ok(Redirect::to(&format!("/episodes/{}/summary", e.id)).into_response());
     }

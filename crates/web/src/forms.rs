@@ -190,6 +190,12 @@ impl FormPage {
         Ok((status, Html(self.render()?)).into_response())
     }
 
+    /// Whether field `name` offers `value` among its options (a submitted choice must be one
+    /// the page offered).
+    pub fn offers(&self, name: &str, value: &str) -> bool {
+        self.fields.iter().find(|f| f.name == name).is_some_and(|f| f.options.iter().any(|(v, _)| v == value))
+    }
+
     /// Attach every domain field error.
     pub fn field_errors(&mut self, errors: Vec<linkwork_domain::intake::FieldError>) {
         for e in errors {

@@ -308,11 +308,7 @@ pub(crate) async fn upload(
     let team = if team_raw.is_empty() {
         None
     } else {
-        match team_raw
-            .parse::<TeamId>()
-            .ok()
-            .filter(|t| page.fields[1].options.iter().any(|(id, _)| *id == t.to_string()))
-        {
+        match team_raw.parse::<TeamId>().ok().filter(|t| page.offers("team_id", &t.to_string())) {
             Some(t) => Some(t),
             None => {
                 page.error("team_id", "Choose a team from the list");

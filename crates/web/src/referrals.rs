@@ -609,18 +609,11 @@ pub(crate) async fn triage(
     let mut open_episode = None;
     let status = match decision.as_str() {
         "accept" => {
-            let team = form
-                .get("team_id")
-                .parse::<TeamId>()
-                .ok()
-                .filter(|t| page.form.fields[1].options.iter().any(|(id, _)| *id == t.to_string()));
+            let team =
+                form.get("team_id").parse::<TeamId>().ok().filter(|t| page.form.offers("team_id", &t.to_string()));
             let worker = match form.get("worker_id") {
                 w if w.is_empty() => Some(None),
-                w => w
-                    .parse::<UserId>()
-                    .ok()
-                    .filter(|u| page.form.fields[2].options.iter().any(|(id, _)| *id == u.to_string()))
-                    .map(Some),
+                w => w.parse::<UserId>().ok().filter(|u| page.form.offers("worker_id", &u.to_string())).map(Some),
             };
             match (team, worker) {
                 (Some(team), Some(worker)) if !page.open_episode => {

@@ -360,6 +360,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         "my_referrals",
         "waiting_list",
         "person",
+        "episode_form",
         "goal",
         "contact",
         "holding",
