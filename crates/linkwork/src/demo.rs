@@ -14,7 +14,7 @@ use linkwork_domain::Clock;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
-    GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, Need, NeedDomain,
+    GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, Need, NeedDomain, TeamSettings,
 };
 use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::directory::Service;
@@ -332,6 +332,13 @@ pub async fn generate(
         summary.organisations += 1 + practices.len() + vcses.len();
         let team = Team { id: TeamId::new(), org_id: pcn.id, name: "Social prescribing team".into(), created_at: now };
         store.create_team(&team).await?;
+        // The team's micro-discretions, as a real team might set them.
+        let mut settings = TeamSettings::defaults(team.id, pcn.id);
+        settings.areas = vec![outward.to_owned()];
+        settings.exclusions = vec!["crisis".into(), "suicidal".into()];
+        settings.allowed_locations =
+            vec![ContactLocation::Practice, ContactLocation::Community, ContactLocation::Remote, ContactLocation::Home];
+        store.save_team_settings(&settings).await.context("writing demo team settings")?;
 
         // Accounts: PCN staff, a referrer at the first practice, a partner at the first VCSE.
         let d = format!("pcn{p}.demo.test");
