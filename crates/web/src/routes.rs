@@ -83,6 +83,8 @@ fn all() -> Vec<Route> {
         ),
         route(Method::GET, "/episodes/{id}/barrier", RecordCasework, get(casework::barrier_page)),
         route(Method::POST, "/episodes/{id}/barrier", RecordCasework, post(casework::add_barrier)),
+        route(Method::GET, "/episodes/{id}/work", RecordCasework, get(casework::episode_page)),
+        route(Method::POST, "/episodes/{id}/work", RecordCasework, post(casework::save_episode)),
         route(Method::GET, "/episodes/{id}/discharge", RecordCasework, get(casework::discharge_page)),
         route(Method::POST, "/episodes/{id}/discharge", RecordCasework, post(casework::discharge)),
         route(Method::GET, "/episodes/{id}/plan.pdf", RecordCasework, get(summary::plan_pdf)),

@@ -762,3 +762,118 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
     let caseload = lw.get("/caseload").await;
     assert!(caseload.body.contains("200–250 people a year") && caseload.body.contains("Open episodes"));
 });
+
+app_test!(episodes_change_hands_and_tenants_stay_apart, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
+    let colleague = user(store, clock, &s.org, "lw2@seacroft.test", &["link_worker"]).await;
+    store.add_team_member(s.team.id, colleague.id).await.unwrap();
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    let mut hostile = ADA.to_vec();
+    hostile.retain(|(k, _)| *k != "reason");
+    let long = "x".repeat(5000);
+    hostile.push(("reason", &long));
+    assert_error_summary(&refer(&mut gp, &s, &hostile).await, "reason", "2,000 characters or fewer");
+    hostile.pop();
+    hostile.push(("reason", "<script>alert('x')</script> lonely"));
+    refer(&mut gp, &s, &hostile).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let team_id = s.team.id.to_string();
+    let worker_id = s.worker.id.to_string();
+    let (r, rid) =
+        triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
+    let pid = id_after(r.header("location"), "/people/");
+    let record = lw.get(&format!("/people/{pid}")).await;
+    assert!(record.body.contains("&#60;script&#62;alert") && !record.body.contains("<script>alert"), "escaped");
+    let e = app.store.person_episodes(s.org.id, pid.parse().unwrap()).await.unwrap().remove(0);
+
+    // Hand over to a colleague, and say it is holding now; a stale page is refused.
+    let change = |v: i32, worker: &str| {
+        form(&[("version", &v.to_string()), ("work", "holding"), ("worker_id", worker), ("follow_up_on", "2026-12-01")])
+    };
+    let colleague_id = colleague.id.to_string();
+    assert_error_summary(
+        &lw.post_form(&format!("/episodes/{}/work", e.id), &change(e.version, "not-a-worker")).await,
+        "worker_id",
+        "Choose a link worker",
+    );
+    assert_eq!(
+        lw.post_form(&format!("/episodes/{}/work", e.id), &change(e.version, &colleague_id)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let moved = app.store.get_episode(s.org.id, e.id).await.unwrap();
+    assert_eq!(
+        (moved.worker_id, moved.work, moved.version),
+        (Some(colleague.id), linkwork_domain::casework::EpisodeWork::Holding, e.version + 1)
+    );
+    let stale = lw.post_form(&format!("/episodes/{}/work", e.id), &change(e.version, &worker_id)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let mut lw2 = signed_in(&app, "lw2@seacroft.test").await;
+    assert!(lw2.get("/caseload").await.body.contains("Ada Okafor"), "in the colleague's own caseload now");
+    // Holding ends when the awaited service starts.
+    lw2.post_form(&format!("/episodes/{}/holding", e.id), "reason=waiting&started_on=2026-11-01&review_on=2026-11-29")
+        .await;
+    let h = app.store.holdings(s.org.id, e.id).await.unwrap().remove(0);
+    assert!(lw2.get("/caseload").await.body.contains("Holding since 01 Nov 2026 (23 days)"));
+    assert_eq!(
+        lw2.post_form(&format!("/episodes/{}/holding/{}/end", e.id, h.id), "how=perhaps").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    lw2.post_form(&format!("/episodes/{}/holding/{}/end", e.id, h.id), "how=service_started").await;
+    let ended = app.store.holdings(s.org.id, e.id).await.unwrap().remove(0);
+    assert_eq!(
+        (ended.ended_on, ended.ended_how),
+        (Some(app.clock.now().date_naive()), Some(linkwork_domain::casework::HoldingEnd::ServiceStarted))
+    );
+
+    // Someone in the same organisation but another team: refused, with nothing of Ada shown.
+    let other_team = Team { id: TeamId::new(), org_id: s.org.id, name: "South".into(), created_at: clock.now() };
+    store.create_team(&other_team).await.unwrap();
+    let outsider = user(store, clock, &s.org, "lw3@seacroft.test", &["link_worker"]).await;
+    store.add_team_member(other_team.id, outsider.id).await.unwrap();
+    let mut o = signed_in(&app, "lw3@seacroft.test").await;
+    for path in [
+        format!("/episodes/{}/contact", e.id),
+        format!("/episodes/{}/summary", e.id),
+        format!("/episodes/{}/plan.pdf", e.id),
+    ] {
+        let r = o.get(&path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!r.body.contains("Okafor"), "a refusal shows nothing of the person: {path}");
+    }
+    assert_eq!(
+        o.post_form(&format!("/episodes/{}/need", e.id), "domain=other&own_words=x").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.store.needs(s.org.id, e.id).await.unwrap().is_empty());
+
+    // Another organisation: nothing exists.
+    let elsewhere = pcn(store, clock, "Otley PCN").await;
+    let stranger = user(store, clock, &elsewhere, "lw@otley.test", &["link_worker"]).await;
+    let otley_team =
+        Team { id: TeamId::new(), org_id: elsewhere.id, name: "Otley team".into(), created_at: clock.now() };
+    store.create_team(&otley_team).await.unwrap();
+    store.add_team_member(otley_team.id, stranger.id).await.unwrap();
+    // Even wrongly placed in this organisation's team, a stranger sees nothing across tenants.
+    store.add_team_member(s.team.id, stranger.id).await.unwrap();
+    let mut x = signed_in(&app, "lw@otley.test").await;
+    for path in [
+        format!("/episodes/{}/contact", e.id),
+        format!("/episodes/{}/summary", e.id),
+        format!("/episodes/{}/summary.json", e.id),
+        format!("/referrals/{rid}/triage"),
+        format!("/people/{pid}"),
+        format!("/api/v1/referrals/{rid}"),
+    ] {
+        let r = x.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.body.contains("Okafor"));
+    }
+    assert_eq!(
+        x.post_form(&format!("/episodes/{}/discharge", e.id), "version=1&reason=other&note=x").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!x.get("/caseload").await.body.contains("Okafor"));
+    assert!(!x.post_form("/people/search", "name=okafor&nhs_number=&date_of_birth=").await.body.contains("Ada Okafor"));
+    assert!(app.store.get_episode(s.org.id, e.id).await.unwrap().is_open());
+});
