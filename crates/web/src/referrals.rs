@@ -162,14 +162,20 @@ pub(crate) async fn new_page(
     referral_form(&state, &user).await?.respond()
 }
 
-/// Save a validated referral (new person or existing), audited. Returns the referral.
+/// Save a validated referral, audited. A professional's referral joins the person already known
+/// by its NHS number; a self-referral always brings a new record (its identity is unverified, so
+/// a typed NHS number is flagged as a possible duplicate for a worker to merge, never trusted).
 async fn save(
     state: &AppState,
     mut intake: Intake,
     actor: Option<&User>,
     source: Option<String>,
 ) -> Result<Referral, AppError> {
-    let new_person = resolve_person(state.store.as_ref(), &mut intake).await?;
+    let new_person = if actor.is_some() {
+        resolve_person(state.store.as_ref(), &mut intake).await?
+    } else {
+        Some(intake.person.clone())
+    };
     state.store.create_referral(new_person.as_ref(), &intake.referral, None).await?;
     let mut entry = AuditEntry {
         person_id: Some(intake.referral.person_id),

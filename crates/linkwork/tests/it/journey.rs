@@ -459,8 +459,25 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(trail[0].entry.actor, "self-referral form");
+    // A typed NHS number never attaches an anonymous form to someone's record: a new record,
+    // flagged for a worker as a possible duplicate.
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    refer(&mut gp, &s, ADA).await;
+    let mut claims = me.clone();
+    claims.push(("nhs_number", "943 476 5919"));
+    assert_eq!(anon.post_form("/self-referral", &form(&claims)).await.status, StatusCode::OK);
+    let nhs = linkwork_domain::values::NhsNumber::parse("9434765919").unwrap();
+    let same = app
+        .store
+        .duplicate_candidates(s.org.id, Some(&nhs), chrono::NaiveDate::from_ymd_opt(1990, 3, 31).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        same.iter().filter(|p| p.nhs_number.as_ref() == Some(&nhs)).count(),
+        2,
+        "two records, to be merged by a worker"
+    );
     // Five submissions from one address in the window; the sixth is refused.
-    anon.post_form("/self-referral", &form(&me)).await;
     anon.post_form("/self-referral", &form(&me)).await;
     let r = anon.post_form("/self-referral", &form(&me)).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
