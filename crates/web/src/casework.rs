@@ -10,7 +10,7 @@
 use crate::auth::CurrentUser;
 use crate::forms::{Field, FormData, FormExtras, FormPage, PersonContext};
 use crate::pages::Nav;
-use crate::people::{find_person, grant_for, viewed};
+use crate::people::{find_person, grant_for, person_teams, viewed};
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::body::Bytes;
@@ -51,7 +51,7 @@ pub(crate) async fn authorise(
     person_id: &str,
 ) -> Result<Access, AppError> {
     let (person, referrals) = find_person(state, user, person_id).await?;
-    let teams: Vec<_> = referrals.iter().filter_map(|r| r.team_id).collect();
+    let teams = person_teams(state, user, person.id, &referrals).await?;
     if in_caseload(&state.store.user_teams(user.id).await?, &teams)
         || grant_for(state, session, person.id).await?.is_some()
     {

@@ -58,6 +58,19 @@ pub(crate) async fn find_person(state: &AppState, user: &User, id: &str) -> Resu
     Ok((person, referrals))
 }
 
+/// The teams a person is with: those their referrals went to and those holding their episodes
+/// (an episode may be taken by another of the triager's teams).
+pub(crate) async fn person_teams(
+    state: &AppState,
+    user: &User,
+    person: PersonId,
+    referrals: &[Referral],
+) -> Result<Vec<TeamId>, AppError> {
+    let mut teams: Vec<TeamId> = referrals.iter().filter_map(|r| r.team_id).collect();
+    teams.extend(state.store.person_episodes(user.org_id, person).await?.into_iter().map(|e| e.team_id));
+    Ok(teams)
+}
+
 pub(crate) async fn grant_for(
     state: &AppState,
     session: &Session,
@@ -94,8 +107,8 @@ pub(crate) async fn person(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (person, referrals) = find_person(&state, &user, &id).await?;
-    let person_teams: Vec<TeamId> = referrals.iter().filter_map(|r| r.team_id).collect();
-    let allowed = in_caseload(&state.store.user_teams(user.id).await?, &person_teams);
+    let their_teams = person_teams(&state, &user, person.id, &referrals).await?;
+    let allowed = in_caseload(&state.store.user_teams(user.id).await?, &their_teams);
     let grant = if allowed { None } else { grant_for(&state, &session, person.id).await? };
     if !allowed && grant.is_none() {
         let entry = AuditEntry {

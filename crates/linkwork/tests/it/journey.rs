@@ -894,3 +894,27 @@ app_test!(episodes_change_hands_and_tenants_stay_apart, |app: TestApp| async mov
     assert!(!x.post_form("/people/search", "name=okafor&nhs_number=&date_of_birth=").await.body.contains("Ada Okafor"));
     assert!(app.store.get_episode(s.org.id, e.id).await.unwrap().is_open());
 });
+
+app_test!(an_episode_taken_by_another_team_opens_for_that_team, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
+    let east = Team { id: TeamId::new(), org_id: s.org.id, name: "East".into(), created_at: clock.now() };
+    store.create_team(&east).await.unwrap();
+    store.add_team_member(east.id, s.worker.id).await.unwrap();
+    let easterner = user(store, clock, &s.org, "east@seacroft.test", &["link_worker"]).await;
+    store.add_team_member(east.id, easterner.id).await.unwrap();
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    refer(&mut gp, &s, ADA).await; // to the Seacroft team
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (east_id, easterner_id) = (east.id.to_string(), easterner.id.to_string());
+    let (r, _) =
+        triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &east_id), ("worker_id", &easterner_id)]).await;
+    let pid = id_after(r.header("location"), "/people/");
+    let mut e = signed_in(&app, "east@seacroft.test").await;
+    assert_eq!(
+        e.get(&format!("/people/{pid}")).await.status,
+        StatusCode::OK,
+        "the team holding the episode opens the record"
+    );
+    assert!(e.get("/caseload").await.body.contains("Ada Okafor"));
+});
