@@ -85,6 +85,12 @@ pub struct AuditEntry {
     pub record_id: Option<String>,
     /// The person whose data was touched, for subject access reports.
     pub person_id: Option<PersonId>,
+    /// Everyone shown by a list view (caseload, waiting list, search results): one event per
+    /// list with its people, instead of one per person, and still found by a subject access
+    /// search for any of them. Stored sorted without repeats; left out of the hash when empty,
+    /// so events written before it existed verify unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<PersonId>,
     /// The client's address.
     pub source: Option<String>,
     /// Why, where a reason is required (break glass) or useful.
@@ -104,9 +110,19 @@ impl AuditEntry {
             record_type: record_type.into(),
             record_id: None,
             person_id: None,
+            people: vec![],
             source: None,
             reason: None,
         }
+    }
+
+    /// The entry for a list view showing `people` (sorted, without repeats).
+    pub fn listing(mut self, people: impl IntoIterator<Item = PersonId>) -> Self {
+        let mut people: Vec<PersonId> = people.into_iter().collect();
+        people.sort_unstable();
+        people.dedup();
+        self.people = people;
+        self
     }
 
     /// Set the actor from a user.
@@ -253,6 +269,23 @@ mod tests {
         rehashed[1].entry.reason = Some("edited".into());
         rehashed[1].hash = chain_hash(2, &rehashed[1].prev_hash, &rehashed[1].entry);
         assert_eq!(verify_chain(&rehashed, 0, GENESIS).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn list_views_hash_their_people_and_older_events_hash_as_before() {
+        let e = entry(1);
+        // An event without people hashes exactly as before the field existed.
+        assert!(
+            !serde_json::to_string(&e).unwrap_or_default().contains("people"),
+            "an empty list is left out of the canonical form"
+        );
+        let (a, b) = (PersonId::new(), PersonId::new());
+        let listed = e.clone().listing([b, a, b]);
+        assert_eq!(listed.people.len(), 2);
+        assert!(listed.people.windows(2).all(|w| w[0] < w[1]), "sorted");
+        assert_ne!(chain_hash(1, GENESIS, &e), chain_hash(1, GENESIS, &listed));
+        let other = e.clone().listing([a]);
+        assert_ne!(chain_hash(1, GENESIS, &listed), chain_hash(1, GENESIS, &other), "who was shown is hashed");
     }
 
     #[test]

@@ -18,17 +18,27 @@ const LAST_EVENT: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC L
 const INSERT_EVENTS: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor, roles, org_id, action, record_type, \
      record_id, person_id, source, reason, prev_hash, hash) ";
 
-/// Chain `entries` after the last stored event: (seq, entry, previous hash, hash).
-fn chain(last: Option<(i64, String)>, entries: &[AuditEntry]) -> Vec<(i64, &AuditEntry, String, String)> {
+/// Chain `entries` after the last stored event: (seq, entry, previous hash, hash). Each entry's
+/// people are put in their stored order (sorted, no repeats) before hashing, so the hash
+/// recomputes from what is read back.
+fn chain(last: Option<(i64, String)>, entries: &[AuditEntry]) -> Vec<(i64, AuditEntry, String, String)> {
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_owned()));
     entries
         .iter()
         .map(|e| {
             seq += 1;
-            let hash = chain_hash(seq, &prev, e);
+            let mut e = e.clone();
+            e.people.sort_unstable();
+            e.people.dedup();
+            let hash = chain_hash(seq, &prev, &e);
             (seq, e, std::mem::replace(&mut prev, hash.clone()), hash)
         })
         .collect()
+}
+
+/// The (seq, person) rows of list views in a chained batch.
+fn people_rows(rows: &[(i64, AuditEntry, String, String)]) -> Vec<(i64, Uuid)> {
+    rows.iter().flat_map(|(seq, e, _, _)| e.people.iter().map(move |p| (*seq, p.0))).collect()
 }
 
 const AUDIT_COLUMNS: &str = "SELECT seq, at, actor_user_id, actor, roles, org_id, action, record_type, record_id, \
@@ -68,6 +78,7 @@ impl TryFrom<AuditRow> for AuditEvent {
                 record_type: r.record_type,
                 record_id: r.record_id,
                 person_id: r.person_id.map(Into::into),
+                people: vec![],
                 source: r.source,
                 reason: r.reason,
             },
@@ -88,7 +99,8 @@ impl AuditStore for SqlStore {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin_write().await.map_err(map_err)?;
                 let last = sqlx::query_as(LAST_EVENT).fetch_optional(&mut *tx).await.map_err(map_err)?;
-                for chunk in chain(last, entries).chunks(500) {
+                let rows = chain(last, entries);
+                for chunk in rows.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::new(INSERT_EVENTS);
                     qb.push_values(chunk, |mut b, (seq, e, prev, hash)| {
                         b.push_bind(*seq)
@@ -105,6 +117,13 @@ impl AuditStore for SqlStore {
                             .push_bind(e.reason.clone())
                             .push_bind(prev.clone())
                             .push_bind(hash.clone());
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+                for chunk in people_rows(&rows).chunks(5000) {
+                    let mut qb = sqlx::QueryBuilder::new("INSERT INTO audit_event_people (seq, person_id) ");
+                    qb.push_values(chunk, |mut b, (seq, person)| {
+                        b.push_bind(*seq).push_bind(*person);
                     });
                     qb.build().execute(&mut *tx).await.map_err(map_err)?;
                 }
@@ -139,6 +158,17 @@ impl AuditStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+                let people = people_rows(&rows);
+                if !people.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO audit_event_people (seq, person_id) SELECT * FROM UNNEST($1::bigint[], $2::uuid[])",
+                    )
+                    .bind(people.iter().map(|p| p.0).collect::<Vec<_>>())
+                    .bind(people.iter().map(|p| p.1).collect::<Vec<_>>())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                }
                 tx.commit().await.map_err(map_err)
             }
         }
@@ -151,7 +181,20 @@ impl AuditStore for SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?);
-        rows.into_iter().map(TryInto::try_into).collect()
+        let mut events: Vec<AuditEvent> = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
+        // A contiguous run: its people in one range read of the primary key.
+        if let (Some(first), Some(last)) = (events.first().map(|e| e.seq), events.last().map(|e| e.seq)) {
+            let people: Vec<(i64, Uuid)> = on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT seq, person_id FROM audit_event_people WHERE seq >= $1 AND seq <= $2 ORDER BY seq, person_id",
+            )
+            .bind(first)
+            .bind(last)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+            attach(&mut events, people);
+        }
+        Ok(events)
     }
 
     async fn search_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
@@ -167,7 +210,9 @@ impl AuditStore for SqlStore {
                 qb.push(" AND action = ").push_bind(action.as_str());
             }
             if let Some(person) = f.person_id {
-                qb.push(" AND person_id = ").push_bind(person.0);
+                // Events about the person, and list views that showed them.
+                qb.push(" AND (person_id = ").push_bind(person.0);
+                qb.push(" OR seq IN (SELECT seq FROM audit_event_people WHERE person_id = ").push_bind(person.0).push("))");
             }
             if let Some(from) = f.from {
                 qb.push(" AND at >= ").push_bind(from);
@@ -178,7 +223,34 @@ impl AuditStore for SqlStore {
             qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
             qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
         });
-        rows.into_iter().map(TryInto::try_into).collect()
+        let mut events: Vec<AuditEvent> = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
+        if !events.is_empty() {
+            let people: Vec<(i64, Uuid)> = on_db!(&self.db, pool => {
+                let mut qb = sqlx::QueryBuilder::new("SELECT seq, person_id FROM audit_event_people WHERE seq IN (");
+                let mut seqs = qb.separated(", ");
+                for e in &events {
+                    seqs.push_bind(e.seq);
+                }
+                qb.push(") ORDER BY seq, person_id");
+                qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+            });
+            attach(&mut events, people);
+        }
+        Ok(events)
+    }
+}
+
+/// Give each event its people, from (seq, person) rows in person order.
+fn attach(events: &mut [AuditEvent], people: Vec<(i64, Uuid)>) {
+    let mut by_seq: std::collections::HashMap<i64, Vec<linkwork_domain::ids::PersonId>> =
+        std::collections::HashMap::new();
+    for (seq, person) in people {
+        by_seq.entry(seq).or_default().push(person.into());
+    }
+    for e in events {
+        if let Some(p) = by_seq.remove(&e.seq) {
+            e.entry.people = p;
+        }
     }
 }
 

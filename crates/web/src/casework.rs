@@ -74,6 +74,18 @@ async fn episode_access(
     Ok((episode, access.person))
 }
 
+/// One audit event for a list view, naming everyone it shows.
+pub(crate) fn listed(
+    state: &AppState,
+    user: &User,
+    source: &Option<String>,
+    what: &str,
+    people: impl IntoIterator<Item = PersonId>,
+) -> AuditEntry {
+    AuditEntry { source: source.clone(), ..AuditEntry::new(state.clock.now(), AuditAction::View, what).by(user) }
+        .listing(people)
+}
+
 fn changed(
     state: &AppState,
     user: &User,
@@ -1535,11 +1547,10 @@ pub(crate) async fn caseload(
     let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
     let waiting = state.store.waiting_referrals(user.org_id, &teams).await?.len();
     let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
-    // Every person listed is a view of their data, recorded before the list is shown.
-    let mut events: Vec<AuditEntry> =
-        items.iter().map(|i| viewed(&state, &user, &source, i.episode.person_id, "caseload")).collect();
-    events.extend(recent.iter().map(|(_, p)| viewed(&state, &user, &source, p.id, "caseload")));
-    state.audit(events).await?;
+    // Every person listed is a view of their data, recorded (one event with its people) before
+    // the list is shown.
+    let shown = items.iter().map(|i| i.episode.person_id).chain(recent.iter().map(|(_, p)| p.id));
+    state.audit(vec![listed(&state, &user, &source, "caseload", shown)]).await?;
     let total_contacts: i64 = items.iter().map(|i| i.contacts).sum();
     let mean_contacts = if items.is_empty() {
         "0".into()
@@ -1689,13 +1700,15 @@ pub(crate) async fn search(
     }
     let query = PeopleQuery { name: (!name.is_empty()).then_some(name), nhs_number, date_of_birth };
     let found = state.store.search_people(user.org_id, &query, 50).await?;
-    let mut events = vec![AuditEntry {
+    // The search, with everyone it showed.
+    let entry = AuditEntry {
         source: source.clone(),
         reason: Some(format!("{} found", found.len())),
-        ..AuditEntry::new(state.clock.now(), AuditAction::Search, "people").by(&user)
-    }];
-    events.extend(found.iter().map(|p| viewed(&state, &user, &source, p.id, "search_result")));
-    state.audit(events).await?;
+        ..AuditEntry::new(state.clock.now(), AuditAction::Search, "people")
+            .by(&user)
+            .listing(found.iter().map(|p| p.id))
+    };
+    state.audit(vec![entry]).await?;
     let results = found
         .iter()
         .map(|p| {

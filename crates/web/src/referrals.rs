@@ -267,16 +267,9 @@ pub(crate) async fn mine(
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Result<Response, AppError> {
     let made = state.store.referrals_made_by(user.id, 200).await?;
-    let events = made
-        .iter()
-        .map(|(r, p)| AuditEntry {
-            person_id: Some(p.id),
-            record_id: Some(r.id.to_string()),
-            source: source.clone(),
-            ..AuditEntry::new(state.clock.now(), AuditAction::View, "my_referrals").by(&user)
-        })
-        .collect();
-    state.audit(events).await?;
+    state
+        .audit(vec![crate::casework::listed(&state, &user, &source, "my_referrals", made.iter().map(|(_, p)| p.id))])
+        .await?;
     let rows = made
         .iter()
         .map(|(r, p)| MadeRow {
@@ -416,16 +409,9 @@ pub(crate) async fn waiting(
     let teams = state.store.user_teams(user.id).await?;
     let items = state.store.waiting_referrals(user.org_id, &teams).await?;
     let now = state.clock.now();
-    let events = items
-        .iter()
-        .map(|(r, p)| AuditEntry {
-            person_id: Some(p.id),
-            record_id: Some(r.id.to_string()),
-            source: source.clone(),
-            ..AuditEntry::new(now, AuditAction::View, "waiting_list").by(&user)
-        })
-        .collect();
-    state.audit(events).await?;
+    state
+        .audit(vec![crate::casework::listed(&state, &user, &source, "waiting_list", items.iter().map(|(_, p)| p.id))])
+        .await?;
     let rows: Vec<WaitingRow> = items
         .iter()
         .map(|(r, p)| WaitingRow {

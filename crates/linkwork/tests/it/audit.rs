@@ -88,6 +88,60 @@ db_test!(verification_finds_the_first_tampered_event, |db: TestDb| async move {
     }
 });
 
+db_test!(list_views_are_one_event_that_names_everyone_shown, |db: TestDb| async move {
+    let (a, b, c) = (PersonId::new(), PersonId::new(), PersonId::new());
+    let list =
+        AuditEntry { actor: "lw@test.nhs.uk".into(), ..AuditEntry::new(test_epoch(), AuditAction::View, "caseload") }
+            .listing([c, a, b, a]);
+    // Written out of order on purpose: the store keeps (and hashes) people sorted.
+    let unsorted = AuditEntry { people: vec![c, b], ..list.clone() };
+    db.store.append_audit(&[entry(1), list, unsorted, entry(2)]).await.unwrap();
+    let events = all_events(&db.store).await;
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[1].entry.people.len(), 3, "read back with its people");
+    assert!(events[2].entry.people.windows(2).all(|w| w[0] < w[1]));
+    assert!(matches!(verify_audit(&db.store).await.unwrap(), Verified::Intact { events: 4, .. }));
+    for p in [a, b, c] {
+        let found =
+            db.store.search_audit(&AuditFilter { person_id: Some(p), limit: 10, ..Default::default() }).await.unwrap();
+        assert!(found.iter().any(|e| e.entry.record_type == "caseload"), "a subject access report finds the list");
+    }
+    assert_eq!(
+        db.store
+            .search_audit(&AuditFilter { person_id: Some(a), limit: 10, ..Default::default() })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The people are append-only too, and part of the hash: removing one is found.
+    let refused = match db.store.db() {
+        Db::Sqlite(p) => sqlx::query("DELETE FROM audit_event_people").execute(p).await.err().map(|e| e.to_string()),
+        Db::Postgres(p) => sqlx::query("DELETE FROM audit_event_people").execute(p).await.err().map(|e| e.to_string()),
+    };
+    assert!(refused.unwrap_or_default().contains("append-only"));
+    match db.store.db() {
+        Db::Sqlite(p) => {
+            sqlx::query("DROP TRIGGER audit_event_people_no_delete").execute(p).await.unwrap();
+            sqlx::query("DELETE FROM audit_event_people WHERE seq = 2 AND person_id = (SELECT min(person_id) FROM audit_event_people WHERE seq = 2)")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query("DROP TRIGGER audit_event_people_no_delete ON audit_event_people").execute(p).await.unwrap();
+            sqlx::query("DELETE FROM audit_event_people WHERE seq = 2 AND person_id = (SELECT min(person_id::text)::uuid FROM audit_event_people WHERE seq = 2)")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+    match verify_audit(&db.store).await.unwrap() {
+        Verified::Broken(b) => assert_eq!(b.seq, 2, "{b}"),
+        other => panic!("tampering went unnoticed: {other:?}"),
+    }
+});
+
 db_test!(search_filters_and_is_scoped, |db: TestDb| async move {
     let clock = linkwork_domain::FixedClock::new(test_epoch());
     let a = pcn(&db.store, &clock, "Alpha PCN").await;

@@ -177,3 +177,18 @@ CREATE TABLE team_settings (
     follow_up_days     INTEGER NOT NULL,
     version            INTEGER NOT NULL DEFAULT 1
 );
+
+-- The people an audit event showed, for list views (caseload, waiting list, search results):
+-- one event per list, still found by a subject access search for any of them. Append-only, as
+-- the events are; the people are part of the event's hash.
+CREATE TABLE audit_event_people (
+    seq        BIGINT NOT NULL REFERENCES audit_events (seq),
+    person_id  UUID NOT NULL,
+    PRIMARY KEY (seq, person_id)
+);
+CREATE INDEX audit_event_people_person ON audit_event_people (person_id, seq);
+
+CREATE TRIGGER audit_event_people_no_update BEFORE UPDATE ON audit_event_people
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_event_people_no_delete BEFORE DELETE ON audit_event_people
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();

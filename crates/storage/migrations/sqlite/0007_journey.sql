@@ -176,3 +176,23 @@ CREATE TABLE team_settings (
     follow_up_days     INTEGER NOT NULL,
     version            INTEGER NOT NULL DEFAULT 1
 ) STRICT;
+
+-- The people an audit event showed, for list views (caseload, waiting list, search results):
+-- one event per list, still found by a subject access search for any of them. Append-only, as
+-- the events are; the people are part of the event's hash.
+CREATE TABLE audit_event_people (
+    seq        INTEGER NOT NULL REFERENCES audit_events (seq),
+    person_id  BLOB NOT NULL,
+    PRIMARY KEY (seq, person_id)
+) STRICT;
+CREATE INDEX audit_event_people_person ON audit_event_people (person_id, seq);
+
+CREATE TRIGGER audit_event_people_no_update BEFORE UPDATE ON audit_event_people
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TRIGGER audit_event_people_no_delete BEFORE DELETE ON audit_event_people
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
