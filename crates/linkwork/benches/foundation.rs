@@ -8,7 +8,7 @@
 //!    PostgreSQL against SQLite.
 //! 3. Requests through the whole stack in-process, 8 at a time: `/health` (one database round
 //!    trip), `/sign-in` (a template) and a signed-in `/home` (session load, user, organisation and
-//!    three counts), and a link worker's `/caseload` (50 people listed, each an audited view)
+//!    three counts), and a link worker's `/caseload` (open episodes and recent referrals listed)
 //!    against a static asset, which passes every layer but touches no database.
 //! 4. Audit: 64 concurrent writers recording one event each, repeatedly, through the group-commit
 //!    writer against one transaction per event (the baseline).
@@ -205,7 +205,7 @@ async fn main() {
                 home / bare
             );
             println!(
-                "| {backend:?} | /caseload (50 people listed, 50 audit events per view) | {caseload:.0} | {:.3} |",
+                "| {backend:?} | /caseload (a worker's open episodes and recent referrals; one audit event) | {caseload:.0} | {:.3} |",
                 caseload / bare
             );
         }

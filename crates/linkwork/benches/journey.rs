@@ -102,7 +102,7 @@ async fn main() {
         let bare = rate(&app.router, total, get("/assets/app.css".into(), None)).await;
         let rows: Vec<(String, f64)> = vec![
             (
-                format!("/caseload ({} open episodes listed, each an audited view)", items.len()),
+                format!("/caseload ({} open episodes listed; one audit event names them)", items.len()),
                 rate(&app.router, total / 4, get("/caseload".into(), c.clone())).await,
             ),
             (
@@ -115,11 +115,11 @@ async fn main() {
                 rate(&app.router, total, get("/referrals/new".into(), c.clone())).await,
             ),
             (
-                "POST /people/search, a name prefix matching 50 (51 audit events)".into(),
+                "POST /people/search, a name prefix matching 50 (one audit event names them)".into(),
                 rate(&app.router, total, search(&cookie, "pat")).await,
             ),
             (
-                "POST /people/search, a name matching nobody (the query and 1 audit event)".into(),
+                "POST /people/search, a name matching nobody (the query and one audit event)".into(),
                 rate(&app.router, total, search(&cookie, "zzz")).await,
             ),
         ];
