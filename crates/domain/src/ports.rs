@@ -201,6 +201,14 @@ pub trait CaseworkStore: Send + Sync {
     async fn referrals_made_by(&self, user: UserId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     async fn decide_referral(&self, decision: &TriageDecision) -> StoreResult<()>;
     async fn coded_events(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<CodedEvent>>;
+    /// A tenant's codes recorded in `[from, to)`, oldest first, with their people: for the GP
+    /// record.
+    async fn coded_events_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CodedEvent, Person)>>;
 
     async fn get_episode(&self, org: OrgId, id: EpisodeId) -> StoreResult<Episode>;
     /// A person's episodes, newest first.

@@ -24,6 +24,28 @@ pub(crate) const REFERRAL_COLUMNS: &str = "SELECT id, org_id, person_id, team_id
      FROM referrals";
 
 impl SqlStore {
+    /// People of a tenant by id, in one query per thousand.
+    pub(crate) async fn people_by_id(&self, org: OrgId, ids: &[PersonId]) -> StoreResult<HashMap<PersonId, Person>> {
+        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
+        for chunk in ids.chunks(1000) {
+            let people: Vec<PersonRow> = on_db!(&self.db, pool => {
+                let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
+                qb.push_bind(org.0).push(" AND id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.0);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+            });
+            for p in people {
+                let p: Person = p.try_into()?;
+                by_id.insert(p.id, p);
+            }
+        }
+        Ok(by_id)
+    }
+
     /// Pair referrals with their people in one query (never one per referral).
     pub(crate) async fn with_people(
         &self,
@@ -33,21 +55,8 @@ impl SqlStore {
         if referrals.is_empty() {
             return Ok(vec![]);
         }
-        let people: Vec<PersonRow> = on_db!(&self.db, pool => {
-            let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
-            qb.push_bind(org.0).push(" AND id IN (");
-            let mut ids = qb.separated(", ");
-            for r in &referrals {
-                ids.push_bind(r.person_id.0);
-            }
-            qb.push(")");
-            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
-        });
-        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
-        for p in people {
-            let p: Person = p.try_into()?;
-            by_id.insert(p.id, p);
-        }
+        let ids: Vec<PersonId> = referrals.iter().map(|r| r.person_id).collect();
+        let by_id = self.people_by_id(org, &ids).await?;
         Ok(referrals.into_iter().filter_map(|r| by_id.get(&r.person_id).cloned().map(|p| (r, p))).collect())
     }
 }

@@ -318,6 +318,20 @@ struct SettingsRow {
     version: i32,
 }
 
+fn coded(r: CodedRow) -> CodedEvent {
+    CodedEvent {
+        id: r.id.into(),
+        org_id: r.org_id.into(),
+        person_id: r.person_id.into(),
+        referral_id: r.referral_id.into(),
+        episode_id: r.episode_id.map(Into::into),
+        code: r.code,
+        term: r.term,
+        recorded_at: r.recorded_at,
+        recorded_by: r.recorded_by.map(Into::into),
+    }
+}
+
 fn split_words(s: &str) -> Vec<String> {
     s.split('\n').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
@@ -680,18 +694,32 @@ impl CaseworkStore for SqlStore {
         .fetch_all(pool)
         .await
         .map_err(map_err)?);
+        Ok(rows.into_iter().map(coded).collect())
+    }
+
+    async fn coded_events_between(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CodedEvent, Person)>> {
+        let rows: Vec<CodedRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, org_id, person_id, referral_id, episode_id, code, term, recorded_at, recorded_by \
+             FROM coded_events WHERE org_id = $1 AND recorded_at >= $2 AND recorded_at < $3 ORDER BY recorded_at, id LIMIT 100000",
+        )
+        .bind(org.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?);
+        let ids: Vec<PersonId> = rows.iter().map(|r| r.person_id.into()).collect();
+        let people = self.people_by_id(org, &ids).await?;
         Ok(rows
             .into_iter()
-            .map(|r| CodedEvent {
-                id: r.id.into(),
-                org_id: r.org_id.into(),
-                person_id: r.person_id.into(),
-                referral_id: r.referral_id.into(),
-                episode_id: r.episode_id.map(Into::into),
-                code: r.code,
-                term: r.term,
-                recorded_at: r.recorded_at,
-                recorded_by: r.recorded_by.map(Into::into),
+            .filter_map(|r| {
+                let person = people.get(&r.person_id.into())?.clone();
+                Some((coded(r), person))
             })
             .collect())
     }

@@ -8,6 +8,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod casework;
+mod codes;
 mod error;
 mod forms;
 pub mod import;

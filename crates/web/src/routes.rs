@@ -4,8 +4,8 @@
 
 use crate::auth::{NoUser, session_user};
 use crate::{
-    AppError, AppState, Problem, account, admin, api, assets, auth, casework, client_address, import, pages, people,
-    referrals, summary, team, two_factor,
+    AppError, AppState, Problem, account, admin, api, assets, auth, casework, client_address, codes, import, pages,
+    people, referrals, summary, team, two_factor,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -98,6 +98,8 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/self-referral", Public, get(referrals::self_page)),
         route(Method::POST, "/self-referral", Public, post(referrals::self_submit)),
         route(Method::GET, "/triage", Triage, get(referrals::waiting)),
+        route(Method::GET, "/codes", Triage, get(codes::page)),
+        route(Method::GET, "/codes.csv", Triage, get(codes::csv)),
         route(Method::GET, "/referrals/import", Triage, get(import::page)),
         route(Method::POST, "/referrals/import", Triage, post(import::upload)),
         route(Method::GET, "/referrals/{id}/triage", Triage, get(referrals::triage_page)),

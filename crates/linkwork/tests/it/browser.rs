@@ -434,6 +434,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
         ("/people/search", "Find a person", "search"),
         ("/profile", "Your practice profile", "practice profile"),
         ("/referrals/import", "Import referrals from a file", "import"),
+        ("/codes", "Codes for GP records", "codes for GP records"),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
         wait_for_h1(&c, h1).await;

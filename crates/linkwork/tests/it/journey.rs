@@ -410,6 +410,30 @@ app_test!(coding_follows_the_rule_not_the_user, |app: TestApp| async move {
     let codes: Vec<String> = app.store.coded_events(s.org.id, pid).await.unwrap().into_iter().map(|c| c.code).collect();
     assert_eq!(codes, ["871711000000103", "871731000000106"]);
     assert_eq!(app.store.person_episodes(s.org.id, pid).await.unwrap().len(), 1);
+    // The codes, for the GP record: a page and a CSV, each an audited look at everyone listed.
+    let page = lw.get("/codes?from=2026-11-01&to=2026-11-30").await;
+    assert!(page.body.contains("2 codes recorded") && page.body.contains("943 476 5919"), "{}", page.body);
+    let csv = lw.get("/codes.csv?from=2026-11-01&to=2026-11-30").await;
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "nhs_number,family_name,given_name,date_of_birth,snomed_ct,term,recorded_on");
+    assert_eq!(lines[1], "9434765919,Okafor,Ada,1948-05-02,871711000000103,Social prescribing declined,2026-11-24");
+    assert_eq!(lines.len(), 3);
+    assert!(lw.get("/codes?from=2026-10-01&to=2026-10-31").await.body.contains("No codes were recorded"));
+    assert_eq!(lw.get("/codes?from=2026-11-30&to=2026-11-01").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(lw.get("/codes.csv?from=yesterday").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(gp.get("/codes").await.status, StatusCode::FORBIDDEN, "referrers do not export the register");
+    let exports = app
+        .store
+        .search_audit(&AuditFilter {
+            person_id: Some(pid),
+            action: Some(AuditAction::Export),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(exports[0].entry.record_type, "gp_codes_csv");
     // Deciding an already decided referral changes nothing.
     let again =
         lw.post_form(&format!("/referrals/{waiting}/triage"), "decision=decline&decline_reason=other&note=x").await;
