@@ -508,7 +508,24 @@ pub(crate) async fn safeguarding(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let a = authorise(&state, &user, &session, &id).await?;
-    let concern = optional_text(&f.get("concern"), 1000, "concern").map_err(|e| AppError::BadRequest(e.0))?;
+    let concern = match optional_text(&f.get("concern"), 1000, "safeguarding concern") {
+        Ok(c) => c,
+        Err(e) => {
+            // Keep what was typed: a safeguarding note is the last thing to lose.
+            let mut page = form(
+                &user,
+                &a.person,
+                "Safeguarding concern",
+                format!("/people/{}/safeguarding", a.person.id),
+                "Save safeguarding concern",
+                vec![Field::of("textarea", "concern", "Safeguarding concern").value(f.get("concern")).hint(
+                    "Shown on every page of this person's record. Leave empty to clear it. Follow your organisation's safeguarding procedure as well.",
+                )],
+            );
+            page.error("concern", e.0);
+            return page.respond();
+        }
+    };
     state.store.set_safeguarding(user.org_id, a.person.id, concern.clone()).await?;
     let mut entry = changed(&state, &user, &source, a.person.id, "safeguarding", a.person.id.to_string());
     entry.reason = Some(if concern.is_some() {

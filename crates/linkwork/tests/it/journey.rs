@@ -287,6 +287,10 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         app.store.barriers(s.org.id, eid).await.unwrap()[0].kind,
         linkwork_domain::casework::BarrierKind::Structural
     );
+    let too_long = format!("concern={}", "Worried+".repeat(200));
+    let r = lw.post_form(&format!("/people/{person_id}/safeguarding"), &too_long).await;
+    assert_error_summary(&r, "concern", "1000 characters or fewer");
+    assert!(r.body.contains("Worried Worried"), "the note typed is kept");
     lw.post_form(&format!("/people/{person_id}/safeguarding"), "concern=Son+takes+her+pension").await;
     for page in
         [format!("/people/{person_id}"), format!("/episodes/{eid}/contact"), format!("/episodes/{eid}/discharge")]
