@@ -541,9 +541,13 @@ fn casework(
         let mut last = opened_at.date_naive();
         // Open episodes were last seen recently (most follow-ups are not yet due).
         let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(17)).unwrap_or(0)).max(0) };
-        let steps = i64::try_from(n_contacts.saturating_sub(1).max(1)).unwrap_or(1);
+        let n = i64::try_from(n_contacts).unwrap_or(1);
         for k in 0..n_contacts {
-            let day = opened_at.date_naive() + Duration::days(reach * i64::try_from(k).unwrap_or(0) / steps);
+            let k = i64::try_from(k).unwrap_or(0);
+            // Closed episodes: from the first day to the last. Open ones: the latest contact
+            // `reach` days in, so most follow-ups are not yet due.
+            let offset = if closed_at.is_some() { reach * k / (n - 1).max(1) } else { reach * (k + 1) / n };
+            let day = opened_at.date_naive() + Duration::days(offset);
             last = day;
             let (mode, location) = match rng.below(100) {
                 0..45 => (ContactMode::FaceToFace, ContactLocation::Practice),
