@@ -37,6 +37,8 @@ pub struct RawReferral {
     /// The receiving team's id, when the referrer knows it (checked by the caller against the
     /// tenant's teams).
     pub team_id: String,
+    /// The person's GP practice, by id (checked by the caller against the tenant's practices).
+    pub practice_id: String,
 }
 
 /// A problem with one field, said for the person who typed it.
@@ -134,6 +136,14 @@ pub fn parse_referral(
     let urgency = check!("urgency", default_or::<Urgency>(&raw.urgency));
     let tried = check!("tried", optional_text(&raw.tried, 2000, "what has been tried"));
     let referrer_name = check!("referrer_name", optional_text(&raw.referrer_name, 200, "referrer's details"));
+    let practice_id = if raw.practice_id.trim().is_empty() {
+        Some(None)
+    } else {
+        check!(
+            "practice_id",
+            raw.practice_id.trim().parse::<OrgId>().map(Some).map_err(|_| "Choose a GP practice from the list")
+        )
+    };
     let source = match channel {
         Channel::SelfReferral => Some(ReferralSource::SelfReferral),
         Channel::Professional if raw.source.trim().is_empty() => Some(ReferralSource::Gp),
@@ -175,6 +185,7 @@ pub fn parse_referral(
         Some(tried),
         Some(referrer_name),
         Some(source),
+        Some(practice_id),
         true,
     ) = (
         nhs_number,
@@ -194,6 +205,7 @@ pub fn parse_referral(
         tried,
         referrer_name,
         source,
+        practice_id,
         errors.is_empty(),
     )
     else {
@@ -207,6 +219,7 @@ pub fn parse_referral(
         family_name,
         date_of_birth,
         postcode,
+        practice_id,
         address: address.unwrap_or_default(),
         phone,
         email,

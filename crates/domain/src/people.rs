@@ -65,6 +65,8 @@ pub struct Person {
     pub family_name: String,
     pub date_of_birth: NaiveDate,
     pub postcode: Option<Postcode>,
+    /// The GP practice the person is registered with: one of the tenant PCN's practices.
+    pub practice_id: Option<OrgId>,
     /// Address lines, without the postcode.
     pub address: String,
     pub phone: Option<String>,

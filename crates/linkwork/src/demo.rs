@@ -383,6 +383,7 @@ pub async fn generate(
                     family_name: family.to_owned(),
                     date_of_birth: today - Duration::days(age_days),
                     postcode,
+                    practice_id: Some(practices[rng.below(practices.len())].id),
                     address: format!("{} {} Road, {area}, Leeds", rng.below(180) + 1, rng.pick(STREETS)),
                     // Ofcom's range reserved for drama: never a real number.
                     phone: Some(format!("07700 900{:03}", rng.below(1000))),

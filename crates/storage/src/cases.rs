@@ -17,7 +17,7 @@ pub(crate) fn join_codes<'a>(codes: impl Iterator<Item = &'a str>) -> String {
 const CHUNK: usize = 250;
 
 pub(crate) const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, \
-     address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, merged_into, version, \
+     practice_id, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, merged_into, version, \
      created_at FROM people";
 pub(crate) const REFERRAL_COLUMNS: &str = "SELECT id, org_id, person_id, team_id, source, reason, needs, urgency, consent, \
      tried, referred_by, referrer_name, status, received_at, decided_at, decided_by, decision_reason, decision_note \
@@ -69,7 +69,7 @@ impl CaseStore for SqlStore {
                 let mut tx = pool.begin_write().await.map_err(map_err)?;
                 for chunk in people.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter) ",
+                        "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter, practice_id) ",
                     );
                     qb.push_values(chunk, |mut b, p| {
                         b.push_bind(p.id.0)
@@ -87,7 +87,8 @@ impl CaseStore for SqlStore {
                             .push_bind(p.email.clone())
                             .push_bind(p.contact_by.as_str())
                             .push_bind(p.language.clone())
-                            .push_bind(p.interpreter);
+                            .push_bind(p.interpreter)
+                            .push_bind(p.practice_id.map(|o| o.0));
                     });
                     qb.build().execute(&mut *tx).await.map_err(map_err)?;
                 }
@@ -96,8 +97,8 @@ impl CaseStore for SqlStore {
             // PostgreSQL: one statement with a column array per field. Much faster than thousands
             // of bound VALUES, and one round trip however many rows.
             Db::Postgres(pool) => sqlx::query(
-                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[])",
+                "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, created_at, gender, ethnicity, address, phone, email, contact_by, language, interpreter, practice_id) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::uuid[])",
             )
             .bind(people.iter().map(|p| p.id.0).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.org_id.0).collect::<Vec<_>>())
@@ -115,6 +116,7 @@ impl CaseStore for SqlStore {
             .bind(people.iter().map(|p| p.contact_by.as_str()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.language.clone()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.interpreter).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.practice_id.map(|o| o.0)).collect::<Vec<_>>())
             .execute(pool)
             .await
             .map(|_| ())

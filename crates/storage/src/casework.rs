@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 const INSERT_PERSON: &str = "INSERT INTO people (id, org_id, nhs_number, given_name, family_name, date_of_birth, \
      postcode, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, version, \
-     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17)";
+     created_at, practice_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18)";
 
 const INSERT_REFERRAL: &str = "INSERT INTO referrals (id, org_id, person_id, team_id, source, reason, needs, urgency, \
      consent, tried, referred_by, referrer_name, status, received_at) \
@@ -55,6 +55,7 @@ macro_rules! bind_person {
             .bind($p.ethnicity.as_str())
             .bind(&$p.safeguarding)
             .bind($p.created_at)
+            .bind($p.practice_id.map(|o| o.0))
     };
 }
 
@@ -354,7 +355,7 @@ impl CaseworkStore for SqlStore {
         let changed = on_db!(&self.db, pool => sqlx::query(
             "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
              address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
-             ethnicity = $13, version = version + 1 WHERE org_id = $14 AND id = $15 AND version = $16",
+             ethnicity = $13, practice_id = $17, version = version + 1 WHERE org_id = $14 AND id = $15 AND version = $16",
         )
         .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
         .bind(&p.given_name)
@@ -372,6 +373,7 @@ impl CaseworkStore for SqlStore {
         .bind(p.org_id.0)
         .bind(p.id.0)
         .bind(p.version)
+        .bind(p.practice_id.map(|o| o.0))
         .execute(pool)
         .await
         .map_err(map_err)?

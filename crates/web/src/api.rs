@@ -230,6 +230,14 @@ pub(crate) async fn create_referral(
             }
         }
     };
+    if !raw.practice_id.trim().is_empty()
+        && !crate::referrals::practice_options(&state, tenant)
+            .await?
+            .iter()
+            .any(|(id, _)| *id == raw.practice_id.trim())
+    {
+        invalid = invalid.field("practice_id", "No GP practice of the receiving service has this id");
+    }
     let mut intake = match parse_referral(&raw, tenant, state.clock.now(), Channel::Professional) {
         Ok(i) if invalid.errors.is_empty() => i,
         Ok(_) => return Err(invalid),
@@ -405,7 +413,8 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
                         "tried": { "type": "string" },
                         "source": { "enum": ReferralSource::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() },
                         "referrer_name": { "type": "string" },
-                        "team_id": { "type": "string", "format": "uuid" }
+                        "team_id": { "type": "string", "format": "uuid" },
+                        "practice_id": { "type": "string", "format": "uuid", "description": "The person's GP practice, one of the receiving PCN's practices" }
                     }
                 },
                 "ReferralStatus": {

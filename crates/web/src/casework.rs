@@ -360,7 +360,12 @@ pub(crate) async fn record_page(
         .map(|c| (date(c.recorded_at.date_naive()), c.code, c.term))
         .collect();
     let p = &person;
+    let practice = match p.practice_id {
+        Some(id) => state.store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
+        None => "Not known".into(),
+    };
     let details = vec![
+        ("GP practice", practice),
         ("NHS number", p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into())),
         ("Date of birth", format!("{} (age {})", p.date_of_birth.format("%d %B %Y"), p.age_on(today))),
         (
@@ -404,8 +409,12 @@ pub(crate) async fn record_page(
 
 // ---- Details, safeguarding, merge ----------------------------------------------------------
 
-fn details_fields(p: &Person) -> Vec<Field> {
+fn details_fields(p: &Person, practices: Vec<(String, String)>) -> Vec<Field> {
+    let mut practice = Field::of("select", "practice_id", "GP practice");
+    practice.options = practices;
+    practice.value = p.practice_id.map(|o| o.to_string()).unwrap_or_default();
     vec![
+        practice,
         Field::of("text", "given_name", "First name").value(&p.given_name),
         Field::of("text", "family_name", "Last name").value(&p.family_name),
         Field::of("date", "date_of_birth", "Date of birth").value(p.date_of_birth.format("%Y-%m-%d").to_string()),
@@ -438,7 +447,7 @@ pub(crate) async fn details_page(
         "Change details",
         format!("/people/{}/details", a.person.id),
         "Save details",
-        details_fields(&a.person),
+        details_fields(&a.person, crate::referrals::practice_options(&state, user.org_id).await?),
     );
     page.extras.hidden.push(("version", a.person.version.to_string()));
     page.respond()
@@ -469,9 +478,13 @@ pub(crate) async fn save_details(
         "Change details",
         format!("/people/{}/details", a.person.id),
         "Save details",
-        details_fields(&a.person),
+        details_fields(&a.person, crate::referrals::practice_options(&state, user.org_id).await?),
     );
     f.refill(&mut page.fields);
+    if !page.offers("practice_id", f.get("practice_id").trim()) && !f.get("practice_id").trim().is_empty() {
+        page.error("practice_id", "Choose a GP practice from the list");
+        return page.respond();
+    }
     page.extras.hidden.push(("version", version.to_string()));
     let parsed = match parse_referral(&raw, user.org_id, state.clock.now(), Channel::Professional) {
         Ok(i) => i.person,

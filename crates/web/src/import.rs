@@ -46,6 +46,7 @@ pub const COLUMNS: &[&str] = &[
     "tried",
     "source",
     "referrer_name",
+    "practice",
 ];
 
 /// A problem with one row (row 1 is the header).
@@ -184,6 +185,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
             source: get("source"),
             referrer_name: get("referrer_name"),
             team_id: String::new(),
+            // The GP practice's ODS code; `import` turns it into the practice's id.
+            practice_id: get("practice"),
         });
     }
     if rows.is_empty() && errors.is_empty() {
@@ -207,8 +210,29 @@ pub async fn import(
 ) -> Result<(ImportReport, Vec<Referral>), ImportError> {
     let mut errors = vec![];
     let mut intakes = vec![];
+    let practices: Vec<linkwork_domain::organisations::Organisation> = store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == linkwork_domain::organisations::OrgKind::Practice && o.parent_id == Some(tenant))
+        .collect();
     for (i, raw) in raws.iter().enumerate() {
-        match parse_referral(raw, tenant, now, Channel::Professional) {
+        let mut raw = raw.clone();
+        let ods = raw.practice_id.trim().to_uppercase();
+        if !ods.is_empty() {
+            match practices.iter().find(|p| p.ods_code.as_ref().is_some_and(|c| c.as_str() == ods)) {
+                Some(p) => raw.practice_id = p.id.to_string(),
+                None => {
+                    errors.push(RowError {
+                        row: i + 2,
+                        column: "practice".into(),
+                        message: format!("No GP practice of the service has the ODS code {ods}"),
+                    });
+                    continue;
+                }
+            }
+        }
+        match parse_referral(&raw, tenant, now, Channel::Professional) {
             Ok(intake) => intakes.push(intake),
             Err(fields) => errors.extend(fields.into_iter().map(|f| RowError {
                 row: i + 2,
@@ -260,7 +284,7 @@ async fn import_form(state: &AppState, user: &User) -> Result<FormPage, AppError
         nav: Nav::for_user(user),
         title: "Import referrals from a file",
         intro: vec![
-            "Upload a CSV file with a header row. Required columns: given_name, family_name, date_of_birth, reason. Optional: nhs_number, address, postcode, phone, email, contact_by, language, interpreter, gender, ethnicity, needs (separated by ;), urgency, consent (yes or no), tried, source, referrer_name.",
+            "Upload a CSV file with a header row. Required columns: given_name, family_name, date_of_birth, reason. Optional: nhs_number, address, postcode, phone, email, contact_by, language, interpreter, gender, ethnicity, needs (separated by ;), urgency, consent (yes or no), tried, source, referrer_name, practice (the GP practice's ODS code).",
             "Every row is checked first. If any row has a problem, nothing is imported and each problem is listed.",
         ],
         action: "/referrals/import".into(),

@@ -71,7 +71,23 @@ pub(crate) fn raw_from_form(f: &FormData) -> RawReferral {
         source: f.get("source"),
         referrer_name: f.get("referrer_name"),
         team_id: f.get("team_id"),
+        practice_id: f.get("practice_id"),
     }
+}
+
+/// The GP practices of a tenant PCN, for the "GP practice" choice.
+pub(crate) async fn practice_options(state: &AppState, tenant: OrgId) -> Result<Vec<(String, String)>, AppError> {
+    Ok(std::iter::once((String::new(), "Not known".to_owned()))
+        .chain(
+            state
+                .store
+                .list_orgs()
+                .await?
+                .into_iter()
+                .filter(|o| o.kind == OrgKind::Practice && o.parent_id == Some(tenant))
+                .map(|o| (o.id.to_string(), o.name)),
+        )
+        .collect())
 }
 
 fn person_fields(self_referral: bool) -> Vec<Field> {
@@ -143,6 +159,13 @@ async fn referral_form(state: &AppState, user: &User) -> Result<FormPage, AppErr
     let mut team = Field::of("select", "team_id", "Team");
     team.options = team_options(state, tenant).await?;
     fields.push(team);
+    let mut practice = Field::of("select", "practice_id", "The person's GP practice");
+    practice.options = practice_options(state, tenant).await?;
+    // A practice's own staff refer their own patients, usually.
+    if practice.options.iter().any(|(id, _)| *id == user.org_id.to_string()) {
+        practice.value = user.org_id.to_string();
+    }
+    fields.insert(6, practice);
     Ok(FormPage {
         nav: Nav::for_user(user),
         title: "Refer someone to social prescribing",
@@ -214,15 +237,20 @@ pub(crate) async fn create(
     let tenant = tenant_of(&state, &user).await?;
     let teams = team_options(&state, tenant).await?;
     let team = parse_team(&raw.team_id, &teams);
+    let practices = practice_options(&state, tenant).await?;
+    let practice_ok = practices.iter().any(|(id, _)| *id == raw.practice_id.trim());
     let parsed = parse_referral(&raw, tenant, state.clock.now(), Channel::Professional);
     let (mut intake, team) = match (parsed, team) {
-        (Ok(i), Ok(t)) => (i, t),
+        (Ok(i), Ok(t)) if practice_ok => (i, t),
         (parsed, team) => {
             let mut page = referral_form(&state, &user).await?;
             form.refill(&mut page.fields);
             page.field_errors(parsed.err().unwrap_or_default());
             if let Err(e) = team {
                 page.field_errors(vec![e]);
+            }
+            if !practice_ok && !page.errors.iter().any(|e| e.field == "practice_id") {
+                page.error("practice_id", "Choose a GP practice from the list");
             }
             return page.respond();
         }

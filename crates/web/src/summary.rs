@@ -3,8 +3,9 @@
 //! codes, as a page, a printable PDF and structured JSON. Also the personalised care and
 //! support plan as a PDF to hand to the person.
 //!
-//! The referrer may read the summary of an episode their referral opened; link workers and
-//! managers under the usual legitimate-relationship rule. The email that tells the referrer it
+//! The referrer may read the summary of an episode their referral opened, and so may referring
+//! staff of the person's GP practice; link workers and managers under the usual
+//! legitimate-relationship rule. The email that tells the referrer it
 //! is ready carries a link, never the person's details.
 
 use crate::auth::CurrentUser;
@@ -36,6 +37,8 @@ pub struct Demographics {
     pub postcode: Option<String>,
     pub gender: &'static str,
     pub ethnicity: &'static str,
+    /// The GP practice: name and ODS code.
+    pub gp_practice: Option<(String, Option<String>)>,
 }
 
 #[derive(Serialize)]
@@ -97,10 +100,11 @@ async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Re
         return Ok((episode, a.person));
     }
     let referral = state.store.get_referral(tenant, episode.referral_id).await?;
-    if referral.referred_by != Some(user.id) {
+    let person = state.store.get_person(tenant, episode.person_id).await?;
+    // The referrer, or a referrer at the person's GP practice (the message back is for them).
+    if referral.referred_by != Some(user.id) && person.practice_id != Some(user.org_id) {
         return Err(AppError::NotFound);
     }
-    let person = state.store.get_person(tenant, episode.person_id).await?;
     Ok((episode, person))
 }
 
@@ -133,6 +137,10 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         }
     }
     let today = state.clock.now().date_naive();
+    let gp_practice = match p.practice_id {
+        Some(id) => state.store.get_org(id).await.ok().map(|o| (o.name, o.ods_code.map(String::from))),
+        None => None,
+    };
     Ok(MessageBack {
         standard: "PRSB Social Prescribing Information Standard v1.1: message back to GP and referrer",
         person: Demographics {
@@ -143,6 +151,7 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
             postcode: p.postcode.as_ref().map(|c| c.to_string()),
             gender: p.gender.label(),
             ethnicity: p.ethnicity.label(),
+            gp_practice,
         },
         referral: ReferralPart {
             received: d(referral.received_at.date_naive()),
@@ -268,6 +277,13 @@ pub(crate) async fn pdf(
         Block::Field("NHS number".into(), m.person.nhs_number.clone().unwrap_or_else(|| "Not known".into())),
         Block::Field("Date of birth".into(), m.person.date_of_birth.clone()),
         Block::Field(
+            "GP practice".into(),
+            m.person.gp_practice.clone().map_or_else(
+                || "Not known".into(),
+                |(name, ods)| format!("{name} {}", ods.unwrap_or_default()).trim().to_owned(),
+            ),
+        ),
+        Block::Field(
             "Address".into(),
             format!("{} {}", m.person.address, m.person.postcode.clone().unwrap_or_default()),
         ),
@@ -353,34 +369,54 @@ pub(crate) async fn plan_pdf(
     Ok(pdf_response(render("My plan", "My personalised care and support plan", &b), "my-plan.pdf"))
 }
 
-/// After discharge: tell the referrer the summary is ready (a link only; no personal details in
-/// email).
+/// After discharge: tell the referrer, and the staff of the person's GP practice who refer,
+/// that the summary is ready (a link only; no personal details in email).
 pub(crate) async fn send_message_back(state: &AppState, worker: &User, episode: EpisodeId) -> Result<(), AppError> {
     let e = state.store.get_episode(worker.org_id, episode).await?;
     let referral = state.store.get_referral(worker.org_id, e.referral_id).await?;
-    let Some(referrer) = referral.referred_by else { return Ok(()) };
-    let referrer = state.store.get_user(referrer).await?;
-    if referrer.disabled {
-        return Ok(());
+    let person = state.store.get_person(worker.org_id, e.person_id).await?;
+    let mut recipients: Vec<User> = vec![];
+    if let Some(referrer) = referral.referred_by {
+        recipients.push(state.store.get_user(referrer).await?);
     }
+    if let Some(practice) = person.practice_id {
+        recipients.extend(
+            state
+                .store
+                .list_org_users(practice)
+                .await?
+                .into_iter()
+                .filter(|u| u.has_role(linkwork_domain::accounts::Role::Referrer)),
+        );
+    }
+    recipients.retain(|u| !u.disabled);
+    recipients.sort_by_key(|u| u.id);
+    recipients.dedup_by_key(|u| u.id);
     let now = state.clock.now();
-    let msg = OutboxMessage {
-        id: MessageId::new(),
-        org_id: Some(worker.org_id),
-        channel: "email".into(),
-        recipient: referrer.email.to_string(),
-        subject: "A social prescribing discharge summary is ready".into(),
-        body: format!(
-            "Hello {},\n\nA person you referred to social prescribing on {} has been discharged. The summary for the GP record is ready:\n\n{}/episodes/{}/summary\n\nSign in to read it.\n",
-            referrer.display_name,
-            referral.received_at.format("%d %b %Y"),
-            state.config.public_url.trim_end_matches('/'),
-            e.id
-        ),
-        status: MessageStatus::Pending,
-        created_at: now,
-        sent_at: None,
-    };
-    state.store.enqueue_message(&msg).await?;
+    for r in recipients {
+        let msg = OutboxMessage {
+            id: MessageId::new(),
+            org_id: Some(worker.org_id),
+            channel: "email".into(),
+            recipient: r.email.to_string(),
+            subject: "A social prescribing discharge summary is ready".into(),
+            body: format!(
+                "Hello {},\n\nA person {} social prescribing on {} has been discharged. The summary for the GP record is ready:\n\n{}/episodes/{}/summary\n\nSign in to read it.\n",
+                r.display_name,
+                if referral.referred_by == Some(r.id) {
+                    "you referred to"
+                } else {
+                    "registered with your practice was referred to"
+                },
+                referral.received_at.format("%d %b %Y"),
+                state.config.public_url.trim_end_matches('/'),
+                e.id
+            ),
+            status: MessageStatus::Pending,
+            created_at: now,
+            sent_at: None,
+        };
+        state.store.enqueue_message(&msg).await?;
+    }
     Ok(())
 }

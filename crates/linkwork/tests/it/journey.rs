@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 struct Setup {
     org: Organisation,
+    practice: Organisation,
     team: Team,
     referrer: User,
     worker: User,
@@ -34,7 +35,7 @@ async fn setup(app: &TestApp) -> Setup {
     let referrer = user(store, clock, &practice, "gp@seacroft.test", &["referrer"]).await;
     let worker = user(store, clock, &org, "lw@seacroft.test", &["link_worker"]).await;
     store.add_team_member(team.id, worker.id).await.unwrap();
-    Setup { org, team, referrer, worker }
+    Setup { org, practice, team, referrer, worker }
 }
 
 async fn signed_in(app: &TestApp, email: &str) -> Client {
@@ -572,6 +573,10 @@ app_test!(csv_imports_report_every_row_and_never_half_apply, |app: TestApp| asyn
     );
     assert_eq!(app.store.count_people(s.org.id).await.unwrap(), 2);
     assert_eq!(app.store.waiting_referrals(s.org.id, &[s.team.id]).await.unwrap().len(), 3);
+    let unknown_practice =
+        "given_name,family_name,date_of_birth,reason,consent,practice\nCy,Lee,1990-01-01,Housing,yes,Y12345\n";
+    let r = lw.send(multipart(&team, unknown_practice)).await;
+    assert!(r.body.contains("Row 2, practice: No GP practice of the service has the ODS code Y12345"), "{}", r.body);
     let r = lw.send(multipart("not-a-team", good)).await;
     assert_error_summary(&r, "team_id", "Choose a team");
 });
@@ -945,4 +950,54 @@ app_test!(an_episode_taken_by_another_team_opens_for_that_team, |app: TestApp| a
         "the team holding the episode opens the record"
     );
     assert!(e.get("/caseload").await.body.contains("Ada Okafor"));
+});
+
+app_test!(the_message_back_reaches_the_referrer_and_the_persons_practice, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
+    let nurse = user(store, clock, &s.practice, "nurse@seacroft.test", &["referrer"]).await;
+    let elsewhere =
+        linkwork::admin::create_org(store, clock, "Other Surgery", "practice", Some("Y99999"), Some(&s.org.name))
+            .await
+            .unwrap();
+    store.set_org_requires_two_factor(elsewhere.id, false).await.unwrap();
+    user(store, clock, &elsewhere, "gp@other.test", &["referrer"]).await;
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    // The form offers the PCN's practices, the referrer's own chosen by default.
+    let form_page = gp.get("/referrals/new").await;
+    assert!(form_page.body.contains(&format!("<option value=\"{}\" selected>Seacroft Surgery", s.practice.id)));
+    let bad = refer(&mut gp, &s, &[ADA, &[("practice_id", "00000000-0000-0000-0000-000000000000")]].concat()).await;
+    assert_error_summary(&bad, "practice_id", "Choose a GP practice from the list");
+    let practice_id = s.practice.id.to_string();
+    refer(&mut gp, &s, &[ADA, &[("practice_id", practice_id.as_str())]].concat()).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (team_id, worker_id) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) =
+        triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
+    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
+    assert_eq!(store.get_person(s.org.id, pid).await.unwrap().practice_id, Some(s.practice.id));
+    assert!(lw.get(&format!("/people/{pid}")).await.body.contains("Seacroft Surgery"));
+    let e = store.person_episodes(s.org.id, pid).await.unwrap().remove(0);
+    lw.post_form(
+        &format!("/episodes/{}/discharge", e.id),
+        &form(&[("version", &e.version.to_string()), ("reason", "connected"), ("note", "Goes to the lunch club")]),
+    )
+    .await;
+    let mail: Vec<String> = store.recent_messages(20).await.unwrap().into_iter().map(|m| m.recipient).collect();
+    assert!(mail.contains(&"gp@seacroft.test".to_owned()) && mail.contains(&nurse.email.to_string()), "{mail:?}");
+    assert!(!mail.contains(&"gp@other.test".to_owned()));
+    assert_eq!(
+        mail.iter().filter(|m| *m == "gp@seacroft.test").count(),
+        1,
+        "once, though both the referrer and practice staff"
+    );
+    let mut n = signed_in(&app, "nurse@seacroft.test").await;
+    let summary = n.get(&format!("/episodes/{}/summary", e.id)).await;
+    assert!(summary.status == StatusCode::OK && summary.body.contains("Seacroft Surgery"));
+    assert_eq!(
+        n.get(&format!("/episodes/{}/summary.json", e.id)).await.json()["person"]["gp_practice"][0],
+        "Seacroft Surgery"
+    );
+    let mut other = signed_in(&app, "gp@other.test").await;
+    assert_eq!(other.get(&format!("/episodes/{}/summary", e.id)).await.status, StatusCode::NOT_FOUND);
 });

@@ -14,6 +14,8 @@ ALTER TABLE people ADD COLUMN ethnicity TEXT NOT NULL DEFAULT 'Z';
 ALTER TABLE people ADD COLUMN safeguarding TEXT;
 ALTER TABLE people ADD COLUMN merged_into UUID REFERENCES people (id);
 ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- The GP practice the person is registered with (within the tenant PCN).
+ALTER TABLE people ADD COLUMN practice_id UUID REFERENCES organisations (id);
 CREATE INDEX people_org_born ON people (org_id, date_of_birth);
 -- Name search: a case-insensitive prefix is a byte-order range on these (see
 -- storage::casework::search_people), whatever the database's default collation.

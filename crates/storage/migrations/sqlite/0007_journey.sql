@@ -14,6 +14,8 @@ ALTER TABLE people ADD COLUMN ethnicity TEXT NOT NULL DEFAULT 'Z';
 ALTER TABLE people ADD COLUMN safeguarding TEXT;
 ALTER TABLE people ADD COLUMN merged_into BLOB REFERENCES people (id);
 ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- The GP practice the person is registered with (within the tenant PCN).
+ALTER TABLE people ADD COLUMN practice_id BLOB REFERENCES organisations (id);
 CREATE INDEX people_org_born ON people (org_id, date_of_birth);
 -- Name search: a case-insensitive prefix is a range on these (see storage::casework::search_people).
 CREATE INDEX people_org_family_lower ON people (org_id, lower(family_name));
