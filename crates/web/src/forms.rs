@@ -154,6 +154,17 @@ pub(crate) struct FormExtras {
     pub summary: Vec<(String, String)>,
     /// Warnings shown above the form.
     pub warnings: Vec<String>,
+    /// Optional fields, folded under `more_label` so the required ones fit on a screen; unfolded
+    /// when one of them has an error.
+    pub more: Vec<Field>,
+    pub more_label: &'static str,
+}
+
+impl FormExtras {
+    /// Whether a folded field has an error (the fold then opens).
+    pub fn more_has_error(&self) -> bool {
+        self.more.iter().any(|f| f.error.is_some())
+    }
 }
 
 /// An error in the summary, linking to its field.
@@ -179,7 +190,7 @@ impl FormPage {
     /// Attach `message` to field `name` and to the summary.
     pub fn error(&mut self, name: &'static str, message: impl Into<String>) {
         let message = message.into();
-        if let Some(f) = self.fields.iter_mut().find(|f| f.name == name) {
+        if let Some(f) = self.fields.iter_mut().chain(self.extras.more.iter_mut()).find(|f| f.name == name) {
             f.error = Some(message.clone());
         }
         self.errors.push(SummaryError { field: name, message });
@@ -193,7 +204,17 @@ impl FormPage {
     /// Whether field `name` offers `value` among its options (a submitted choice must be one
     /// the page offered).
     pub fn offers(&self, name: &str, value: &str) -> bool {
-        self.fields.iter().find(|f| f.name == name).is_some_and(|f| f.options.iter().any(|(v, _)| v == value))
+        self.fields
+            .iter()
+            .chain(self.extras.more.iter())
+            .find(|f| f.name == name)
+            .is_some_and(|f| f.options.iter().any(|(v, _)| v == value))
+    }
+
+    /// Put what was typed back into every field, folded ones included.
+    pub fn refill(&mut self, data: &FormData) {
+        data.refill(&mut self.fields);
+        data.refill(&mut self.extras.more);
     }
 
     /// Attach every domain field error.

@@ -95,7 +95,7 @@ fn person_fields(self_referral: bool) -> Vec<Field> {
     vec![
         Field::new("given_name", you("First name", "Your first name"), "text", "off"),
         Field::new("family_name", you("Last name", "Your last name"), "text", "off"),
-        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth")).hint("For example, 31/03/1958"),
+        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth")).hint("For example, 31 March 1958"),
         Field::of("text", "nhs_number", "NHS number (if known)").hint("10 digits, like 943 476 5919"),
         Field::of("textarea", "address", you("Address", "Your address")),
         Field::of("text", "postcode", "Postcode"),
@@ -165,16 +165,40 @@ async fn referral_form(state: &AppState, user: &User) -> Result<FormPage, AppErr
     if practice.options.iter().any(|(id, _)| *id == user.org_id.to_string()) {
         practice.value = user.org_id.to_string();
     }
-    fields.insert(6, practice);
+    fields.push(practice);
+    // What a referrer needs to give in under a minute comes first; the rest is folded away.
+    const FIRST: &[&str] = &[
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "postcode",
+        "phone",
+        "practice_id",
+        "reason",
+        "needs",
+        "urgency",
+        "source",
+        "consent",
+    ];
+    let (mut first, more): (Vec<Field>, Vec<Field>) = fields.into_iter().partition(|f| FIRST.contains(&f.name));
+    first.sort_by_key(|f| FIRST.iter().position(|n| *n == f.name));
     Ok(FormPage {
         nav: Nav::for_user(user),
         title: "Refer someone to social prescribing",
-        intro: vec!["A link worker will contact the person. Only the name, date of birth and reason are required."],
+        intro: vec![
+            "A link worker will contact the person. Only the name, date of birth, reason and the person's agreement are required.",
+        ],
         action: "/referrals/new".into(),
         submit: "Send referral",
-        fields,
+        fields: first,
         errors: vec![],
-        extras: FormExtras { back: Some("/referrals".into()), ..FormExtras::default() },
+        extras: FormExtras {
+            back: Some("/referrals".into()),
+            more,
+            more_label: "More about the person (optional)",
+            ..FormExtras::default()
+        },
     })
 }
 
@@ -244,7 +268,7 @@ pub(crate) async fn create(
         (Ok(i), Ok(t)) if practice_ok => (i, t),
         (parsed, team) => {
             let mut page = referral_form(&state, &user).await?;
-            form.refill(&mut page.fields);
+            page.refill(&form);
             page.field_errors(parsed.err().unwrap_or_default());
             if let Err(e) = team {
                 page.field_errors(vec![e]);
