@@ -95,7 +95,8 @@ fn person_fields(self_referral: bool) -> Vec<Field> {
     vec![
         Field::new("given_name", you("First name", "Your first name"), "text", "off"),
         Field::new("family_name", you("Last name", "Your last name"), "text", "off"),
-        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth")).hint("For example, 31 March 1958"),
+        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth"))
+            .hint("For example, 31 March 1958"),
         Field::of("text", "nhs_number", "NHS number (if known)").hint("10 digits, like 943 476 5919"),
         Field::of("textarea", "address", you("Address", "Your address")),
         Field::of("text", "postcode", "Postcode"),
