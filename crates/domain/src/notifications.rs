@@ -14,7 +14,7 @@ pub const DELIVER_MESSAGE_JOB: &str = "deliver_message";
 pub struct OutboxMessage {
     pub id: MessageId,
     pub org_id: Option<OrgId>,
-    /// `email` today; `sms` joins it with appointment reminders.
+    /// `email` or `sms` (appointment reminders by text, through the `SmsSender`).
     pub channel: String,
     pub recipient: String,
     pub subject: String,

@@ -37,7 +37,7 @@ use tower_sessions::Session;
 
 use linkwork_domain::notifications::APPOINTMENT_REMINDER_JOB;
 
-/// A person the user may work with, and the grant that opened it if it was break glass.
+/// A person the user may work with (in the caseload, or opened by a break-glass grant).
 pub(crate) struct Access {
     pub person: Person,
 }

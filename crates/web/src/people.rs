@@ -1,6 +1,6 @@
 //! Person records, under the legitimate-relationship rule
 //! (`domain::permissions::in_caseload`): a link worker or manager opens the records of people
-//! referred to their own teams; any other record in their organisation opens only with a
+//! referred to, or held by, their own teams; any other record in their organisation opens only with a
 //! recorded reason ("break glass"), which is audited, emailed to the organisation's managers and
 //! lasts an hour. Another organisation's person does not exist, as far as anyone here can tell.
 //! Every person shown, in a list or a record, is an audited view.
