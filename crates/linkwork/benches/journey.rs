@@ -55,6 +55,54 @@ fn get(path: String, cookie: Option<String>) -> impl Fn() -> Request<Body> + Sen
     }
 }
 
+/// The caseload page's storage steps, one at a time, in milliseconds per call (mean of 100).
+async fn caseload_steps(
+    app: &TestApp,
+    user: &linkwork_domain::accounts::User,
+    teams: &[linkwork_domain::ids::TeamId],
+) -> Vec<(&'static str, f64)> {
+    use linkwork_domain::audit::{AuditAction, AuditEntry, AuditLog};
+    let n = 100;
+    let now = app.clock.now();
+    let mut out = vec![];
+    let t = Instant::now();
+    for _ in 0..n {
+        app.store.user_teams(user.id).await.unwrap();
+    }
+    out.push(("user's teams", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    let t = Instant::now();
+    let mut items = vec![];
+    for _ in 0..n {
+        items = app.store.caseload(user.org_id, teams, Some(user.id), now).await.unwrap();
+    }
+    out.push(("caseload query and decoding", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    let t = Instant::now();
+    for _ in 0..n {
+        app.store.waiting_referrals(user.org_id, teams).await.unwrap();
+    }
+    out.push(("waiting list with people", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    let t = Instant::now();
+    for _ in 0..n {
+        app.store.team_referrals(user.org_id, teams, 20).await.unwrap();
+    }
+    out.push(("recent referrals with people", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    let audit = linkwork_storage::GroupCommitAudit::start(std::sync::Arc::new(app.db.store.clone()));
+    let t = Instant::now();
+    for _ in 0..n {
+        let e = AuditEntry::new(now, AuditAction::View, "caseload")
+            .by(user)
+            .listing(items.iter().map(|i| i.episode.person_id));
+        audit.record(vec![e]).await.unwrap();
+    }
+    out.push(("audit: one event naming the list", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    let t = Instant::now();
+    for _ in 0..n {
+        audit.record(vec![AuditEntry::new(now, AuditAction::View, "caseload").by(user)]).await.unwrap();
+    }
+    out.push(("audit: one event naming nobody", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n)));
+    out
+}
+
 fn search(cookie: &str, name: &str) -> impl Fn() -> Request<Body> + Send + Sync + Clone + 'static {
     let (cookie, body) = (cookie.to_owned(), format!("name={name}&nhs_number=&date_of_birth="));
     move || {
@@ -69,12 +117,25 @@ fn search(cookie: &str, name: &str) -> impl Fn() -> Request<Body> + Send + Sync 
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let steps = run().await;
+    println!("\n## The caseload page's storage steps, one request at a time (ms per call, mean of 100)\n");
+    println!("| backend | step | ms |");
+    println!("| --- | --- | ---: |");
+    for (backend, rows) in steps {
+        for (step, ms) in rows {
+            println!("| {backend:?} | {step} | {ms:.2} |");
+        }
+    }
+}
+
+async fn run() -> Vec<(Backend, Vec<(&'static str, f64)>)> {
     let quick = std::env::args().any(|a| a == "--quick");
     let scale: u32 = arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(if quick { 1 } else { 5 });
     let total = if quick { 160 } else { 800 };
     println!("## Link worker pages on {scale} PCNs of demo data, 8 concurrent, {total} requests each\n");
     println!("| backend | route | requests/s | ratio to static asset |");
     println!("| --- | --- | ---: | ---: |");
+    let mut steps = vec![];
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(app) = TestApp::spawn(backend).await else { continue };
         let started = Instant::now();
@@ -131,5 +192,7 @@ async fn main() {
             "| {backend:?} | (demo data: {} people, {} referrals, {} episodes, {} contacts in {generation:.1} s) | | |",
             summary.people, summary.referrals, summary.episodes, summary.contacts
         );
+        steps.push((backend, caseload_steps(&app, &user, &teams).await));
     }
+    steps
 }

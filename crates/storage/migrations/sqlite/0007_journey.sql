@@ -181,9 +181,12 @@ CREATE TABLE team_settings (
 
 -- The people an audit event showed, for list views (caseload, waiting list, search results):
 -- one event per list, still found by a subject access search for any of them. Append-only, as
--- the events are; the people are part of the event's hash.
+-- the events are; the people are part of the event's hash, which `linkwork audit verify`
+-- checks. No foreign key to audit_events: a key check per row cost every list view more than
+-- the rest of its audit write (see docs/PERFORMANCE.md), and the hash already ties each row
+-- to its event.
 CREATE TABLE audit_event_people (
-    seq        INTEGER NOT NULL REFERENCES audit_events (seq),
+    seq        INTEGER NOT NULL,
     person_id  BLOB NOT NULL,
     PRIMARY KEY (seq, person_id)
 ) STRICT;
