@@ -5,7 +5,7 @@
 
 use crate::cases::{PERSON_COLUMNS, REFERRAL_COLUMNS, join_codes};
 use crate::rows::{PersonRow, ReferralRow, corrupt};
-use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
+use crate::{BeginWrite, Db, SqlStore, idempotent_replay, map_err, on_db, remember_idempotency};
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, Episode, EpisodeWork, Goal, GoalReview, HoldingEnd,
@@ -521,44 +521,23 @@ impl CaseworkStore for SqlStore {
     ) -> StoreResult<Created<Referral>> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
-            if let Some(k) = idem {
-                let prior: Option<(String, Uuid)> = sqlx::query_as(
-                    "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
-                )
-                .bind(&k.scope)
-                .bind(&k.key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                if let Some((hash, id)) = prior {
-                    if hash != k.request_hash {
-                        return Err(StoreError::Conflict("idempotency_keys.request".into()));
-                    }
-                    let row: ReferralRow =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!("{REFERRAL_COLUMNS} WHERE id = $1")))
-                            .bind(id)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(map_err)?;
-                    return Ok(Created::Replayed(row.try_into()?));
-                }
+            if let Some(id) = match idem {
+                Some(k) => idempotent_replay!(tx, k),
+                None => None,
+            } {
+                let row: ReferralRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{REFERRAL_COLUMNS} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                return Ok(Created::Replayed(row.try_into()?));
             }
             if let Some(p) = new_person {
                 bind_person!(sqlx::query(INSERT_PERSON), p).execute(&mut *tx).await.map_err(map_err)?;
             }
             bind_referral!(sqlx::query(INSERT_REFERRAL), r).execute(&mut *tx).await.map_err(map_err)?;
             if let Some(k) = idem {
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, key, request_hash, resource_type, resource_id, created_at) VALUES ($1, $2, $3, 'referral', $4, $5)",
-                )
-                .bind(&k.scope)
-                .bind(&k.key)
-                .bind(&k.request_hash)
-                .bind(r.id.0)
-                .bind(r.received_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                remember_idempotency!(tx, k, "referral", r.id.0, r.received_at);
             }
             tx.commit().await.map_err(map_err)?;
             Ok(Created::New(r.clone()))

@@ -54,6 +54,50 @@ macro_rules! on_db {
 }
 pub(crate) use on_db;
 
+/// Inside a create's write transaction `$tx`: the id of what an earlier request with the same
+/// idempotency key created (`Some`), or `None` for a new key. A key used before for a different
+/// request returns `Conflict("idempotency_keys.request")` from the enclosing function.
+macro_rules! idempotent_replay {
+    ($tx:expr, $key:expr) => {{
+        let prior: Option<(String, uuid::Uuid)> =
+            sqlx::query_as("SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                .bind(&$key.scope)
+                .bind(&$key.key)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err($crate::map_err)?;
+        match prior {
+            Some((hash, _)) if hash != $key.request_hash => {
+                return Err(linkwork_domain::ports::StoreError::Conflict("idempotency_keys.request".into()));
+            }
+            Some((_, id)) => Some(id),
+            None => None,
+        }
+    }};
+}
+pub(crate) use idempotent_replay;
+
+/// Inside the same transaction: remember the key with what it created, so a retry replays it.
+macro_rules! remember_idempotency {
+    ($tx:expr, $key:expr, $resource_type:literal, $id:expr, $at:expr) => {
+        sqlx::query(concat!(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, resource_type, resource_id, created_at) ",
+            "VALUES ($1, $2, $3, '",
+            $resource_type,
+            "', $4, $5)"
+        ))
+        .bind(&$key.scope)
+        .bind(&$key.key)
+        .bind(&$key.request_hash)
+        .bind($id)
+        .bind($at)
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::map_err)?
+    };
+}
+pub(crate) use remember_idempotency;
+
 /// The storage implementation: one pool, either backend.
 #[derive(Clone, Debug)]
 pub struct SqlStore {

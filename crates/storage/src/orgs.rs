@@ -1,10 +1,10 @@
 //! Organisations and teams, with idempotent creation for the API.
 
 use crate::rows::{OrgRow, TeamRow};
-use crate::{BeginWrite, SqlStore, map_err, on_db};
+use crate::{BeginWrite, SqlStore, idempotent_replay, map_err, on_db, remember_idempotency};
 use linkwork_domain::ids::OrgId;
 use linkwork_domain::organisations::{Organisation, Team};
-use linkwork_domain::ports::{Created, IdempotencyKey, OrgStore, StoreError, StoreResult};
+use linkwork_domain::ports::{Created, IdempotencyKey, OrgStore, StoreResult};
 use uuid::Uuid;
 
 const ORG_COLUMNS: &str = "SELECT id, name, kind, ods_code, parent_id, created_at FROM organisations";
@@ -18,26 +18,16 @@ impl OrgStore for SqlStore {
     ) -> StoreResult<Created<Organisation>> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
-            if let Some(k) = idem {
-                let prior: Option<(String, Uuid)> = sqlx::query_as(
-                    "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
-                )
-                .bind(&k.scope)
-                .bind(&k.key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                if let Some((hash, id)) = prior {
-                    if hash != k.request_hash {
-                        return Err(StoreError::Conflict("idempotency_keys.request".into()));
-                    }
-                    let row: OrgRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORG_COLUMNS} WHERE id = $1")))
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(map_err)?;
-                    return Ok(Created::Replayed(row.try_into()?));
-                }
+            if let Some(id) = match idem {
+                Some(k) => idempotent_replay!(tx, k),
+                None => None,
+            } {
+                let row: OrgRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORG_COLUMNS} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                return Ok(Created::Replayed(row.try_into()?));
             }
             sqlx::query(
                 "INSERT INTO organisations (id, name, kind, ods_code, parent_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -52,17 +42,7 @@ impl OrgStore for SqlStore {
             .await
             .map_err(map_err)?;
             if let Some(k) = idem {
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, key, request_hash, resource_type, resource_id, created_at) VALUES ($1, $2, $3, 'organisation', $4, $5)",
-                )
-                .bind(&k.scope)
-                .bind(&k.key)
-                .bind(&k.request_hash)
-                .bind(org.id.0)
-                .bind(org.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                remember_idempotency!(tx, k, "organisation", org.id.0, org.created_at);
             }
             tx.commit().await.map_err(map_err)?;
             Ok(Created::New(org.clone()))
