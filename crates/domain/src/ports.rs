@@ -197,6 +197,8 @@ pub trait CaseworkStore: Send + Sync {
     async fn get_referral(&self, org: OrgId, id: ReferralId) -> StoreResult<Referral>;
     /// Referrals waiting for triage for any of `teams` or for no team yet, oldest first.
     async fn waiting_referrals(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<Vec<(Referral, Person)>>;
+    /// How many referrals wait for triage for any of `teams` or for no team yet.
+    async fn count_waiting(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<i64>;
     /// The referrals a user made, newest first.
     async fn referrals_made_by(&self, user: UserId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     async fn decide_referral(&self, decision: &TriageDecision) -> StoreResult<()>;

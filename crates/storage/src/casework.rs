@@ -319,6 +319,18 @@ struct SettingsRow {
     version: i32,
 }
 
+/// The waiting-list condition: the tenant's referrals not yet triaged, to `teams` or to no team.
+fn push_waiting<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, org: OrgId, teams: &[TeamId])
+where
+    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    qb.push("org_id = ").push_bind(org.0).push(" AND status = 'received' AND (team_id IS NULL");
+    for t in teams {
+        qb.push(" OR team_id = ").push_bind(t.0);
+    }
+    qb.push(")");
+}
+
 fn coded(r: CodedRow) -> CodedEvent {
     CodedEvent {
         id: r.id.into(),
@@ -571,15 +583,20 @@ impl CaseworkStore for SqlStore {
 
     async fn waiting_referrals(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<Vec<(Referral, Person)>> {
         let rows: Vec<ReferralRow> = on_db!(&self.db, pool => {
-            let mut qb = sqlx::QueryBuilder::new(format!("{REFERRAL_COLUMNS} WHERE org_id = "));
-            qb.push_bind(org.0).push(" AND status = 'received' AND (team_id IS NULL");
-            for t in teams {
-                qb.push(" OR team_id = ").push_bind(t.0);
-            }
-            qb.push(") ORDER BY received_at, id LIMIT 500");
+            let mut qb = sqlx::QueryBuilder::new(format!("{REFERRAL_COLUMNS} WHERE "));
+            push_waiting(&mut qb, org, teams);
+            qb.push(" ORDER BY received_at, id LIMIT 500");
             qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
         });
         self.with_people(org, referrals(rows)?).await
+    }
+
+    async fn count_waiting(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<i64> {
+        on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT count(*) FROM referrals WHERE ");
+            push_waiting(&mut qb, org, teams);
+            qb.build_query_scalar().fetch_one(pool).await.map_err(map_err)
+        })
     }
 
     async fn referrals_made_by(&self, user: UserId, limit: i64) -> StoreResult<Vec<(Referral, Person)>> {
@@ -595,6 +612,7 @@ impl CaseworkStore for SqlStore {
         // Referrals a user made all go to one tenant, but pair them per tenant to stay scoped.
         let mut out = vec![];
         let mut tenants: Vec<OrgId> = refs.iter().map(|r| r.org_id).collect();
+        tenants.sort_unstable();
         tenants.dedup();
         for t in tenants {
             out.extend(self.with_people(t, refs.iter().filter(|r| r.org_id == t).cloned().collect()).await?);

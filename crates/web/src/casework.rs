@@ -37,11 +37,6 @@ use tower_sessions::Session;
 
 use linkwork_domain::notifications::APPOINTMENT_REMINDER_JOB;
 
-/// A person the user may work with (in the caseload, or opened by a break-glass grant).
-pub(crate) struct Access {
-    pub person: Person,
-}
-
 /// Open a person for casework: within the tenant, and in the team's caseload or under a
 /// break-glass grant. Anything else is refused without a word about the person.
 pub(crate) async fn authorise(
@@ -49,13 +44,13 @@ pub(crate) async fn authorise(
     user: &User,
     session: &Session,
     person_id: &str,
-) -> Result<Access, AppError> {
+) -> Result<Person, AppError> {
     let (person, referrals) = find_person(state, user, person_id).await?;
     let teams = person_teams(state, user, person.id, &referrals).await?;
     if in_caseload(&state.store.user_teams(user.id).await?, &teams)
         || grant_for(state, session, person.id).await?.is_some()
     {
-        Ok(Access { person })
+        Ok(person)
     } else {
         Err(AppError::Forbidden)
     }
@@ -70,8 +65,8 @@ async fn episode_access(
 ) -> Result<(Episode, Person), AppError> {
     let id = episode_id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
     let episode = state.store.get_episode(user.org_id, id).await?;
-    let access = authorise(state, user, session, &episode.person_id.to_string()).await?;
-    Ok((episode, access.person))
+    let person = authorise(state, user, session, &episode.person_id.to_string()).await?;
+    Ok((episode, person))
 }
 
 /// One audit event for a list view, naming everyone it shows.
@@ -144,6 +139,30 @@ fn form(
         },
     }
 }
+
+/// A casework form about an episode: its title, address (`/episodes/{id}/{step}`) and button,
+/// declared once for the page that shows it and the handler that takes it.
+struct EpisodeForm {
+    title: &'static str,
+    step: &'static str,
+    submit: &'static str,
+}
+
+impl EpisodeForm {
+    fn page(&self, user: &User, e: &Episode, p: &Person, fields: Vec<Field>) -> FormPage {
+        form(user, p, self.title, format!("/episodes/{}/{}", e.id, self.step), self.submit, fields)
+    }
+}
+
+const APPOINTMENT_FORM: EpisodeForm = EpisodeForm { title: "Book an appointment", step: "appointment", submit: "Book" };
+const BARRIER_FORM: EpisodeForm = EpisodeForm { title: "Record a barrier", step: "barrier", submit: "Save" };
+const CONTACT_FORM: EpisodeForm = EpisodeForm { title: "Record a contact", step: "contact", submit: "Save contact" };
+const DISCHARGE_FORM: EpisodeForm =
+    EpisodeForm { title: "Discharge", step: "discharge", submit: "Discharge and send the summary" };
+const GOAL_FORM: EpisodeForm = EpisodeForm { title: "Add a goal to the plan", step: "goal", submit: "Add goal" };
+const HOLDING_FORM: EpisodeForm = EpisodeForm { title: "Start holding", step: "holding", submit: "Start holding" };
+const NEED_FORM: EpisodeForm = EpisodeForm { title: "What matters to you", step: "need", submit: "Save" };
+const WORK_FORM: EpisodeForm = EpisodeForm { title: "Change the episode", step: "work", submit: "Save" };
 
 // ---- The record ----------------------------------------------------------------------------
 
@@ -409,6 +428,18 @@ pub(crate) async fn record_page(
 
 // ---- Details, safeguarding, merge ----------------------------------------------------------
 
+async fn details_form(state: &AppState, user: &User, person: &Person) -> Result<FormPage, AppError> {
+    let practices = crate::referrals::practice_options(state, user.org_id).await?;
+    Ok(form(
+        user,
+        person,
+        "Change details",
+        format!("/people/{}/details", person.id),
+        "Save details",
+        details_fields(person, practices),
+    ))
+}
+
 fn details_fields(p: &Person, practices: Vec<(String, String)>) -> Vec<Field> {
     let mut practice = Field::of("select", "practice_id", "GP practice");
     practice.options = practices;
@@ -439,17 +470,10 @@ pub(crate) async fn details_page(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let a = authorise(&state, &user, &session, &id).await?;
-    state.audit(vec![viewed(&state, &user, &source, a.person.id, "person_details")]).await?;
-    let mut page = form(
-        &user,
-        &a.person,
-        "Change details",
-        format!("/people/{}/details", a.person.id),
-        "Save details",
-        details_fields(&a.person, crate::referrals::practice_options(&state, user.org_id).await?),
-    );
-    page.extras.hidden.push(("version", a.person.version.to_string()));
+    let person = authorise(&state, &user, &session, &id).await?;
+    state.audit(vec![viewed(&state, &user, &source, person.id, "person_details")]).await?;
+    let mut page = details_form(&state, &user, &person).await?;
+    page.extras.hidden.push(("version", person.version.to_string()));
     page.respond()
 }
 
@@ -462,7 +486,7 @@ pub(crate) async fn save_details(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
-    let a = authorise(&state, &user, &session, &id).await?;
+    let person = authorise(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
     // The same validation as a referral's person; the referral part is not being edited.
     let raw = RawReferral {
@@ -472,14 +496,7 @@ pub(crate) async fn save_details(
         needs: vec![],
         ..crate::referrals::raw_from_form(&f)
     };
-    let mut page = form(
-        &user,
-        &a.person,
-        "Change details",
-        format!("/people/{}/details", a.person.id),
-        "Save details",
-        details_fields(&a.person, crate::referrals::practice_options(&state, user.org_id).await?),
-    );
+    let mut page = details_form(&state, &user, &person).await?;
     f.refill(&mut page.fields);
     if !page.offers("practice_id", f.get("practice_id").trim()) && !f.get("practice_id").trim().is_empty() {
         page.error("practice_id", "Choose a GP practice from the list");
@@ -494,12 +511,12 @@ pub(crate) async fn save_details(
         }
     };
     let updated = Person {
-        id: a.person.id,
-        org_id: a.person.org_id,
+        id: person.id,
+        org_id: person.org_id,
         version,
-        created_at: a.person.created_at,
-        safeguarding: a.person.safeguarding.clone(),
-        merged_into: a.person.merged_into,
+        created_at: person.created_at,
+        safeguarding: person.safeguarding.clone(),
+        merged_into: person.merged_into,
         ..parsed
     };
     match state.store.update_person(&updated).await {
@@ -507,8 +524,8 @@ pub(crate) async fn save_details(
         Err(StoreError::Conflict(_)) => return page.conflict("this person's details"),
         Err(e) => return Err(e.into()),
     }
-    state.audit(vec![changed(&state, &user, &source, a.person.id, "person", a.person.id.to_string())]).await?;
-    Ok(back_to(&a.person))
+    state.audit(vec![changed(&state, &user, &source, person.id, "person", person.id.to_string())]).await?;
+    Ok(back_to(&person))
 }
 
 pub(crate) async fn safeguarding(
@@ -520,16 +537,16 @@ pub(crate) async fn safeguarding(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
-    let a = authorise(&state, &user, &session, &id).await?;
+    let person = authorise(&state, &user, &session, &id).await?;
     let concern = match optional_text(&f.get("concern"), 1000, "safeguarding concern") {
         Ok(c) => c,
         Err(e) => {
             // Keep what was typed: a safeguarding note is the last thing to lose.
             let mut page = form(
                 &user,
-                &a.person,
+                &person,
                 "Safeguarding concern",
-                format!("/people/{}/safeguarding", a.person.id),
+                format!("/people/{}/safeguarding", person.id),
                 "Save safeguarding concern",
                 vec![Field::of("textarea", "concern", "Safeguarding concern").value(f.get("concern")).hint(
                     "Shown on every page of this person's record. Leave empty to clear it. Follow your organisation's safeguarding procedure as well.",
@@ -539,41 +556,24 @@ pub(crate) async fn safeguarding(
             return page.respond();
         }
     };
-    state.store.set_safeguarding(user.org_id, a.person.id, concern.clone()).await?;
-    let mut entry = changed(&state, &user, &source, a.person.id, "safeguarding", a.person.id.to_string());
+    state.store.set_safeguarding(user.org_id, person.id, concern.clone()).await?;
+    let mut entry = changed(&state, &user, &source, person.id, "safeguarding", person.id.to_string());
     entry.reason = Some(if concern.is_some() {
         "safeguarding concern recorded".into()
     } else {
         "safeguarding concern cleared".into()
     });
     state.audit(vec![entry]).await?;
-    Ok(back_to(&a.person))
+    Ok(back_to(&person))
 }
 
-pub(crate) async fn merge_page(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path((id, other)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    let keep = authorise(&state, &user, &session, &id).await?;
-    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
-    let merged = state.store.get_person(user.org_id, other_id).await?;
-    if likely_duplicate(&keep.person, &merged).is_none() {
-        return Err(AppError::NotFound);
-    }
-    state
-        .audit(vec![
-            viewed(&state, &user, &source, keep.person.id, "merge"),
-            viewed(&state, &user, &source, merged.id, "merge"),
-        ])
-        .await?;
+/// Confirming a merge: both records side by side, and what will happen.
+fn merge_form(user: &User, kept: &Person, merged: &Person) -> FormPage {
     let mut page = form(
-        &user,
-        &keep.person,
+        user,
+        kept,
         "Merge duplicate records",
-        format!("/people/{}/merge/{}", keep.person.id, merged.id),
+        format!("/people/{}/merge/{}", kept.id, merged.id),
         "Merge the records",
         vec![Field::of("checkbox", "confirm", "I have checked these are the same person")],
     );
@@ -586,11 +586,33 @@ pub(crate) async fn merge_page(
             p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_else(|| "no postcode".into())
         )
     };
-    page.extras.summary = vec![("Keep".into(), describe(&keep.person)), ("Merge into it".into(), describe(&merged))];
+    page.extras.summary = vec![("Keep".into(), describe(kept)), ("Merge into it".into(), describe(merged))];
     page.extras.notices = vec![
         "The second record's referrals, episodes, appointments and codes move to the first. The second record is kept, marked as merged, and the merge is in the audit trail.".into(),
     ];
-    page.respond()
+    page
+}
+
+pub(crate) async fn merge_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path((id, other)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let kept = authorise(&state, &user, &session, &id).await?;
+    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
+    let merged = state.store.get_person(user.org_id, other_id).await?;
+    if likely_duplicate(&kept, &merged).is_none() {
+        return Err(AppError::NotFound);
+    }
+    state
+        .audit(vec![
+            viewed(&state, &user, &source, kept.id, "merge"),
+            viewed(&state, &user, &source, merged.id, "merge"),
+        ])
+        .await?;
+    merge_form(&user, &kept, &merged).respond()
 }
 
 pub(crate) async fn merge(
@@ -602,25 +624,18 @@ pub(crate) async fn merge(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
-    let keep = authorise(&state, &user, &session, &id).await?;
+    let kept = authorise(&state, &user, &session, &id).await?;
     let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
     let merged = state.store.get_person(user.org_id, other_id).await?;
-    if likely_duplicate(&keep.person, &merged).is_none() {
+    if likely_duplicate(&kept, &merged).is_none() {
         return Err(AppError::NotFound);
     }
-    let mut page = form(
-        &user,
-        &keep.person,
-        "Merge duplicate records",
-        format!("/people/{}/merge/{}", keep.person.id, merged.id),
-        "Merge the records",
-        vec![Field::of("checkbox", "confirm", "I have checked these are the same person")],
-    );
+    let mut page = merge_form(&user, &kept, &merged);
     if !f.checked("confirm") {
         page.error("confirm", "Confirm you have checked these are the same person");
         return page.respond();
     }
-    match state.store.merge_people(user.org_id, keep.person.id, merged.id).await {
+    match state.store.merge_people(user.org_id, kept.id, merged.id).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             page.error("confirm", "Both records have an open episode: discharge one before merging");
@@ -628,12 +643,12 @@ pub(crate) async fn merge(
         }
         Err(e) => return Err(e.into()),
     }
-    let mut a = changed(&state, &user, &source, keep.person.id, "person_merge", keep.person.id.to_string());
+    let mut a = changed(&state, &user, &source, kept.id, "person_merge", kept.id.to_string());
     a.reason = Some(format!("merged record {} into this one", merged.id));
     let mut b = changed(&state, &user, &source, merged.id, "person_merge", merged.id.to_string());
-    b.reason = Some(format!("merged into record {}", keep.person.id));
+    b.reason = Some(format!("merged into record {}", kept.id));
     state.audit(vec![a, b]).await?;
-    Ok(back_to(&keep.person))
+    Ok(back_to(&kept))
 }
 
 // ---- What matters, goals -------------------------------------------------------------------
@@ -656,7 +671,7 @@ pub(crate) async fn need_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    form(&user, &p, "What matters to you", format!("/episodes/{}/need", e.id), "Save", need_fields()).respond()
+    NEED_FORM.page(&user, &e, &p, need_fields()).respond()
 }
 
 pub(crate) async fn add_need(
@@ -669,7 +684,7 @@ pub(crate) async fn add_need(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "What matters to you", format!("/episodes/{}/need", e.id), "Save", need_fields());
+    let mut page = NEED_FORM.page(&user, &e, &p, need_fields());
     f.refill(&mut page.fields);
     let domain = f.get("domain").parse::<NeedDomain>();
     let words = parse_words(&f.get("own_words"), 2000, "what matters to the person");
@@ -716,7 +731,7 @@ pub(crate) async fn goal_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields()).respond()
+    GOAL_FORM.page(&user, &e, &p, goal_fields()).respond()
 }
 
 pub(crate) async fn add_goal(
@@ -729,8 +744,7 @@ pub(crate) async fn add_goal(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page =
-        form(&user, &p, "Add a goal to the plan", format!("/episodes/{}/goal", e.id), "Add goal", goal_fields());
+    let mut page = GOAL_FORM.page(&user, &e, &p, goal_fields());
     f.refill(&mut page.fields);
     let domain = f.get("domain").parse::<NeedDomain>();
     let words = parse_words(&f.get("own_words"), 1000, "the goal");
@@ -771,6 +785,12 @@ async fn goal_access(state: &AppState, user: &User, session: &Session, id: &str)
     Ok((goal, person))
 }
 
+fn review_form(user: &User, p: &Person, g: &Goal) -> FormPage {
+    let mut page = form(user, p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(g));
+    page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
+    page
+}
+
 fn review_fields(g: &Goal) -> Vec<Field> {
     vec![
         Field::of("radios", "status", "Where the goal stands").options(GoalStatus::options()).value(g.status.as_str()),
@@ -789,9 +809,7 @@ pub(crate) async fn review_page(
     let (g, p) = goal_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    let mut page =
-        form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
-    page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
+    let mut page = review_form(&user, &p, &g);
     page.extras.hidden.push(("version", g.version.to_string()));
     page.respond()
 }
@@ -807,10 +825,8 @@ pub(crate) async fn review_goal(
     let f = FormData::parse(&body)?;
     let (g, p) = goal_access(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut page =
-        form(&user, &p, "Review a goal", format!("/goals/{}/review", g.id), "Save review", review_fields(&g));
+    let mut page = review_form(&user, &p, &g);
     f.refill(&mut page.fields);
-    page.extras.summary = vec![("Goal".into(), g.own_words.clone())];
     page.extras.hidden.push(("version", version.to_string()));
     let status = f.get("status").parse::<GoalStatus>();
     let progress = parse_number(&f.get("progress"), 0, 10, "progress");
@@ -870,14 +886,7 @@ pub(crate) async fn contact_page(
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let mut page = form(
-        &user,
-        &p,
-        "Record a contact",
-        format!("/episodes/{}/contact", e.id),
-        "Save contact",
-        contact_fields(&settings, state.clock.now().date_naive()),
-    );
+    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, state.clock.now().date_naive()));
     page.intro = vec!["The team's usual length, way and place are filled in: change what was different."];
     page.respond()
 }
@@ -894,14 +903,7 @@ pub(crate) async fn add_contact(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let today = state.clock.now().date_naive();
-    let mut page = form(
-        &user,
-        &p,
-        "Record a contact",
-        format!("/episodes/{}/contact", e.id),
-        "Save contact",
-        contact_fields(&settings, today),
-    );
+    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, today));
     f.refill(&mut page.fields);
     let happened = parse_date(&f.get("happened_on"), "date of the contact");
     let minutes = parse_number(&f.get("minutes"), 1, 600, "length in minutes");
@@ -980,14 +982,7 @@ pub(crate) async fn holding_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    let mut page = form(
-        &user,
-        &p,
-        "Start holding",
-        format!("/episodes/{}/holding", e.id),
-        "Start holding",
-        holding_fields(state.clock.now().date_naive()),
-    );
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().date_naive()));
     page.intro = vec![
         "Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you.",
     ];
@@ -1004,14 +999,7 @@ pub(crate) async fn start_holding(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(
-        &user,
-        &p,
-        "Start holding",
-        format!("/episodes/{}/holding", e.id),
-        "Start holding",
-        holding_fields(state.clock.now().date_naive()),
-    );
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().date_naive()));
     f.refill(&mut page.fields);
     let reason = f.get("reason").parse::<HoldingReason>();
     let started = parse_date(&f.get("started_on"), "start date");
@@ -1102,15 +1090,7 @@ pub(crate) async fn appointment_page(
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let tomorrow = state.clock.now().date_naive() + chrono::Duration::days(1);
-    form(
-        &user,
-        &p,
-        "Book an appointment",
-        format!("/episodes/{}/appointment", e.id),
-        "Book",
-        appointment_fields(&settings, tomorrow),
-    )
-    .respond()
+    APPOINTMENT_FORM.page(&user, &e, &p, appointment_fields(&settings, tomorrow)).respond()
 }
 
 pub(crate) async fn add_appointment(
@@ -1125,12 +1105,10 @@ pub(crate) async fn add_appointment(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let now = state.clock.now();
-    let mut page = form(
+    let mut page = APPOINTMENT_FORM.page(
         &user,
+        &e,
         &p,
-        "Book an appointment",
-        format!("/episodes/{}/appointment", e.id),
-        "Book",
         appointment_fields(&settings, now.date_naive() + chrono::Duration::days(1)),
     );
     f.refill(&mut page.fields);
@@ -1286,7 +1264,7 @@ pub(crate) async fn barrier_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields()).respond()
+    BARRIER_FORM.page(&user, &e, &p, barrier_fields()).respond()
 }
 
 pub(crate) async fn add_barrier(
@@ -1299,7 +1277,7 @@ pub(crate) async fn add_barrier(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = form(&user, &p, "Record a barrier", format!("/episodes/{}/barrier", e.id), "Save", barrier_fields());
+    let mut page = BARRIER_FORM.page(&user, &e, &p, barrier_fields());
     f.refill(&mut page.fields);
     let code = f.get("code").parse::<BarrierCode>();
     let kind = if f.get("kind").is_empty() {
@@ -1368,14 +1346,7 @@ pub(crate) async fn episode_page(
     if !e.is_open() {
         return Ok(back_to(&p));
     }
-    let mut page = form(
-        &user,
-        &p,
-        "Change the episode",
-        format!("/episodes/{}/work", e.id),
-        "Save",
-        episode_fields(&state, &user, &e).await?,
-    );
+    let mut page = WORK_FORM.page(&user, &e, &p, episode_fields(&state, &user, &e).await?);
     page.extras.hidden.push(("version", e.version.to_string()));
     page.respond()
 }
@@ -1391,14 +1362,7 @@ pub(crate) async fn save_episode(
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut page = form(
-        &user,
-        &p,
-        "Change the episode",
-        format!("/episodes/{}/work", e.id),
-        "Save",
-        episode_fields(&state, &user, &e).await?,
-    );
+    let mut page = WORK_FORM.page(&user, &e, &p, episode_fields(&state, &user, &e).await?);
     f.refill(&mut page.fields);
     page.extras.hidden.push(("version", version.to_string()));
     let work = f.get("work").parse::<EpisodeWork>();
@@ -1459,14 +1423,7 @@ pub(crate) async fn discharge_page(
     if !e.is_open() {
         return Ok(Redirect::to(&format!("/episodes/{}/summary", e.id)).into_response());
     }
-    let mut page = form(
-        &user,
-        &p,
-        "Discharge",
-        format!("/episodes/{}/discharge", e.id),
-        "Discharge and send the summary",
-        discharge_fields(),
-    );
+    let mut page = DISCHARGE_FORM.page(&user, &e, &p, discharge_fields());
     page.extras.hidden.push(("version", e.version.to_string()));
     page.respond()
 }
@@ -1482,14 +1439,7 @@ pub(crate) async fn discharge(
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let mut page = form(
-        &user,
-        &p,
-        "Discharge",
-        format!("/episodes/{}/discharge", e.id),
-        "Discharge and send the summary",
-        discharge_fields(),
-    );
+    let mut page = DISCHARGE_FORM.page(&user, &e, &p, discharge_fields());
     f.refill(&mut page.fields);
     page.extras.hidden.push(("version", version.to_string()));
     let reason = f.get("reason").parse::<DischargeReason>();
@@ -1575,7 +1525,7 @@ pub(crate) async fn caseload(
     let today = now.date_naive();
     let worker = if team_view { None } else { Some(user.id) };
     let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
-    let waiting = state.store.waiting_referrals(user.org_id, &teams).await?.len();
+    let waiting = usize::try_from(state.store.count_waiting(user.org_id, &teams).await?).unwrap_or(0);
     let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
     // Every person listed is a view of their data, recorded (one event with its people) before
     // the list is shown.

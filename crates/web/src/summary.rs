@@ -96,8 +96,8 @@ async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Re
     let tenant = referral_tenant(&state.store.get_org(user.org_id).await?);
     let episode = state.store.get_episode(tenant, id).await?;
     if granted(user, Permission::ViewCaseload) && tenant == user.org_id {
-        let a = authorise(state, user, session, &episode.person_id.to_string()).await?;
-        return Ok((episode, a.person));
+        let person = authorise(state, user, session, &episode.person_id.to_string()).await?;
+        return Ok((episode, person));
     }
     let referral = state.store.get_referral(tenant, episode.referral_id).await?;
     let person = state.store.get_person(tenant, episode.person_id).await?;
@@ -334,7 +334,7 @@ pub(crate) async fn plan_pdf(
 ) -> Result<Response, AppError> {
     let eid = id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
     let e = state.store.get_episode(user.org_id, eid).await?;
-    let p = authorise(&state, &user, &session, &e.person_id.to_string()).await?.person;
+    let p = authorise(&state, &user, &session, &e.person_id.to_string()).await?;
     audited(&state, &user, source, &p, &e, AuditAction::Export, "plan_pdf").await?;
     let needs = state.store.needs(e.org_id, e.id).await?;
     let goals = state.store.goals(e.org_id, e.id).await?;

@@ -173,6 +173,9 @@ db_test!(referrals_and_their_people_round_trip_idempotently, |db: TestDb| async 
     s.create_referral(None, &unassigned, None).await.unwrap();
     assert_eq!(s.waiting_referrals(w.org.id, &[w.team.id]).await.unwrap().len(), 2);
     assert_eq!(s.waiting_referrals(w.org.id, &[]).await.unwrap().len(), 1, "no team yet: everyone's list");
+    assert_eq!(s.count_waiting(w.org.id, &[w.team.id]).await.unwrap(), 2);
+    assert_eq!(s.count_waiting(w.org.id, &[]).await.unwrap(), 1);
+    assert_eq!(s.count_waiting(w.other.id, &[w.team.id]).await.unwrap(), 0);
     assert!(s.referrals_made_by(w.worker.id, 10).await.unwrap().is_empty());
 });
 
