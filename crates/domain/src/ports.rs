@@ -64,6 +64,8 @@ pub trait OrgStore: Send + Sync {
     /// Find by ODS code (case-insensitive) or else by exact name.
     async fn find_org(&self, ods_or_name: &str) -> StoreResult<Organisation>;
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
+    /// The organisations directly under `parent` (a PCN's practices), by name.
+    async fn child_orgs(&self, parent: OrgId) -> StoreResult<Vec<Organisation>>;
     async fn create_team(&self, team: &Team) -> StoreResult<()>;
     async fn list_teams(&self, org: OrgId) -> StoreResult<Vec<Team>>;
     async fn add_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()>;

@@ -78,6 +78,15 @@ impl OrgStore for SqlStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn child_orgs(&self, parent: OrgId) -> StoreResult<Vec<Organisation>> {
+        let rows: Vec<OrgRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORG_COLUMNS} WHERE parent_id = $1 ORDER BY name")))
+            .bind(parent.0)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn create_team(&self, team: &Team) -> StoreResult<()> {
         on_db!(&self.db, pool => sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(team.id.0)

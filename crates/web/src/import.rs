@@ -211,10 +211,10 @@ pub async fn import(
     let mut errors = vec![];
     let mut intakes = vec![];
     let practices: Vec<linkwork_domain::organisations::Organisation> = store
-        .list_orgs()
+        .child_orgs(tenant)
         .await?
         .into_iter()
-        .filter(|o| o.kind == linkwork_domain::organisations::OrgKind::Practice && o.parent_id == Some(tenant))
+        .filter(|o| o.kind == linkwork_domain::organisations::OrgKind::Practice)
         .collect();
     for (i, raw) in raws.iter().enumerate() {
         let mut raw = raw.clone();

@@ -81,10 +81,10 @@ pub(crate) async fn practice_options(state: &AppState, tenant: OrgId) -> Result<
         .chain(
             state
                 .store
-                .list_orgs()
+                .child_orgs(tenant)
                 .await?
                 .into_iter()
-                .filter(|o| o.kind == OrgKind::Practice && o.parent_id == Some(tenant))
+                .filter(|o| o.kind == OrgKind::Practice)
                 .map(|o| (o.id.to_string(), o.name)),
         )
         .collect())

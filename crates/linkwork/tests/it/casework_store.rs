@@ -176,6 +176,10 @@ db_test!(referrals_and_their_people_round_trip_idempotently, |db: TestDb| async 
     assert_eq!(s.count_waiting(w.org.id, &[w.team.id]).await.unwrap(), 2);
     assert_eq!(s.count_waiting(w.org.id, &[]).await.unwrap(), 1);
     assert_eq!(s.count_waiting(w.other.id, &[w.team.id]).await.unwrap(), 0);
+    let icb = s.find_org("West Yorkshire ICB").await.unwrap();
+    let children: Vec<String> = s.child_orgs(icb.id).await.unwrap().into_iter().map(|o| o.name).collect();
+    assert_eq!(children, ["Chapeltown PCN", "Otley PCN"]);
+    assert!(s.child_orgs(w.org.id).await.unwrap().is_empty());
     assert!(s.referrals_made_by(w.worker.id, 10).await.unwrap().is_empty());
 });
 

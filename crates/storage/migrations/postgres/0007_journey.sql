@@ -17,6 +17,8 @@ ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 -- The GP practice the person is registered with (within the tenant PCN).
 ALTER TABLE people ADD COLUMN practice_id UUID REFERENCES organisations (id);
 CREATE INDEX people_org_born ON people (org_id, date_of_birth);
+-- A PCN's practices (referral forms offer them).
+CREATE INDEX organisations_parent ON organisations (parent_id);
 -- Name search: a case-insensitive prefix is a byte-order range on these (see
 -- storage::casework::search_people), whatever the database's default collation.
 CREATE INDEX people_org_family_lower ON people (org_id, (lower(family_name) COLLATE "C"));
