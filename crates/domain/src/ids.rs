@@ -111,3 +111,15 @@ typed_id!(
     /// A clinical code recorded for the GP record.
     CodedEventId
 );
+typed_id!(
+    /// A referral out from a person's record to a directory service (or a signpost to one).
+    ConnectionId
+);
+typed_id!(
+    /// A problem reported with a directory listing.
+    ReportId
+);
+typed_id!(
+    /// A request by a voluntary group to manage its directory organisation.
+    ClaimId
+);

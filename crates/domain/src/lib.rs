@@ -13,6 +13,7 @@ pub mod intake;
 pub mod jobs;
 pub mod notifications;
 pub mod organisations;
+pub mod oruk;
 pub mod people;
 pub mod permissions;
 pub mod ports;

@@ -37,11 +37,17 @@ pub enum Permission {
     ManageTeam,
     /// See the practice profiles of the team one supervises.
     SuperviseTeam,
+    /// Keep the directory trustworthy: resolve problem reports, approve claims, edit any listing.
+    ManageDirectory,
+    /// Edit listings (voluntary groups their own; directory staff any), set capacity, verify.
+    EditListings,
+    /// A voluntary group's inbox of referrals to its services: accept, decline, attendance.
+    AnswerReferrals,
 }
 
 impl Permission {
     /// Every permission, for exhaustive tests.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewDirectory,
@@ -56,6 +62,9 @@ impl Permission {
         Permission::RecordCasework,
         Permission::ManageTeam,
         Permission::SuperviseTeam,
+        Permission::ManageDirectory,
+        Permission::EditListings,
+        Permission::AnswerReferrals,
     ];
 }
 
@@ -73,6 +82,9 @@ pub const RULES: &[(Permission, &[Role])] = &[
     (Permission::RecordCasework, &[Role::LinkWorker, Role::Manager]),
     (Permission::ManageTeam, &[Role::Manager, Role::Administrator]),
     (Permission::SuperviseTeam, &[Role::Manager]),
+    (Permission::ManageDirectory, &[Role::Administrator, Role::Manager]),
+    (Permission::EditListings, &[Role::VcsePartner, Role::Administrator, Role::Manager]),
+    (Permission::AnswerReferrals, &[Role::VcsePartner]),
 ];
 
 /// Whether `role` holds `permission`. `Public` and `SignedIn` hold for every role.

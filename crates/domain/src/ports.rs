@@ -10,12 +10,17 @@ use crate::casework::{
     HoldingEnd, HoldingPeriod, Need, TeamSettings,
 };
 use crate::coding::CodedEvent;
-use crate::directory::Service;
+use crate::directory::{
+    Claim, Connection, ConnectionEvent, DirectoryQuery, Hit, Listing, ListingChange, ProblemReport, Responsiveness,
+    UnmetNeed,
+};
 use crate::ids::{AppointmentId, EpisodeId, GoalId, HoldingId, ReferralId};
+use crate::ids::{ClaimId, ConnectionId, ReportId, ServiceId};
 use crate::ids::{JobId, MessageId, OrgId, PersonId, TeamId, UserId};
 use crate::jobs::{Job, JobCounts, NewJob};
 use crate::notifications::{MessageStatus, OutboxMessage};
 use crate::organisations::{Organisation, Team};
+use crate::oruk;
 use crate::people::Person;
 use crate::referrals::Referral;
 use crate::referrals::ReferralStatus;
@@ -264,11 +269,130 @@ pub trait CaseworkStore: Send + Sync {
     async fn save_team_settings(&self, settings: &TeamSettings) -> StoreResult<TeamSettings>;
 }
 
+/// One import's worth of directory records, written in one transaction (each record was
+/// checked on its own before; a record that failed is not here).
+#[derive(Clone, Debug, Default)]
+pub struct DirectoryBatch {
+    pub organizations: Vec<oruk::Organization>,
+    pub taxonomies: Vec<oruk::Taxonomy>,
+    pub terms: Vec<oruk::TaxonomyTerm>,
+    pub services: Vec<oruk::ServiceEntry>,
+    /// Organisations that linkwork tenants manage (demo data and claims made elsewhere).
+    pub owners: Vec<(uuid::Uuid, OrgId)>,
+    /// Capacity to set on new services (imports leave it alone; the demo varies it).
+    pub capacities: Vec<(uuid::Uuid, crate::directory::Capacity)>,
+    /// Where the records came from (a file name or a feed's base URL).
+    pub source: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What an import wrote: new and updated records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: i64,
+    pub updated: i64,
+    /// Records identical to what the directory already held (a re-run of the same feed).
+    pub unchanged: i64,
+}
+
+/// A postcode centroid, with the deprivation decile of its area when known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostcodePoint {
+    pub postcode: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub lsoa: Option<String>,
+}
+
+/// The community directory (not person-identifiable).
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync {
-    async fn insert_services(&self, services: &[Service]) -> StoreResult<()>;
-    async fn list_services(&self, limit: i64) -> StoreResult<Vec<Service>>;
+    /// Insert or update (by id) organisations, taxonomies, terms and services. A service's
+    /// places, openings, terms and search words are replaced with the record's; its capacity,
+    /// owner and trust fields are kept. Each changed service gets a history line.
+    async fn upsert_directory(&self, batch: &DirectoryBatch) -> StoreResult<ImportCounts>;
+    /// Which of these taxonomy term ids the directory holds.
+    async fn known_terms(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>>;
     async fn count_services(&self) -> StoreResult<i64>;
+    async fn get_listing(&self, id: ServiceId) -> StoreResult<Listing>;
+    /// Search: relevance to the words, then name; with a point, nearest first within the radius.
+    async fn search_directory(&self, q: &DirectoryQuery, offset: i64, limit: i64) -> StoreResult<(Vec<Hit>, i64)>;
+    /// The places of these services (service-at-location documents with their locations).
+    async fn service_places(&self, ids: &[ServiceId]) -> StoreResult<Vec<(ServiceId, oruk::ServiceAtLocation)>>;
+    /// Service-at-locations of services matching the query (the public API's list).
+    async fn search_places(
+        &self,
+        q: &DirectoryQuery,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<(ServiceId, oruk::ServiceAtLocation)>, i64)>;
+    async fn get_place(&self, id: uuid::Uuid) -> StoreResult<(ServiceId, oruk::ServiceAtLocation)>;
+    async fn directory_orgs(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<(oruk::Organization, Option<OrgId>)>>;
+    async fn taxonomies(&self, offset: i64, limit: i64) -> StoreResult<(Vec<oruk::Taxonomy>, i64)>;
+    async fn get_taxonomy(&self, id: uuid::Uuid) -> StoreResult<oruk::Taxonomy>;
+    async fn taxonomy_terms(
+        &self,
+        taxonomy: Option<uuid::Uuid>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<oruk::TaxonomyTerm>, i64)>;
+    async fn get_taxonomy_term(&self, id: uuid::Uuid) -> StoreResult<oruk::TaxonomyTerm>;
+    /// Save an edit (`listing.version` is the version edited; a stale one is a conflict).
+    async fn update_listing(&self, listing: &Listing, change: &ListingChange) -> StoreResult<Listing>;
+    async fn listing_history(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ListingChange>>;
+    /// Listings past their review date that have not been reminded since it passed.
+    async fn listings_due_review(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Listing>>;
+    async fn mark_review_reminded(&self, id: ServiceId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn add_report(&self, report: &ProblemReport) -> StoreResult<()>;
+    /// Open reports, oldest first, with the service's name.
+    async fn open_reports(&self, limit: i64) -> StoreResult<Vec<(ProblemReport, String)>>;
+    async fn service_reports(&self, id: ServiceId) -> StoreResult<Vec<ProblemReport>>;
+    /// Resolve an open report; `NotFound` if it is not open.
+    async fn resolve_report(&self, id: ReportId, by: UserId, at: DateTime<Utc>, resolution: &str) -> StoreResult<()>;
+    async fn add_claim(&self, claim: &Claim) -> StoreResult<()>;
+    async fn open_claims(&self) -> StoreResult<Vec<Claim>>;
+    async fn get_claim(&self, id: ClaimId) -> StoreResult<Claim>;
+    /// Decide an open claim; approving makes `owner` manage the organisation's listings.
+    async fn decide_claim(&self, id: ClaimId, owner: Option<OrgId>, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Load postcode centroids (replacing any with the same postcode) and LSOA deciles.
+    async fn import_postcodes(&self, points: &[PostcodePoint], deciles: &[(String, i16)]) -> StoreResult<()>;
+    /// A postcode's centroid and deprivation decile; for an unknown full postcode, the mean of
+    /// its district's known postcodes (no decile).
+    async fn locate_postcode(&self, postcode: &str) -> StoreResult<Option<((f64, f64), Option<i16>)>>;
+    /// Remember a feed to keep in sync, and when it last was.
+    async fn save_feed(&self, url: &str, synced_at: Option<DateTime<Utc>>, result: &str) -> StoreResult<()>;
+    async fn feeds(&self) -> StoreResult<Vec<(String, Option<DateTime<Utc>>)>>;
+}
+
+/// Connections from people's records to directory services (person-identifiable: scoped by the
+/// tenant, or by the receiving VCSE organisation for its inbox).
+#[async_trait::async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn create_connection(&self, c: &Connection, first: &ConnectionEvent) -> StoreResult<()>;
+    async fn get_connection(&self, id: ConnectionId) -> StoreResult<Connection>;
+    async fn person_connections(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Connection>>;
+    /// Referrals to services managed by these organisations, newest first.
+    async fn inbox(&self, owners: &[OrgId], open_only: bool, limit: i64) -> StoreResult<Vec<Connection>>;
+    async fn connection_events(&self, id: ConnectionId) -> StoreResult<Vec<ConnectionEvent>>;
+    /// Move a connection to `event.status` from `version`; a stale version is a conflict. The
+    /// first accept or decline stamps `answered_at`; a decline at capacity records unmet need.
+    async fn change_connection(&self, c: &Connection, event: &ConnectionEvent) -> StoreResult<Connection>;
+    /// Open referrals still waiting for a first answer, oldest first.
+    async fn unanswered(&self, limit: i64) -> StoreResult<Vec<Connection>>;
+    async fn mark_nudged(
+        &self,
+        id: ConnectionId,
+        reminded: Option<DateTime<Utc>>,
+        unanswered: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    async fn record_unmet(&self, u: &UnmetNeed) -> StoreResult<()>;
+    async fn unmet_needs(&self, org: OrgId, since: DateTime<Utc>) -> StoreResult<Vec<UnmetNeed>>;
+    /// Reply times (hours, None when unanswered) and acceptances of referrals since `since`.
+    async fn responsiveness(
+        &self,
+        ids: &[ServiceId],
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ServiceId, Responsiveness)>>;
 }
 
 #[async_trait::async_trait]
@@ -376,6 +500,7 @@ pub trait Store:
     + CaseStore
     + CaseworkStore
     + DirectoryStore
+    + ConnectionStore
     + JobStore
     + OutboxStore
     + AuditStore

@@ -5,6 +5,7 @@ use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use linkwork_domain::audit::AuditAction;
+use linkwork_domain::ports::DirectoryStore;
 use linkwork_domain::ports::{AuditStore, OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
@@ -84,6 +85,22 @@ pub enum ImportCommand {
         /// The receiving team, by name (optional: otherwise decided at triage).
         #[arg(long)]
         team: Option<String>,
+    },
+    /// Import an Open Referral UK feed into the directory: a JSON file (list or full form), a
+    /// folder of JSON files, or a folder of the CSV form (with services.csv). Each record is
+    /// checked on its own: problems are reported with the record's id and the rest imported;
+    /// running it again updates in place.
+    Oruk {
+        /// The file or folder.
+        path: std::path::PathBuf,
+    },
+    /// Import postcode centroids (ONS Postcode Directory CSV, or Code-Point Open CSV) for
+    /// distance search, and optionally deprivation deciles by LSOA.
+    Postcodes {
+        file: std::path::PathBuf,
+        /// English Indices of Deprivation CSV (an LSOA code column and a decile column).
+        #[arg(long)]
+        deprivation: Option<std::path::PathBuf>,
     },
 }
 
@@ -264,6 +281,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(linkwork_web::import::ImportError::Store(e)) => return Err(e.into()),
             }
             store.close().await;
+        }
+        Command::Import { command: ImportCommand::Oruk { path } } => {
+            let feed = crate::directory_import::Feed::read_path(&path)?;
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let source =
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let report = crate::directory_import::import(&store, &clock, feed, &source).await?;
+            store.analyze().await?;
+            store.close().await;
+            for w in &report.warnings {
+                println!("warning: {} record {}: {}", w.place, w.id, w.message);
+            }
+            for e in &report.errors {
+                println!("error: {} record {}: {}", e.place, e.id, e.message);
+            }
+            println!(
+                "Services: {} new, {} updated, {} unchanged; {} organisations, {} taxonomies, {} terms; {} records not imported, {} warnings.",
+                report.counts.created,
+                report.counts.updated,
+                report.counts.unchanged,
+                report.organizations,
+                report.taxonomies,
+                report.terms,
+                report.errors.len(),
+                report.warnings.len()
+            );
+            if !report.errors.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Import { command: ImportCommand::Postcodes { file, deprivation } } => {
+            let (points, problems) = crate::directory_import::read_postcodes(&file)?;
+            let deciles = match &deprivation {
+                Some(d) => crate::directory_import::read_deciles(d)?,
+                None => vec![],
+            };
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            store.import_postcodes(&points, &deciles).await?;
+            store.close().await;
+            for p in problems.iter().take(20) {
+                println!("skipped {} {}: {}", p.place, p.id, p.message);
+            }
+            println!(
+                "Imported {} postcodes and {} deprivation deciles; skipped {} rows.",
+                points.len(),
+                deciles.len(),
+                problems.len()
+            );
         }
         Command::Demo { scale, seed, quiet } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;

@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "LINKWORK_SMS_EMAIL_GATEWAY", global = true)]
     pub sms_email_gateway: Option<String>,
 
+    /// Days a referral to a voluntary service may wait for an answer before the service is
+    /// reminded; as many again and it is marked not answered for the link worker.
+    #[arg(long, env = "LINKWORK_REFERRAL_NUDGE_DAYS", default_value_t = linkwork_domain::directory::DEFAULT_NUDGE_DAYS, global = true)]
+    pub referral_nudge_days: i64,
+
     /// Log format: text or json.
     #[arg(long, env = "LINKWORK_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -72,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_url_file", &self.smtp_url_file)
             .field("smtp_from", &self.smtp_from)
             .field("sms_email_gateway", &self.sms_email_gateway)
+            .field("referral_nudge_days", &self.referral_nudge_days)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -180,6 +186,8 @@ LINKWORK_SMTP_FROM=linkwork@localhost
 # Text messages (appointment reminders) through an email-to-SMS gateway, using the mail server
 # above. Without it, text messages are written to the log and listed for administrators.
 # LINKWORK_SMS_EMAIL_GATEWAY=sms.example.com
+# Days before an unanswered referral to a service reminds it (then marks it not answered).
+# LINKWORK_REFERRAL_NUDGE_DAYS=14
 
 # Reverse proxies in front of linkwork; only their X-Forwarded-For is believed.
 # LINKWORK_TRUSTED_PROXIES=10.0.0.5,10.0.0.6

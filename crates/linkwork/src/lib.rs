@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod directory_import;
 pub mod mailer;
 pub mod serve;
 pub mod worker;

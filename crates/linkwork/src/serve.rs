@@ -96,6 +96,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         sms: cfg.sms(mailer.clone()),
         mailer,
         name: format!("{}:{}", hostname(), std::process::id()),
+        nudge_days: cfg.referral_nudge_days.max(1),
     };
     let worker_task = tokio::spawn(worker.run(stop_rx, Duration::from_secs(2)));
 

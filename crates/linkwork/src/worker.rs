@@ -31,6 +31,9 @@ pub struct Worker {
     pub sms: Arc<dyn SmsSender>,
     /// Identifies this worker in the jobs table (host and process).
     pub name: String,
+    /// Days before an unanswered referral reminds the service (and again before it is marked
+    /// not answered).
+    pub nudge_days: i64,
 }
 
 impl Worker {
@@ -138,7 +141,85 @@ impl Worker {
     /// Housekeeping: delete sessions that have expired (they no longer load, but they hold a
     /// user id and should not linger).
     pub async fn sweep(&self) -> Result<u64, String> {
-        self.store.delete_expired_sessions(self.clock.now()).await.map_err(|e| e.to_string())
+        let removed = self.store.delete_expired_sessions(self.clock.now()).await.map_err(|e| e.to_string())?;
+        self.nudge_referrals().await?;
+        self.remind_reviews().await?;
+        Ok(removed)
+    }
+
+    fn email(&self, to: &str, subject: &str, body: String) -> OutboxMessage {
+        OutboxMessage {
+            id: MessageId::new(),
+            org_id: None,
+            channel: "email".into(),
+            recipient: to.to_owned(),
+            subject: subject.to_owned(),
+            body,
+            status: MessageStatus::Pending,
+            created_at: self.clock.now(),
+            sent_at: None,
+        }
+    }
+
+    /// Referrals out that a service has not answered: remind the service after
+    /// `nudge_days`, then mark them not answered for the link worker (domain rule
+    /// [`linkwork_domain::directory::nudge`]). Idempotent: each step is stamped.
+    pub async fn nudge_referrals(&self) -> Result<(u64, u64), String> {
+        use linkwork_domain::directory::{Nudge, nudge};
+        let now = self.clock.now();
+        let (mut reminded, mut marked) = (0, 0);
+        for c in self.store.unanswered(1000).await.map_err(|e| e.to_string())? {
+            match nudge(&c, now, self.nudge_days) {
+                Nudge::Nothing => {}
+                Nudge::Remind => {
+                    let listing = self.store.get_listing(c.service_id).await.map_err(|e| e.to_string())?;
+                    if let Some(to) = &listing.email {
+                        let msg = self.email(
+                            to,
+                            "A referral is waiting for your answer",
+                            format!(
+                                "Hello,\n\nA link worker's referral to {} has waited {} days. Please sign in to your linkwork inbox and accept or decline it, so the person is not left waiting.\n",
+                                listing.name, self.nudge_days
+                            ),
+                        );
+                        self.store.enqueue_message(&msg).await.map_err(|e| e.to_string())?;
+                    }
+                    self.store.mark_nudged(c.id, Some(now), None).await.map_err(|e| e.to_string())?;
+                    reminded += 1;
+                }
+                Nudge::MarkUnanswered => {
+                    self.store.mark_nudged(c.id, None, Some(now)).await.map_err(|e| e.to_string())?;
+                    marked += 1;
+                }
+            }
+        }
+        if reminded + marked > 0 {
+            tracing::info!(reminded, marked, "nudged unanswered referrals");
+        }
+        Ok((reminded, marked))
+    }
+
+    /// Listings past their review date: remind the service once per review period.
+    pub async fn remind_reviews(&self) -> Result<u64, String> {
+        let now = self.clock.now();
+        let mut n = 0;
+        for l in self.store.listings_due_review(now, 500).await.map_err(|e| e.to_string())? {
+            if let Some(to) = &l.email {
+                let msg = self.email(
+                    to,
+                    "Please check your listing in the community directory",
+                    format!(
+                        "Hello,\n\nLink workers rely on {} being right. It was due for checking on {}. Please sign in, check it and tick that it is correct.\n",
+                        l.name,
+                        l.review_due().format("%d %B %Y")
+                    ),
+                );
+                self.store.enqueue_message(&msg).await.map_err(|e| e.to_string())?;
+            }
+            self.store.mark_review_reminded(l.id, now).await.map_err(|e| e.to_string())?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Run until `shutdown` turns true: drain due jobs, then poll every `idle`; sweep every

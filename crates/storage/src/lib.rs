@@ -13,6 +13,7 @@ mod audit;
 mod cases;
 mod casework;
 mod connect;
+mod connections;
 mod directory;
 mod jobs;
 mod orgs;

@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::StoreError;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
-use linkwork_domain::directory::Service;
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::people::Person;
@@ -194,33 +193,6 @@ impl TryFrom<ReferralRow> for Referral {
             decision_reason: r.decision_reason,
             decision_note: r.decision_note,
         })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct ServiceRow {
-    id: Uuid,
-    org_id: Uuid,
-    name: String,
-    description: String,
-    status: String,
-    url: Option<String>,
-    email: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<ServiceRow> for Service {
-    fn from(r: ServiceRow) -> Self {
-        Service {
-            id: r.id.into(),
-            org_id: r.org_id.into(),
-            name: r.name,
-            description: r.description,
-            status: r.status,
-            url: r.url,
-            email: r.email,
-            created_at: r.created_at,
-        }
     }
 }
 

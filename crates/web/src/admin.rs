@@ -393,3 +393,45 @@ pub(crate) async fn invite(
     state.audit(vec![entry]).await?;
     Ok(Redirect::to("/admin/users?done=invited").into_response())
 }
+
+/// Invite the person whose claim was approved as the voluntary group's partner. An address that
+/// already has an account gets the role added instead.
+pub(crate) async fn invite_partner(
+    state: &AppState,
+    by: &linkwork_domain::accounts::User,
+    source: &Option<String>,
+    org: linkwork_domain::ids::OrgId,
+    name: &str,
+    email: &str,
+) -> Result<(), AppError> {
+    use linkwork_domain::accounts::{INVITE_VALID, Role, RoleGrant, User};
+    let email = linkwork_domain::values::Email::parse(email).map_err(|e| AppError::BadRequest(e.0))?;
+    let grant = RoleGrant { org_id: org, role: Role::VcsePartner };
+    match state.store.find_user_by_email(email.as_str()).await {
+        Ok(existing) => state.store.add_role(existing.id, grant).await?,
+        Err(linkwork_domain::StoreError::NotFound) => {
+            let unusable = crate::passwords::hash(&uuid::Uuid::new_v4().to_string()).map_err(AppError::Internal)?;
+            let user = User {
+                id: linkwork_domain::ids::UserId::new(),
+                org_id: org,
+                email,
+                display_name: linkwork_domain::organisations::parse_name(name).unwrap_or_else(|_| "Partner".into()),
+                password_hash: unusable,
+                disabled: false,
+                is_demo: false,
+                roles: vec![grant],
+                created_at: state.clock.now(),
+            };
+            state.store.create_user(&user).await?;
+            crate::account::send_link(state, &user, "invite", INVITE_VALID).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let entry = AuditEntry {
+        record_id: Some(org.to_string()),
+        reason: Some("claim approved: partner invited".into()),
+        source: source.clone(),
+        ..AuditEntry::new(state.clock.now(), AuditAction::Create, "user").by(by)
+    };
+    state.audit(vec![entry]).await
+}

@@ -251,6 +251,7 @@ struct RecordPage {
     referrals: Vec<ReferralView>,
     episodes: Vec<EpisodeView>,
     codes: Vec<(String, String, String)>,
+    connections: Vec<crate::connections::ConnectionView>,
 }
 
 async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDate) -> Result<EpisodeView, AppError> {
@@ -422,6 +423,7 @@ pub(crate) async fn record_page(
             .collect(),
         episodes: views,
         codes,
+        connections: crate::connections::person_connections(state, user.org_id, &person).await?,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -246,6 +246,11 @@ pub(crate) struct MessagePage {
 }
 
 impl MessagePage {
+    /// A page of one paragraph for anyone (no navigation for a user).
+    pub fn new(title: &'static str, text: &'static str) -> Self {
+        MessagePage { nav: Nav::anonymous(), title, paragraphs: vec![text.into()], link: None }
+    }
+
     pub fn respond(&self, status: StatusCode) -> Result<Response, AppError> {
         Ok((status, Html(self.render()?)).into_response())
     }

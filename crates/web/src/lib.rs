@@ -9,9 +9,12 @@ mod assets;
 pub mod auth;
 mod casework;
 mod codes;
+mod connections;
+pub mod directory;
 mod error;
 mod forms;
 pub mod import;
+pub mod openreferral;
 mod pages;
 pub mod passwords;
 mod pdf;
@@ -81,6 +84,19 @@ impl AppState {
     /// was not audited.
     pub async fn audit(&self, entries: Vec<AuditEntry>) -> Result<(), AppError> {
         self.audit.record(entries).await.map_err(|e| AppError::Internal(format!("audit: {e}")))
+    }
+
+    /// For public forms: `false` when `key` (a form and an address) has been used too often.
+    /// Every use counts, valid or not, so a form cannot be used to flood.
+    pub(crate) async fn throttle_public(&self, key: &str) -> Result<bool, AppError> {
+        let now = self.clock.now();
+        let key = [key.to_owned()];
+        let states = self.store.throttle_states(&key).await?;
+        if states.first().is_some_and(|s| s.is_locked(now)) {
+            return Ok(false);
+        }
+        self.store.record_failure(&key, now).await?;
+        Ok(true)
     }
 }
 

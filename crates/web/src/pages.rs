@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use linkwork_domain::accounts::{Role, User};
 use linkwork_domain::audit::{AuditAction, AuditEntry};
-use linkwork_domain::directory::Service;
 use linkwork_domain::notifications::OutboxMessage;
 use linkwork_domain::permissions::{Permission, granted};
 
@@ -55,7 +54,7 @@ impl Nav {
     }
 }
 
-fn html<T: Template>(t: &T) -> Result<Response, AppError> {
+pub(crate) fn html<T: Template>(t: &T) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
 }
 
@@ -89,25 +88,6 @@ pub(crate) async fn home(State(state): State<AppState>, CurrentUser(user): Curre
         people: state.store.count_people(user.org_id).await?,
         referrals: state.store.count_referrals(user.org_id).await?,
         services: state.store.count_services().await?,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "directory.html")]
-struct DirectoryPage {
-    nav: Nav,
-    total: i64,
-    services: Vec<Service>,
-}
-
-pub(crate) async fn directory(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Response, AppError> {
-    html(&DirectoryPage {
-        nav: Nav::for_user(&user),
-        total: state.store.count_services().await?,
-        services: state.store.list_services(100).await?,
     })
 }
 

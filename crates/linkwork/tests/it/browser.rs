@@ -178,8 +178,19 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_accessible(&c, &axe, "home").await;
 
     c.goto(&format!("{base}/directory")).await.unwrap();
-    assert_eq!(text(&c, "h1").await, "Community directory");
+    assert_eq!(text(&c, "h1").await, "Find a service");
     assert_accessible(&c, &axe, "directory").await;
+    c.goto(&format!("{base}/directory?q=walking&postcode=LS14%201AA&miles=5")).await.unwrap();
+    assert!(text(&c, "#results").await.contains("service"));
+    assert_accessible(&c, &axe, "directory search by distance").await;
+    let first = c.find(fantoccini::Locator::Css(".nhsuk-card__heading a")).await.unwrap();
+    let href = first.attr("href").await.unwrap().unwrap();
+    c.goto(&format!("{base}{href}")).await.unwrap();
+    assert!(text(&c, "h1").await.contains("Walking"));
+    assert_accessible(&c, &axe, "service page").await;
+    c.goto(&format!("{base}{href}/report")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Report a problem with this listing");
+    assert_accessible(&c, &axe, "report a problem").await;
 
     c.goto(&format!("{base}/admin/messages")).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Notification outbox");

@@ -47,7 +47,14 @@ impl Mailer for Flaky {
 }
 
 fn worker(store: &SqlStore, clock: Arc<FixedClock>, mailer: Arc<dyn Mailer>, name: &str) -> Worker {
-    Worker { store: Arc::new(store.clone()), clock, mailer, sms: Arc::new(linkwork::mailer::LogSms), name: name.into() }
+    Worker {
+        store: Arc::new(store.clone()),
+        clock,
+        mailer,
+        sms: Arc::new(linkwork::mailer::LogSms),
+        name: name.into(),
+        nudge_days: 14,
+    }
 }
 
 db_test!(outbox_message_is_delivered_once, |db: TestDb| async move {

@@ -263,6 +263,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         mailer: Arc::new(linkwork::mailer::LogMailer),
         sms: Arc::new(linkwork::mailer::LogSms),
         name: "test".into(),
+        nudge_days: 14,
     };
     assert!(!worker.run_once().await.unwrap(), "the reminder is not due yet");
     app.clock.advance(Duration::hours(12));

@@ -10,6 +10,7 @@ mod browser;
 mod casework_store;
 mod cli;
 mod demo;
+mod directory;
 mod helpers;
 mod hostile;
 mod jobs;

@@ -3,7 +3,6 @@
 use crate::helpers::{pcn, user};
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::accounts::{Role, RoleGrant, SessionRecord};
-use linkwork_domain::directory::Service;
 use linkwork_domain::ids::*;
 use linkwork_domain::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::people::Person;
@@ -213,27 +212,6 @@ db_test!(casework_is_scoped_to_its_tenant, |db: TestDb| async move {
     assert_eq!(s.count_referrals(leeds.id).await.unwrap(), 2);
     assert_eq!(s.count_referrals(bradford.id).await.unwrap(), 1);
     assert!(s.recent_referrals(OrgId::new(), 10).await.unwrap().is_empty());
-});
-
-db_test!(directory_services, |db: TestDb| async move {
-    let s = &db.store;
-    let c = clock();
-    let vcse = linkwork::admin::create_org(s, &c, "Leeds Walking Group", "vcse", None, None).await.unwrap();
-    let svc = |name: &str| Service {
-        id: ServiceId::new(),
-        org_id: vcse.id,
-        name: name.into(),
-        description: "Weekly walks".into(),
-        status: "active".into(),
-        url: Some("https://example.org".into()),
-        email: None,
-        created_at: c.now(),
-    };
-    let (b, a) = (svc("Walk B"), svc("Walk A"));
-    s.insert_services(&[b.clone(), a.clone()]).await.unwrap();
-    assert_eq!(s.list_services(10).await.unwrap(), vec![a.clone(), b]);
-    assert_eq!(s.list_services(1).await.unwrap(), vec![a]);
-    assert_eq!(s.count_services().await.unwrap(), 2);
 });
 
 db_test!(failed_batch_inserts_nothing, |db: TestDb| async move {

@@ -1,0 +1,869 @@
+//! Open Referral UK (HSDS 3 UK profile): the directory's exchange format. These types read the
+//! JSON of an Open Referral UK API or file (list and full forms) and write the same shapes back
+//! from `/openreferral`. Every id is a UUID, as the profile requires. Unknown fields are dropped;
+//! wrong types fail the one record they are in.
+//!
+//! [`check_service`] is the one validation every import path uses (file, CSV, live API): it
+//! turns a feed record into a [`ServiceEntry`] (the nested document we keep and serve, plus the
+//! columns search needs) or a list of reasons, and collects warnings that do not stop the record.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An organisation that runs services.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_organization_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organization_identifiers: Vec<OrganizationIdentifier>,
+    /// Only in the full form of an organisation: its services.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+}
+
+/// A registered identifier of an organisation (charity number, company number).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationIdentifier {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_scheme: Option<String>,
+    #[serde(default)]
+    pub identifier_type: String,
+    #[serde(default)]
+    pub identifier: String,
+}
+
+/// A service: what a link worker connects a person to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fees: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accreditations: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_age: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_age: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assured_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurer_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<Schedule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_areas: Vec<ServiceArea>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_at_locations: Vec<ServiceAtLocation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Box<Organization>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funding: Vec<Funding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cost_options: Vec<CostOption>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+}
+
+/// When a service (or one of its places) is open: an iCalendar-style recurrence.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtstart: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freq: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byday: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bymonthday: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attending_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The area a service covers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceArea {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extent_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_area: Option<String>,
+}
+
+/// A service delivered at a location.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAtLocation {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Only in the service-at-location forms: the service, without its own locations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Box<Service>>,
+}
+
+/// A place: physical (an address), virtual (online) or postal.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: Uuid,
+    pub location_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_identifier_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accessibility: Vec<Accessibility>,
+}
+
+/// A postal or physical address.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<String>,
+    #[serde(default)]
+    pub address_1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_2: Option<String>,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub state_province: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub address_type: String,
+}
+
+/// Accessibility of a location for people with disabilities.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Accessibility {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessibility: Option<String>,
+}
+
+/// A language the service is offered in. The UK profile carries only the id; `name` and `code`
+/// (from HSDS 3) are read and written when a feed has them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Language {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// How a service is funded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Funding {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// What a service costs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostOption {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_description: Option<String>,
+}
+
+/// A named contact at a service, with phones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<Phone>,
+}
+
+/// A phone number.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phone {
+    pub id: Uuid,
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A taxonomy term attached to a service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy_term_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy_term: Option<TaxonomyTerm>,
+}
+
+/// A taxonomy (a vocabulary of terms for classifying services).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Taxonomy {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Only in the full form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxonomy_terms: Vec<TaxonomyTerm>,
+}
+
+/// One term of a taxonomy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaxonomyTerm {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// The service statuses of the standard.
+pub const STATUSES: [&str; 4] = ["active", "inactive", "defunct", "temporarily closed"];
+
+/// How a person can use a service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Modes {
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub in_person: bool,
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub online: bool,
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub phone: bool,
+}
+
+/// One opening slot: day of the week (0 = Monday), minutes after midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opening {
+    pub day: u8,
+    pub opens: u16,
+    pub closes: u16,
+}
+
+/// A place the service is delivered, as search needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub sal_id: Uuid,
+    pub location_id: Uuid,
+    pub name: String,
+    pub postcode: Option<String>,
+    /// WGS84 degrees, only when in range (a feed's 100/101 is kept in the document but not used).
+    pub point: Option<(f64, f64)>,
+    /// The service-at-location document (with its location) as served by the API.
+    pub document: ServiceAtLocation,
+}
+
+/// A checked feed record, ready to store: the document plus what search filters on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceEntry {
+    /// The service as served (no `organization`, no `service_at_locations`: those are stored
+    /// apart and joined back).
+    pub document: Service,
+    pub organization_id: Uuid,
+    pub free: bool,
+    pub modes: Modes,
+    /// Lower-case language names and codes.
+    pub languages: Vec<String>,
+    /// Everything said about accessibility, for the accessibility filter.
+    pub accessibility: String,
+    pub openings: Vec<Opening>,
+    pub term_ids: Vec<Uuid>,
+    pub places: Vec<Place>,
+    /// Search words with weights: name 3, taxonomy terms 2, description 1.
+    pub words: Vec<(String, i32)>,
+}
+
+/// What checking a record found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A time of day as the standard writes it ("10:00" or "10:00:00"), in minutes.
+pub fn parse_clock(s: &str) -> Option<u16> {
+    let t = NaiveTime::parse_from_str(s.trim(), "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(s.trim(), "%H:%M"))
+        .ok()?;
+    u16::try_from(t.hour() * 60 + t.minute()).ok()
+}
+
+/// Monday = 0 .. Sunday = 6, from an iCalendar day ("MO", or "1MO" for the first Monday).
+pub fn parse_day(s: &str) -> Option<u8> {
+    let code = s.trim().trim_start_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+    ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(code))
+        .and_then(|p| u8::try_from(p).ok())
+}
+
+/// Day names for people, Monday first.
+pub const DAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+fn plausible_email(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn plausible_uri(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once(':') {
+        Some((scheme, rest)) => {
+            !scheme.is_empty()
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && !rest.is_empty()
+                && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Split text into lower-case search words (letters and digits), with a simple English plural
+/// fold so "groups" finds "group".
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(|w| fold_word(&w.to_lowercase()))
+        .collect()
+}
+
+/// The stored form of one search word.
+pub fn fold_word(w: &str) -> String {
+    let w: String = w.chars().take(40).collect();
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") { w[..w.len() - 1].to_owned() } else { w }
+}
+
+fn in_range(lat: f64, lon: f64) -> bool {
+    (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && !(lat == 0.0 && lon == 0.0)
+}
+
+/// Check one service record from a feed. `known_terms` are the taxonomy terms the feed and the
+/// directory already hold; `organization` is the organisation the record came under (the full
+/// form of an organisation nests its services without repeating it).
+pub fn check_service(
+    mut s: Service,
+    organization: Option<Uuid>,
+    known_terms: &HashSet<Uuid>,
+) -> Result<(ServiceEntry, Vec<String>), Vec<String>> {
+    let mut f = Findings::default();
+    let id = s.id;
+    s.name = s.name.trim().to_owned();
+    if s.name.is_empty() {
+        f.errors.push("name is required".into());
+    }
+    if s.id.is_nil() {
+        f.errors.push("id must not be the nil UUID".into());
+    }
+    if !STATUSES.contains(&s.status.as_str()) {
+        f.errors.push(format!("status {:?} is not one of {}", s.status, STATUSES.join(", ")));
+    }
+    let organization_id = s.organization_id.or(s.organization.as_ref().map(|o| o.id)).or(organization);
+    if organization_id.is_none() {
+        f.errors.push("organization_id is missing: say which organisation runs the service".into());
+    }
+    if let (Some(a), Some(b)) = (s.organization_id, s.organization.as_ref().map(|o| o.id))
+        && a != b
+    {
+        f.errors.push(format!("organization_id {a} differs from the nested organization {b}"));
+    }
+    for (label, age) in [("minimum_age", s.minimum_age), ("maximum_age", s.maximum_age)] {
+        if let Some(a) = age
+            && !(0.0..=130.0).contains(&a)
+        {
+            f.errors.push(format!("{label} {a} is not an age"));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (s.minimum_age, s.maximum_age)
+        && lo > hi
+    {
+        f.errors.push(format!("minimum_age {lo} is above maximum_age {hi}"));
+    }
+    for (label, v) in [("email", &s.email), ("assurer_email", &s.assurer_email)] {
+        if let Some(e) = v
+            && !plausible_email(e)
+        {
+            f.errors.push(format!("{label} {e:?} is not an email address"));
+        }
+    }
+    if let Some(u) = &s.url
+        && !plausible_uri(u)
+    {
+        f.errors.push(format!("url {u:?} is not a web address"));
+    }
+
+    let mut openings = Vec::new();
+    let mut modes = Modes::default();
+    for sc in &s.schedules {
+        check_schedule(sc, &mut f, &mut openings);
+        if let Some(a) = &sc.attending_type {
+            modes_from_words(a, &mut modes);
+        }
+    }
+
+    let mut term_ids = Vec::new();
+    for a in &mut s.attributes {
+        let term = a.taxonomy_term.as_ref().map(|t| t.id).or(a.taxonomy_term_id);
+        match term {
+            Some(t) if a.taxonomy_term.is_some() || known_terms.contains(&t) => {
+                a.taxonomy_term_id = Some(t);
+                if !term_ids.contains(&t) {
+                    term_ids.push(t);
+                }
+            }
+            Some(t) => f
+                .errors
+                .push(format!("attribute {} names taxonomy term {t}, which is not in the feed or the directory", a.id)),
+            None => f.errors.push(format!("attribute {} names no taxonomy term", a.id)),
+        }
+    }
+
+    let mut places = Vec::new();
+    let mut accessibility = String::new();
+    let mut seen_sal = HashSet::new();
+    for sal in std::mem::take(&mut s.service_at_locations) {
+        if !seen_sal.insert(sal.id) {
+            f.errors.push(format!("service_at_location {} appears twice", sal.id));
+            continue;
+        }
+        let Some(loc) = sal.location.clone() else {
+            f.warnings.push(format!("service_at_location {} has no location and is left out", sal.id));
+            continue;
+        };
+        match loc.location_type.as_str() {
+            "physical" => modes.in_person = true,
+            "virtual" => modes.online = true,
+            "postal" => {}
+            other => {
+                f.errors.push(format!("location {} has location_type {other:?} (physical, postal or virtual)", loc.id))
+            }
+        }
+        let point = match (loc.latitude, loc.longitude) {
+            (Some(lat), Some(lon)) if in_range(lat, lon) => Some((lat, lon)),
+            (Some(lat), Some(lon)) => {
+                f.warnings.push(format!(
+                    "location {} has coordinates {lat}, {lon} that are not on Earth; its postcode is used for distance instead",
+                    loc.id
+                ));
+                None
+            }
+            _ => None,
+        };
+        for acc in &loc.accessibility {
+            for t in [&acc.description, &acc.details, &acc.accessibility].into_iter().flatten() {
+                accessibility.push_str(t);
+                accessibility.push(' ');
+            }
+        }
+        let postcode = loc.addresses.iter().map(|a| a.postal_code.trim()).find(|p| !p.is_empty()).map(str::to_owned);
+        places.push(Place {
+            sal_id: sal.id,
+            location_id: loc.id,
+            name: loc.name.clone().unwrap_or_default(),
+            postcode,
+            point,
+            document: ServiceAtLocation {
+                id: sal.id,
+                service_id: Some(id),
+                location_id: Some(loc.id),
+                location: Some(loc),
+                service: None,
+            },
+        });
+    }
+    if s.contacts.iter().any(|c| !c.phones.is_empty()) && !modes.in_person && !modes.online {
+        modes.phone = true;
+    }
+
+    let mut languages = Vec::new();
+    for l in &s.languages {
+        for v in [&l.name, &l.code].into_iter().flatten() {
+            let v = v.trim().to_lowercase();
+            if !v.is_empty() && !languages.contains(&v) {
+                languages.push(v);
+            }
+        }
+    }
+    for c in &s.cost_options {
+        if let Some(a) = c.amount
+            && a < 0.0
+        {
+            f.errors.push(format!("cost option {} has a negative amount", c.id));
+        }
+    }
+    let free = s.cost_options.iter().all(|c| c.amount.is_none_or(|a| a == 0.0))
+        && s.fees.as_deref().is_none_or(|fe| fe.trim().is_empty() || fe.to_lowercase().contains("free"))
+        || s.cost_options.iter().any(|c| c.amount == Some(0.0));
+
+    if !f.errors.is_empty() {
+        return Err(f.errors);
+    }
+    let mut words_weighted: Vec<(String, i32)> = Vec::new();
+    let mut add = |text: &str, w: i32| {
+        for word in words(text) {
+            match words_weighted.iter_mut().find(|(x, _)| *x == word) {
+                Some(e) => e.1 = e.1.max(w),
+                None => words_weighted.push((word, w)),
+            }
+        }
+    };
+    add(&s.name, 3);
+    for a in &s.attributes {
+        if let Some(t) = &a.taxonomy_term {
+            add(&t.name, 2);
+        }
+    }
+    add(s.description.as_deref().unwrap_or(""), 1);
+    let organization_id = organization_id.unwrap_or_default();
+    s.organization = None;
+    s.organization_id = Some(organization_id);
+    Ok((
+        ServiceEntry {
+            document: s,
+            organization_id,
+            free,
+            modes,
+            languages,
+            accessibility: accessibility.trim().to_owned(),
+            openings,
+            term_ids,
+            places,
+            words: words_weighted,
+        },
+        f.warnings,
+    ))
+}
+
+fn modes_from_words(text: &str, modes: &mut Modes) {
+    let t = text.to_lowercase();
+    if t.contains("in-person") || t.contains("in person") || t.contains("face to face") || t.contains("drop in") {
+        modes.in_person = true;
+    }
+    if t.contains("online") || t.contains("video") || t.contains("remote") || t.contains("virtual") {
+        modes.online = true;
+    }
+    if t.contains("phone") || t.contains("telephone") || t.contains(" call") {
+        modes.phone = true;
+    }
+}
+
+fn check_schedule(sc: &Schedule, f: &mut Findings, openings: &mut Vec<Opening>) {
+    let what = format!("schedule {}", sc.id);
+    let opens = sc.opens_at.as_deref().map(|t| (t, parse_clock(t)));
+    let closes = sc.closes_at.as_deref().map(|t| (t, parse_clock(t)));
+    for (label, v) in [("opens_at", opens), ("closes_at", closes)] {
+        if let Some((raw, None)) = v {
+            f.errors.push(format!("{what}: {label} {raw:?} is not a time of day"));
+        }
+    }
+    if let Some(freq) = &sc.freq
+        && !["WEEKLY", "MONTHLY", "DAILY", "YEARLY"].contains(&freq.to_uppercase().as_str())
+    {
+        f.errors.push(format!("{what}: freq {freq:?} is not WEEKLY, MONTHLY, DAILY or YEARLY"));
+    }
+    if let Some(i) = sc.interval
+        && (i < 1.0 || i.fract() != 0.0)
+    {
+        f.errors.push(format!("{what}: interval {i} is not a whole number of 1 or more"));
+    }
+    let dates: Vec<Option<NaiveDate>> = [&sc.valid_from, &sc.valid_to]
+        .iter()
+        .map(|d| d.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()))
+        .collect();
+    for (label, raw, parsed) in [("valid_from", &sc.valid_from, dates[0]), ("valid_to", &sc.valid_to, dates[1])] {
+        if raw.is_some() && parsed.is_none() {
+            f.errors.push(format!("{what}: {label} is not a date (YYYY-MM-DD)"));
+        }
+    }
+    if let (Some(a), Some(b)) = (dates[0], dates[1])
+        && a > b
+    {
+        f.errors.push(format!("{what}: valid_from {a} is after valid_to {b}"));
+    }
+    let mut days = Vec::new();
+    if let Some(byday) = &sc.byday {
+        for d in byday.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            match parse_day(d) {
+                Some(d) => days.push(d),
+                None => f.errors.push(format!("{what}: byday {d:?} is not a day (MO, TU, WE, TH, FR, SA, SU)")),
+            }
+        }
+    }
+    if let (Some((_, Some(o))), Some((_, Some(c)))) = (opens, closes) {
+        if c <= o {
+            f.errors.push(format!(
+                "{what}: closes at {} before it opens at {}",
+                sc.closes_at.as_deref().unwrap_or(""),
+                sc.opens_at.as_deref().unwrap_or("")
+            ));
+        } else {
+            let weekly_or_daily = sc.freq.as_deref().is_none_or(|x| x.eq_ignore_ascii_case("WEEKLY"))
+                || sc.freq.as_deref().is_some_and(|x| x.eq_ignore_ascii_case("DAILY"));
+            if days.is_empty() && sc.freq.as_deref().is_some_and(|x| x.eq_ignore_ascii_case("DAILY")) {
+                days = (0..7).collect();
+            }
+            if weekly_or_daily {
+                for d in days {
+                    openings.push(Opening { day: d, opens: o, closes: c });
+                }
+            }
+        }
+    }
+}
+
+/// A feed's other entities, checked.
+pub fn check_term(t: &TaxonomyTerm) -> Result<(), Vec<String>> {
+    let mut e = Vec::new();
+    if t.name.trim().is_empty() {
+        e.push("name is required".to_owned());
+    }
+    if t.id.is_nil() {
+        e.push("id must not be the nil UUID".into());
+    }
+    if e.is_empty() { Ok(()) } else { Err(e) }
+}
+
+/// An organisation's own fields, checked.
+pub fn check_organization(o: &Organization) -> Result<(), Vec<String>> {
+    let mut e = Vec::new();
+    if o.name.trim().is_empty() {
+        e.push("name is required".to_owned());
+    }
+    if let Some(m) = &o.email
+        && !plausible_email(m)
+    {
+        e.push(format!("email {m:?} is not an email address"));
+    }
+    for (label, u) in [("website", &o.website), ("logo", &o.logo), ("uri", &o.uri)] {
+        if let Some(u) = u
+            && !plausible_uri(u)
+        {
+            e.push(format!("{label} {u:?} is not a web address"));
+        }
+    }
+    if e.is_empty() { Ok(()) } else { Err(e) }
+}
+
+/// The page envelope of every Open Referral UK list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub page_number: i64,
+    pub size: i64,
+    pub first_page: bool,
+    pub last_page: bool,
+    pub empty: bool,
+    pub contents: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// A page of `per_page` items, numbered from 1.
+    pub fn new(contents: Vec<T>, total: i64, page: i64, per_page: i64) -> Self {
+        let total_pages = if total == 0 { 0 } else { (total + per_page - 1) / per_page };
+        Page {
+            total_items: total,
+            total_pages,
+            page_number: page,
+            size: i64::try_from(contents.len()).unwrap_or(0),
+            first_page: page <= 1,
+            last_page: page >= total_pages,
+            empty: contents.is_empty(),
+            contents,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(v: serde_json::Value) -> Service {
+        serde_json::from_value(v).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn days_times_and_words() {
+        assert_eq!(parse_clock("10:00:00"), Some(600));
+        assert_eq!(parse_clock("9:30"), Some(570));
+        assert_eq!(parse_clock("25:00"), None);
+        assert_eq!(parse_day("TH"), Some(3));
+        assert_eq!(parse_day("1MO"), Some(0));
+        assert_eq!(parse_day("XX"), None);
+        assert_eq!(words("Walking groups, for Men's health"), vec!["walking", "group", "for", "men", "health"]);
+    }
+
+    #[test]
+    fn a_sound_service_is_indexed_and_a_broken_one_says_why() {
+        let id = Uuid::now_v7();
+        let org = Uuid::now_v7();
+        let ok = service(serde_json::json!({
+            "id": id, "name": "Walking group", "status": "active", "organization_id": org,
+            "description": "Gentle walks", "minimum_age": 18,
+            "schedules": [{"id": Uuid::now_v7(), "freq": "WEEKLY", "byday": "MO,WE", "opens_at": "10:00", "closes_at": "12:00",
+                           "attending_type": "in person"}],
+            "languages": [{"id": Uuid::now_v7(), "name": "Welsh", "code": "cy"}],
+        }));
+        let (entry, warnings) = check_service(ok, None, &HashSet::new()).unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert!(warnings.is_empty());
+        assert_eq!(
+            entry.openings,
+            vec![Opening { day: 0, opens: 600, closes: 720 }, Opening { day: 2, opens: 600, closes: 720 }]
+        );
+        assert!(entry.modes.in_person && !entry.modes.online);
+        assert!(entry.free);
+        assert_eq!(entry.languages, vec!["welsh", "cy"]);
+        assert!(entry.words.contains(&("walking".into(), 3)) && entry.words.contains(&("walk".into(), 1)));
+
+        let bad = service(serde_json::json!({
+            "id": id, "name": " ", "status": "open", "organization_id": org, "minimum_age": 40, "maximum_age": 20,
+            "email": "not an email",
+            "schedules": [{"id": Uuid::now_v7(), "byday": "MO,XX", "opens_at": "18:00", "closes_at": "09:00"}],
+            "attributes": [{"id": Uuid::now_v7(), "taxonomy_term_id": Uuid::now_v7()}],
+        }));
+        let errors = check_service(bad, None, &HashSet::new()).err().unwrap_or_default();
+        let all = errors.join("\n");
+        for expected in [
+            "name is required",
+            "status \"open\"",
+            "above maximum_age",
+            "not an email",
+            "byday \"XX\"",
+            "closes at 09:00 before it opens at 18:00",
+            "not in the feed or the directory",
+        ] {
+            assert!(all.contains(expected), "{expected} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn pages_count_from_one() {
+        let p = Page::new(vec![1, 2], 5, 1, 2);
+        assert_eq!((p.total_pages, p.first_page, p.last_page, p.size), (3, true, false, 2));
+        let p: Page<i32> = Page::new(vec![], 0, 1, 50);
+        assert_eq!((p.total_pages, p.last_page, p.empty), (0, true, true));
+    }
+}

@@ -1,0 +1,223 @@
+-- (PostgreSQL)
+-- The community directory on Open Referral UK and connections to it (issue 5). Keep in step
+-- with the other backend's 0008_directory.sql: the schema-parity test compares the two.
+
+-- Open Referral UK organisations. Those that existed as VCSE tenants keep their id and manage
+-- their own listings (owner_org_id); imported ones are unclaimed until a claim is approved.
+CREATE TABLE directory_organizations (
+    id            UUID PRIMARY KEY,
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    document      TEXT NOT NULL DEFAULT '{}',
+    owner_org_id  UUID REFERENCES organisations (id),
+    modified_at   TIMESTAMPTZ NOT NULL
+);
+INSERT INTO directory_organizations (id, name, description, owner_org_id, modified_at)
+    SELECT id, name, '', id, created_at FROM organisations WHERE kind = 'vcse';
+CREATE INDEX directory_organizations_owner ON directory_organizations (owner_org_id);
+
+-- services grows from the foundation's minimal table into the Open Referral UK listing: rebuilt,
+-- its rows kept.
+ALTER TABLE services RENAME TO services_0007;
+ALTER INDEX services_pkey RENAME TO services_0007_pkey;
+DROP INDEX services_org;
+CREATE TABLE services (
+    id               UUID PRIMARY KEY,
+    organization_id  UUID NOT NULL REFERENCES directory_organizations (id),
+    name             TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    url              TEXT,
+    email            TEXT,
+    minimum_age      DOUBLE PRECISION,
+    maximum_age      DOUBLE PRECISION,
+    free             BOOLEAN NOT NULL DEFAULT FALSE,
+    in_person        BOOLEAN NOT NULL DEFAULT FALSE,
+    online           BOOLEAN NOT NULL DEFAULT FALSE,
+    phone            BOOLEAN NOT NULL DEFAULT FALSE,
+    languages        TEXT NOT NULL DEFAULT '',
+    accessibility    TEXT NOT NULL DEFAULT '',
+    capacity         TEXT NOT NULL DEFAULT 'accepting',
+    document         TEXT NOT NULL DEFAULT '{}',
+    source           TEXT NOT NULL DEFAULT 'linkwork',
+    last_modified    TIMESTAMPTZ NOT NULL,
+    verified_at      TIMESTAMPTZ,
+    verified_by      TEXT,
+    review_months    INTEGER NOT NULL DEFAULT 6,
+    review_reminded_at TIMESTAMPTZ,
+    created_at       TIMESTAMPTZ NOT NULL,
+    version          INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO services (id, organization_id, name, description, status, url, email, last_modified, created_at)
+    SELECT id, org_id, name, description, status, url, email, created_at, created_at FROM services_0007;
+DROP TABLE services_0007;
+CREATE INDEX services_organization ON services (organization_id);
+CREATE INDEX services_modified ON services (last_modified);
+CREATE INDEX services_name ON services (name);
+
+CREATE TABLE taxonomies (
+    id           UUID PRIMARY KEY,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    uri          TEXT,
+    version      TEXT
+);
+
+-- Terms may name a parent or taxonomy the feed does not carry: no foreign keys on those.
+CREATE TABLE taxonomy_terms (
+    id           UUID PRIMARY KEY,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    parent_id    UUID,
+    taxonomy     TEXT,
+    taxonomy_id  UUID,
+    term_uri     TEXT,
+    term         TEXT,
+    code         TEXT
+);
+CREATE INDEX taxonomy_terms_taxonomy ON taxonomy_terms (taxonomy_id, name);
+
+CREATE TABLE service_terms (
+    service_id  UUID NOT NULL REFERENCES services (id),
+    term_id     UUID NOT NULL REFERENCES taxonomy_terms (id),
+    PRIMARY KEY (service_id, term_id)
+);
+CREATE INDEX service_terms_term ON service_terms (term_id, service_id);
+
+-- Search words: an inverted index both databases query the same way (prefix ranges on word).
+CREATE TABLE service_words (
+    word        TEXT COLLATE "C" NOT NULL,
+    service_id  UUID NOT NULL REFERENCES services (id),
+    weight      INTEGER NOT NULL,
+    PRIMARY KEY (word, service_id)
+);
+CREATE INDEX service_words_service ON service_words (service_id);
+
+CREATE TABLE service_at_locations (
+    id           UUID PRIMARY KEY,
+    service_id   UUID NOT NULL REFERENCES services (id),
+    location_id  UUID NOT NULL,
+    name         TEXT NOT NULL DEFAULT '',
+    postcode     TEXT,
+    latitude     DOUBLE PRECISION,
+    longitude    DOUBLE PRECISION,
+    document     TEXT NOT NULL
+);
+CREATE INDEX service_at_locations_service ON service_at_locations (service_id);
+CREATE INDEX service_at_locations_point ON service_at_locations (latitude, longitude);
+
+-- Opening slots for the day-and-time filter: day 0 is Monday, times in minutes.
+CREATE TABLE service_hours (
+    service_id  UUID NOT NULL REFERENCES services (id),
+    day         INTEGER NOT NULL CHECK (day BETWEEN 0 AND 6),
+    opens       INTEGER NOT NULL,
+    closes      INTEGER NOT NULL
+);
+CREATE INDEX service_hours_service ON service_hours (service_id, day);
+
+CREATE TABLE service_changes (
+    id          UUID PRIMARY KEY,
+    service_id  UUID NOT NULL REFERENCES services (id),
+    changed_at  TIMESTAMPTZ NOT NULL,
+    changed_by  UUID REFERENCES users (id),
+    who         TEXT NOT NULL,
+    what        TEXT NOT NULL
+);
+CREATE INDEX service_changes_service ON service_changes (service_id, changed_at);
+
+CREATE TABLE service_reports (
+    id           UUID PRIMARY KEY,
+    service_id   UUID NOT NULL REFERENCES services (id),
+    kind         TEXT NOT NULL,
+    details      TEXT NOT NULL,
+    reporter     TEXT,
+    reported_at  TIMESTAMPTZ NOT NULL,
+    resolved_at  TIMESTAMPTZ,
+    resolved_by  UUID REFERENCES users (id),
+    resolution   TEXT
+);
+CREATE INDEX service_reports_open ON service_reports (resolved_at, reported_at);
+CREATE INDEX service_reports_service ON service_reports (service_id);
+
+CREATE TABLE directory_claims (
+    id               UUID PRIMARY KEY,
+    organization_id  UUID NOT NULL REFERENCES directory_organizations (id),
+    name             TEXT NOT NULL,
+    email            TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    evidence         TEXT NOT NULL,
+    requested_at     TIMESTAMPTZ NOT NULL,
+    decided_at       TIMESTAMPTZ,
+    decided_by       UUID REFERENCES users (id),
+    approved         BOOLEAN
+);
+
+CREATE TABLE postcodes (
+    postcode   TEXT PRIMARY KEY,
+    outward    TEXT NOT NULL,
+    latitude   DOUBLE PRECISION NOT NULL,
+    longitude  DOUBLE PRECISION NOT NULL,
+    lsoa       TEXT
+);
+CREATE INDEX postcodes_outward ON postcodes (outward);
+
+CREATE TABLE deprivation (
+    lsoa    TEXT PRIMARY KEY,
+    decile  INTEGER NOT NULL CHECK (decile BETWEEN 1 AND 10)
+);
+
+CREATE TABLE directory_feeds (
+    url          TEXT PRIMARY KEY,
+    synced_at    TIMESTAMPTZ,
+    last_result  TEXT NOT NULL DEFAULT ''
+);
+
+-- Signposts and referrals out. The shared column is all the receiving service ever sees.
+CREATE TABLE connections (
+    id             UUID PRIMARY KEY,
+    org_id         UUID NOT NULL REFERENCES organisations (id),
+    person_id      UUID NOT NULL REFERENCES people (id),
+    episode_id     UUID REFERENCES episodes (id),
+    service_id     UUID NOT NULL REFERENCES services (id),
+    kind           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    need           TEXT NOT NULL,
+    shared         TEXT NOT NULL,
+    consent_at     TIMESTAMPTZ,
+    created_by     UUID NOT NULL REFERENCES users (id),
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    answered_at    TIMESTAMPTZ,
+    reminded_at    TIMESTAMPTZ,
+    unanswered_at  TIMESTAMPTZ,
+    reason         TEXT,
+    version        INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX connections_person ON connections (org_id, person_id);
+CREATE INDEX connections_service ON connections (service_id, created_at);
+CREATE INDEX connections_waiting ON connections (status, created_at);
+
+CREATE TABLE connection_events (
+    id             UUID PRIMARY KEY,
+    connection_id  UUID NOT NULL REFERENCES connections (id),
+    status         TEXT NOT NULL,
+    reason         TEXT,
+    note           TEXT NOT NULL DEFAULT '',
+    at             TIMESTAMPTZ NOT NULL,
+    by_user        UUID NOT NULL REFERENCES users (id),
+    by_name        TEXT NOT NULL
+);
+CREATE INDEX connection_events_connection ON connection_events (connection_id, at);
+
+CREATE TABLE unmet_needs (
+    id           UUID PRIMARY KEY,
+    org_id       UUID NOT NULL REFERENCES organisations (id),
+    person_id    UUID NOT NULL REFERENCES people (id),
+    need         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    service_id   UUID REFERENCES services (id),
+    note         TEXT NOT NULL DEFAULT '',
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    recorded_by  UUID NOT NULL REFERENCES users (id)
+);
+CREATE INDEX unmet_needs_org ON unmet_needs (org_id, recorded_at);
