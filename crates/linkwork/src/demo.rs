@@ -866,7 +866,7 @@ fn demo_directory(
     })
 }
 
-/// Approximate centres of the demo's postcode districts (as in data/postcodes-sample.csv).
+/// Approximate centres of the demo's postcode districts (as in share/postcodes-sample.csv).
 const DISTRICTS: &[(&str, f64, f64)] = &[
     ("LS1", 53.797, -1.548),
     ("LS5", 53.817, -1.605),
@@ -884,7 +884,7 @@ const DISTRICTS: &[(&str, f64, f64)] = &[
 ];
 
 /// The sample postcodes, shipped in the binary so a fresh demo can search by distance.
-pub const POSTCODE_SAMPLE: &str = include_str!("../../../data/postcodes-sample.csv");
+pub const POSTCODE_SAMPLE: &str = include_str!("../../../share/postcodes-sample.csv");
 
 #[cfg(test)]
 mod tests {

@@ -162,7 +162,7 @@ pub(crate) async fn root(State(state): State<AppState>) -> Response {
 
 /// The official Open Referral UK OpenAPI description this API implements.
 pub(crate) async fn openapi() -> Response {
-    open(([(header::CONTENT_TYPE, "application/json")], include_str!("../../../data/oruk/schema/openapi.json")))
+    open(([(header::CONTENT_TYPE, "application/json")], include_str!("../../../share/oruk/schema/openapi.json")))
 }
 
 /// Attach organisations to services (the list form nests each service's organisation).

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../share").join(rel)
 }
 
 const EXAMPLE_SERVICE: &str = "ac148810-d857-441c-9679-408f346de14b";
