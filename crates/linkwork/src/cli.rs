@@ -92,7 +92,16 @@ pub enum ImportCommand {
     /// running it again updates in place.
     Oruk {
         /// The file or folder.
-        path: std::path::PathBuf,
+        #[arg(required_unless_present = "url", conflicts_with = "url")]
+        path: Option<std::path::PathBuf>,
+        /// Read a live Open Referral UK API instead, by its base URL (paging through
+        /// /services, then each service in full).
+        #[arg(long)]
+        url: Option<String>,
+        /// With --url: remember the feed and sync it daily (services changed since the last
+        /// sync, by modified_after) from the background worker of `linkwork serve`.
+        #[arg(long, requires = "url")]
+        keep_in_sync: bool,
     },
     /// Import postcode centroids (ONS Postcode Directory CSV, or Code-Point Open CSV) for
     /// distance search, and optionally deprivation deciles by LSOA.
@@ -282,12 +291,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             store.close().await;
         }
-        Command::Import { command: ImportCommand::Oruk { path } } => {
-            let feed = crate::directory_import::Feed::read_path(&path)?;
+        Command::Import { command: ImportCommand::Oruk { path, url, keep_in_sync } } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
-            let source =
-                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let report = crate::directory_import::import(&store, &clock, feed, &source).await?;
+            let started = clock.now();
+            let report = match (path, &url) {
+                (Some(path), _) => {
+                    let feed = crate::directory_import::Feed::read_path(&path)?;
+                    let source = path
+                        .file_name()
+                        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+                    crate::directory_import::import(&store, &clock, feed, &source).await?
+                }
+                (None, Some(url)) => crate::directory_import::import_url(&store, &clock, url, None).await?,
+                (None, None) => anyhow::bail!("give a file or folder, or --url"),
+            };
+            if let (Some(url), true) = (&url, keep_in_sync) {
+                store.save_feed(url.trim().trim_end_matches('/'), Some(started), "first import").await?;
+                println!("The worker of `linkwork serve` will sync {url} daily.");
+            }
             store.analyze().await?;
             store.close().await;
             for w in &report.warnings {

@@ -18,8 +18,8 @@ use linkwork_domain::casework::{
 };
 use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::ids::{
-    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId, TeamId,
-    UserId,
+    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId,
+    ServiceId, TeamId, UserId,
 };
 use linkwork_domain::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::people::Person;
@@ -62,6 +62,7 @@ pub struct DemoSummary {
     pub episodes: usize,
     pub contacts: usize,
     pub services: usize,
+    pub connections: usize,
 }
 
 /// SplitMix64: small, fast, and the same sequence on every machine.
@@ -471,9 +472,25 @@ pub async fn generate(
         summary.contacts += batch.contacts.len();
         store.insert_casework(&batch).await.context("writing demo casework")?;
 
-        let batch = demo_directory(&mut rng, now, area, &vcses, &d, p)?;
-        summary.services += batch.services.len();
-        store.upsert_directory(&batch).await.context("writing demo services")?;
+        let directory = demo_directory(&mut rng, now, area, &vcses, &d, p)?;
+        summary.services += directory.services.len();
+        store.upsert_directory(&directory).await.context("writing demo services")?;
+        let partner =
+            users.iter().find(|u| u.email.as_str() == format!("vcse@{d}")).map(|u| (u.id, u.display_name.clone()));
+        if let Some(partner) = partner {
+            summary.connections += demo_connections(
+                store,
+                &mut rng,
+                now,
+                &batch.episodes,
+                &people,
+                &directory,
+                &users[first_worker..],
+                partner,
+            )
+            .await
+            .context("writing demo connections")?;
+        }
 
         summary.people += people.len();
         summary.referrals += referrals.len();
@@ -690,8 +707,8 @@ fn casework(
 /// Print what was generated and how to sign in.
 pub fn print_summary(s: &DemoSummary) {
     println!(
-        "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services.",
-        s.organisations, s.people, s.referrals, s.episodes, s.contacts, s.services
+        "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services, {} connections to services.",
+        s.organisations, s.people, s.referrals, s.episodes, s.contacts, s.services, s.connections
     );
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     for (email, roles) in s.users.iter().take(12) {
@@ -700,6 +717,122 @@ pub fn print_summary(s: &DemoSummary) {
     if s.users.len() > 12 {
         println!("  … and {} more, one set per PCN (admin@pcnN.demo.test and so on).", s.users.len() - 12);
     }
+}
+
+/// Connections from about one episode in six to the PCN's services, at every stage of the closed
+/// loop: waiting for an answer (some past the nudge), accepted, attending, completed, declined
+/// with a reason (at capacity becoming unmet need), did not attend; and signposts.
+#[allow(clippy::too_many_arguments)]
+async fn demo_connections(
+    store: &dyn Store,
+    rng: &mut Rng,
+    now: DateTime<Utc>,
+    episodes: &[linkwork_domain::casework::Episode],
+    people: &[Person],
+    directory: &linkwork_domain::ports::DirectoryBatch,
+    workers: &[User],
+    partner: (UserId, String),
+) -> anyhow::Result<usize> {
+    use linkwork_domain::directory::{
+        Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus,
+    };
+    use linkwork_domain::ids::ConnectionId;
+    let active: Vec<&linkwork_domain::oruk::ServiceEntry> =
+        directory.services.iter().filter(|s| s.document.status == "active").collect();
+    if active.is_empty() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for e in episodes {
+        if !rng.chance(17) {
+            continue;
+        }
+        let Some(person) = people.iter().find(|p| p.id == e.person_id) else { continue };
+        let Some(worker) = workers.iter().find(|w| Some(w.id) == e.worker_id).or(workers.first()) else { continue };
+        let service = active[rng.below(active.len())];
+        let created = e.opened_at + Duration::days(i64::try_from(7 + rng.below(40)).unwrap_or(7));
+        if created > now {
+            continue;
+        }
+        let refer = rng.chance(75);
+        let need =
+            [NeedDomain::Loneliness, NeedDomain::PhysicalActivity, NeedDomain::MentalWellbeing, NeedDomain::Money]
+                [rng.below(4)];
+        let c = Connection {
+            id: ConnectionId::new(),
+            org_id: e.org_id,
+            person_id: person.id,
+            episode_id: Some(e.id),
+            service_id: ServiceId(service.document.id),
+            service_name: service.document.name.clone(),
+            kind: if refer { ConnectionKind::Refer } else { ConnectionKind::Signpost },
+            status: if refer { TaskStatus::Requested } else { TaskStatus::Completed },
+            need,
+            shared: SharedDetails {
+                name: if refer { person.full_name() } else { String::new() },
+                phone: person.phone.clone().filter(|_| refer),
+                note: if refer { "Would like to go with someone the first time.".into() } else { String::new() },
+                link_worker: worker.display_name.clone(),
+                link_worker_email: worker.email.as_str().to_owned(),
+                ..SharedDetails::default()
+            },
+            consent_at: refer.then_some(created),
+            created_by: worker.id,
+            created_at: created,
+            updated_at: created,
+            answered_at: None,
+            reminded_at: None,
+            unanswered_at: None,
+            reason: None,
+            version: 1,
+        };
+        let event = |status, reason, hours: i64, note: &str| ConnectionEvent {
+            connection_id: c.id,
+            status,
+            reason,
+            note: note.to_owned(),
+            at: (created + Duration::hours(hours)).min(now),
+            by: partner.0,
+            by_name: partner.1.clone(),
+        };
+        let first = ConnectionEvent {
+            by: worker.id,
+            by_name: worker.display_name.clone(),
+            ..event(c.status, None, 0, if refer { "Referred" } else { "Signposted" })
+        };
+        store.create_connection(&c, &first).await?;
+        n += 1;
+        if !refer || now - created < Duration::days(3) {
+            continue;
+        }
+        let reply = i64::try_from(4 + rng.below(24 * 9)).unwrap_or(24);
+        let path: Vec<(TaskStatus, Option<DeclineReason>, i64, &str)> = match rng.below(10) {
+            0 => vec![],
+            1 => vec![(TaskStatus::Rejected, Some(DeclineReason::AtCapacity), reply, "Full until the spring")],
+            2 => vec![(TaskStatus::Rejected, Some(DeclineReason::UnableToContact), reply, "Three calls, no answer")],
+            3 => vec![
+                (TaskStatus::Accepted, None, reply, ""),
+                (TaskStatus::Failed, None, reply + 24 * 10, "Did not come to the first session"),
+            ],
+            4 | 5 => vec![
+                (TaskStatus::Accepted, None, reply, ""),
+                (TaskStatus::InProgress, None, reply + 24 * 7, "Came along and joined in"),
+            ],
+            _ => vec![
+                (TaskStatus::Accepted, None, reply, ""),
+                (TaskStatus::InProgress, None, reply + 24 * 7, "First session"),
+                (TaskStatus::Completed, None, reply + 24 * 70, "Finished the course"),
+            ],
+        };
+        let mut current = c.clone();
+        for (status, reason, hours, note) in path {
+            if created + Duration::hours(hours) > now {
+                break;
+            }
+            current = store.change_connection(&current, &event(status, reason, hours, note)).await?;
+        }
+    }
+    Ok(n)
 }
 
 /// Need categories for the demo's services: one taxonomy, a term per need domain.
@@ -885,6 +1018,196 @@ const DISTRICTS: &[(&str, f64, f64)] = &[
 
 /// The sample postcodes, shipped in the binary so a fresh demo can search by distance.
 pub const POSTCODE_SAMPLE: &str = include_str!("../../../share/postcodes-sample.csv");
+
+/// A synthetic national directory for benchmarks: `n` services from `n / 5` organisations spread
+/// over England, with words, categories, ages, weekly times, costs, languages, accessibility,
+/// places and capacity drawn from realistic lists, checked as any import is. Returned in batches
+/// of about 5,000 services.
+pub fn national_directory(
+    n: usize,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<linkwork_domain::ports::DirectoryBatch>> {
+    use linkwork_domain::casework::NeedDomain;
+    use linkwork_domain::directory::Capacity;
+    use linkwork_domain::oruk;
+    const TOWNS: &[&str] = &[
+        "Leeds",
+        "Bradford",
+        "Sheffield",
+        "York",
+        "Hull",
+        "Manchester",
+        "Liverpool",
+        "Preston",
+        "Carlisle",
+        "Newcastle",
+        "Sunderland",
+        "Durham",
+        "Birmingham",
+        "Coventry",
+        "Leicester",
+        "Nottingham",
+        "Derby",
+        "Lincoln",
+        "Norwich",
+        "Ipswich",
+        "Cambridge",
+        "Oxford",
+        "Reading",
+        "Bristol",
+        "Exeter",
+        "Plymouth",
+        "Truro",
+        "Bath",
+        "Brighton",
+        "Canterbury",
+        "Southampton",
+        "Portsmouth",
+        "London",
+        "Luton",
+        "Stoke",
+        "Shrewsbury",
+        "Hereford",
+        "Gloucester",
+    ];
+    const EXTRA: &[&str] = &[
+        "Friendly, welcoming and free to join.",
+        "Run by volunteers with lived experience.",
+        "Transport can be arranged for people who cannot get there.",
+        "Interpreters available on request.",
+        "Tea, coffee and a chat afterwards.",
+        "Referral from a link worker or self-referral.",
+    ];
+    let mut rng = Rng(seed.max(1));
+    let taxonomy = uuid::Uuid::parse_str(DEMO_TAXONOMY)?;
+    let term_id = |i: usize| uuid::Uuid::from_u128(0x0193_a000_0000_7000_8000_0000_0000_1000 + i as u128);
+    let terms: Vec<oruk::TaxonomyTerm> = NeedDomain::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, d)| oruk::TaxonomyTerm {
+            id: term_id(i),
+            name: d.label().to_owned(),
+            taxonomy_id: Some(taxonomy),
+            code: Some(d.as_str().to_owned()),
+            ..Default::default()
+        })
+        .collect();
+    let known: std::collections::HashSet<uuid::Uuid> = terms.iter().map(|t| t.id).collect();
+    const KIND_NEED: [usize; 12] = [2, 3, 0, 0, 0, 6, 1, 9, 7, 8, 0, 3];
+    let mut batches = Vec::new();
+    let per = 5000;
+    for start in (0..n).step_by(per) {
+        let count = per.min(n - start);
+        let mut orgs = Vec::new();
+        let mut services = Vec::new();
+        let mut capacities = Vec::new();
+        for i in start..start + count {
+            if i % 5 == 0 {
+                orgs.push(oruk::Organization {
+                    id: uuid::Uuid::from_u128(0x0193_b000_0000_7000_8000_0000_0000_0000 + (i / 5) as u128),
+                    name: format!("{} {}", TOWNS[rng.below(TOWNS.len())], VCSE_NAMES[rng.below(VCSE_NAMES.len())]),
+                    ..Default::default()
+                });
+            }
+            let org = uuid::Uuid::from_u128(0x0193_b000_0000_7000_8000_0000_0000_0000 + (i / 5) as u128);
+            let k = rng.below(SERVICE_KINDS.len());
+            let (kind, description) = SERVICE_KINDS[k];
+            let town = TOWNS[rng.below(TOWNS.len())];
+            let (lat, lon) = (50.2 + rng.below(5200) as f64 / 1000.0, -5.3 + rng.below(7000) as f64 / 1000.0);
+            let id = uuid::Uuid::from_u128(0x0193_c000_0000_7000_8000_0000_0000_0000 + i as u128);
+            let opens = 8 + rng.below(10);
+            let s = oruk::Service {
+                id,
+                organization_id: Some(org),
+                name: format!("{kind}, {town} {}", i % 97),
+                description: Some(format!("{description} {}", EXTRA[rng.below(EXTRA.len())])),
+                status: if rng.chance(96) { "active".into() } else { "temporarily closed".into() },
+                minimum_age: rng.chance(30).then_some(18.0),
+                maximum_age: rng.chance(10).then_some(25.0),
+                schedules: vec![oruk::Schedule {
+                    id: uuid::Uuid::from_u128(0x0193_d000_0000_7000_8000_0000_0000_0000 + i as u128),
+                    freq: Some("WEEKLY".into()),
+                    byday: Some(["MO", "TU", "WE", "TH", "FR", "SA", "MO,WE", "TU,TH"][rng.below(8)].into()),
+                    opens_at: Some(format!("{opens:02}:00")),
+                    closes_at: Some(format!("{:02}:30", opens + 1 + rng.below(3))),
+                    ..Default::default()
+                }],
+                languages: if rng.chance(15) {
+                    vec![oruk::Language {
+                        id: uuid::Uuid::now_v7(),
+                        name: Some(["Polish", "Urdu", "Punjabi", "Welsh", "Arabic"][rng.below(5)].into()),
+                        code: None,
+                    }]
+                } else {
+                    vec![]
+                },
+                service_at_locations: vec![oruk::ServiceAtLocation {
+                    id: uuid::Uuid::from_u128(0x0193_e000_0000_7000_8000_0000_0000_0000 + i as u128),
+                    location: Some(oruk::Location {
+                        id: uuid::Uuid::from_u128(0x0193_f000_0000_7000_8000_0000_0000_0000 + i as u128),
+                        location_type: "physical".into(),
+                        name: Some(format!("{town} community centre")),
+                        latitude: Some(lat),
+                        longitude: Some(lon),
+                        accessibility: if rng.chance(50) {
+                            vec![oruk::Accessibility {
+                                id: uuid::Uuid::now_v7(),
+                                description: Some("Wheelchair accessible; hearing loop".into()),
+                                ..Default::default()
+                            }]
+                        } else {
+                            vec![]
+                        },
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }],
+                cost_options: if rng.chance(25) {
+                    vec![oruk::CostOption {
+                        id: uuid::Uuid::now_v7(),
+                        amount: Some(3.0),
+                        option: Some("Per session".into()),
+                        ..Default::default()
+                    }]
+                } else {
+                    vec![]
+                },
+                attributes: vec![oruk::Attribute {
+                    id: uuid::Uuid::now_v7(),
+                    taxonomy_term_id: Some(term_id(KIND_NEED[k])),
+                    taxonomy_term: terms.get(KIND_NEED[k]).cloned(),
+                    ..Default::default()
+                }],
+                last_modified: Some(now),
+                ..Default::default()
+            };
+            let (entry, _) = oruk::check_service(s, None, &known)
+                .map_err(|e| anyhow::anyhow!("synthetic service fails the checks: {}", e.join("; ")))?;
+            capacities.push((
+                id,
+                [Capacity::Accepting, Capacity::Accepting, Capacity::WaitUnderMonth, Capacity::NotAccepting]
+                    [rng.below(4)],
+            ));
+            services.push(entry);
+        }
+        batches.push(linkwork_domain::ports::DirectoryBatch {
+            organizations: orgs,
+            taxonomies: if start == 0 {
+                vec![oruk::Taxonomy { id: taxonomy, name: "linkwork needs".into(), ..Default::default() }]
+            } else {
+                vec![]
+            },
+            terms: if start == 0 { terms.clone() } else { vec![] },
+            services,
+            capacities,
+            source: "synthetic".into(),
+            at: now,
+            ..Default::default()
+        });
+    }
+    Ok(batches)
+}
 
 #[cfg(test)]
 mod tests {

@@ -474,6 +474,130 @@ pub async fn import(store: &dyn Store, clock: &dyn Clock, feed: Feed, source: &s
     Ok(report)
 }
 
+/// Pages of a live API are fetched this many records at a time.
+const PAGE: usize = 100;
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .user_agent(concat!("linkwork/", env!("CARGO_PKG_VERSION"), " (Open Referral UK import)"))
+        .build()
+        .into()
+}
+
+fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value, String> {
+    let mut resp = agent.get(url).header("Accept", "application/json").call().map_err(|e| e.to_string())?;
+    let text = resp.body_mut().with_config().limit(50 * 1024 * 1024).read_to_string().map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// Walk every page of a list endpoint, calling `each` with every item.
+fn pages(agent: &ureq::Agent, first: &str, mut each: impl FnMut(Value)) -> Result<(), String> {
+    let join = if first.contains('?') { '&' } else { '?' };
+    for page in 1..=100_000 {
+        let body = get_json(agent, &format!("{first}{join}page={page}&per_page={PAGE}"))?;
+        let Some(items) = body.get("contents").and_then(Value::as_array) else {
+            return Err(format!("{first}: no page envelope (contents) in the answer"));
+        };
+        let n = items.len();
+        for item in items {
+            each(item.clone());
+        }
+        let last = body.get("last_page").and_then(Value::as_bool).unwrap_or(n < PAGE);
+        if last || n == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Read a live Open Referral UK API: taxonomy terms, then every page of `/services` (only those
+/// changed since `since`, when syncing), then each service in full from `/services/{id}` (the
+/// list form leaves out places, times and categories). Blocking: call it off the async runtime.
+/// A list page that fails stops the fetch (nothing is written); a service that fails is one
+/// problem and the rest go on.
+pub fn fetch_feed(
+    base: &str,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<(Feed, Vec<RecordProblem>)> {
+    let base = base.trim().trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        bail!("the feed's address must start https:// (or http://): {base}");
+    }
+    let agent = agent();
+    let mut feed = Feed::default();
+    let mut problems = Vec::new();
+    if let Err(e) = pages(&agent, &format!("{base}/taxonomy_terms"), |t| {
+        feed.records.push((format!("{base}/taxonomy_terms"), Kind::Term, t))
+    }) {
+        problems.push(RecordProblem {
+            place: format!("{base}/taxonomy_terms"),
+            id: String::new(),
+            message: format!("taxonomy terms not read: {e}"),
+        });
+    }
+    let mut ids = Vec::new();
+    let list = match since {
+        Some(t) => format!("{base}/services?modified_after={}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        None => format!("{base}/services"),
+    };
+    pages(&agent, &list, |s| ids.push(id_of(&s))).map_err(|e| anyhow::anyhow!("could not read {list}: {e}"))?;
+    for id in ids {
+        let url = format!("{base}/services/{id}");
+        match get_json(&agent, &url) {
+            Ok(doc) => feed.records.push((url, Kind::Service, doc)),
+            Err(e) => problems.push(RecordProblem { place: url, id, message: e }),
+        }
+    }
+    Ok((feed, problems))
+}
+
+/// Import from a live API; `since` limits it to services changed after that time (a sync).
+pub async fn import_url(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    base: &str,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<ImportReport> {
+    let url = base.trim().trim_end_matches('/').to_owned();
+    let fetch_url = url.clone();
+    let (feed, problems) = tokio::task::spawn_blocking(move || fetch_feed(&fetch_url, since)).await??;
+    let mut report = import(store, clock, feed, &url).await?;
+    report.errors.extend(problems);
+    Ok(report)
+}
+
+/// Sync every remembered feed whose last sync is older than `every`: services changed since the
+/// last sync (from when it started, so nothing changed during it is missed).
+pub async fn sync_feeds(store: &dyn Store, clock: &dyn Clock, every: chrono::Duration) -> anyhow::Result<usize> {
+    let mut synced = 0;
+    for (url, last) in store.feeds().await? {
+        let started = clock.now();
+        if last.is_some_and(|t| started - t < every) {
+            continue;
+        }
+        match import_url(store, clock, &url, last).await {
+            Ok(r) => {
+                let summary = format!(
+                    "{} new, {} updated, {} unchanged, {} not imported",
+                    r.counts.created,
+                    r.counts.updated,
+                    r.counts.unchanged,
+                    r.errors.len()
+                );
+                tracing::info!(feed = %url, %summary, "directory feed synced");
+                store.save_feed(&url, Some(started), &summary).await?;
+                synced += 1;
+            }
+            Err(e) => {
+                tracing::warn!(feed = %url, cause = %e, "directory feed sync failed; will retry");
+                store.save_feed(&url, None, &format!("failed: {e}")).await?;
+            }
+        }
+    }
+    Ok(synced)
+}
+
 /// Postcode centroids: the ONS Postcode Directory (a header with `pcds` or `pcd`, `lat`, `long`
 /// and optionally `lsoa11`/`lsoa21`), or Code-Point Open (no header: postcode, quality,
 /// eastings, northings, ...; converted from the British National Grid). Deprivation: a CSV with

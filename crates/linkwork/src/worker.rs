@@ -21,6 +21,9 @@ use tokio::sync::watch;
 /// How long a claimed job is ours before another worker may take it.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
+/// How often remembered Open Referral UK feeds are synced (`import oruk --url --keep-in-sync`).
+pub const FEED_SYNC_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
 /// What the worker needs.
 #[derive(Clone)]
 pub struct Worker {
@@ -144,6 +147,11 @@ impl Worker {
         let removed = self.store.delete_expired_sessions(self.clock.now()).await.map_err(|e| e.to_string())?;
         self.nudge_referrals().await?;
         self.remind_reviews().await?;
+        if let Err(e) =
+            crate::directory_import::sync_feeds(self.store.as_ref(), self.clock.as_ref(), FEED_SYNC_EVERY).await
+        {
+            tracing::warn!(cause = %e, "directory feeds could not be synced");
+        }
         Ok(removed)
     }
 

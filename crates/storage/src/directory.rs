@@ -1,7 +1,7 @@
 //! The community directory on both backends: Open Referral UK records, search, trust and
 //! postcodes. Listings are not person-identifiable. Search uses a word index (`service_words`)
 //! queried as byte-order prefix ranges, the same SQL on SQLite and PostgreSQL; filters are
-//! indexed `EXISTS` probes; distance is a bounding box in SQL refined by great-circle distance.
+//! `IN` subqueries driven by their own indexes (terms, opening days, coordinates); distance is a bounding box in SQL refined by great-circle distance.
 
 use crate::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 const LISTING: &str = "SELECT s.id, s.organization_id, o.name AS organization_name, o.owner_org_id, s.name, \
      s.description, s.status, s.url, s.email, s.minimum_age, s.maximum_age, s.free, s.in_person, s.online, s.phone, \
-     s.languages, s.accessibility, s.capacity, s.document, s.source, s.last_modified, s.verified_at, s.verified_by, \
+     s.languages, s.accessibility, s.capacity, COALESCE(d.document, '{}') AS document, s.source, s.last_modified, s.verified_at, s.verified_by, \
      s.review_months, s.review_reminded_at, s.created_at, s.version";
-const FROM: &str = " FROM services s JOIN directory_organizations o ON o.id = s.organization_id";
+const FROM: &str = " FROM services s JOIN directory_organizations o ON o.id = s.organization_id \
+     LEFT JOIN service_documents d ON d.service_id = s.id";
 
 #[derive(sqlx::FromRow)]
 struct ListingRow {
@@ -50,13 +51,6 @@ struct ListingRow {
     review_reminded_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     version: i32,
-}
-
-#[derive(sqlx::FromRow)]
-struct HitRow {
-    #[sqlx(flatten)]
-    listing: ListingRow,
-    score: i64,
 }
 
 impl TryFrom<ListingRow> for Listing {
@@ -137,9 +131,7 @@ macro_rules! push_search {
     ($qb:expr, $q:expr, $words:expr) => {{
         let qb = &mut $qb;
         let q: &DirectoryQuery = $q;
-        if $words.is_empty() {
-            qb.push(" LEFT JOIN (SELECT NULL AS service_id, 0 AS score) w ON 1 = 0");
-        } else {
+        if !$words.is_empty() {
             qb.push(" JOIN (SELECT service_id, SUM(weight * CASE WHEN ");
             for (i, w) in $words.iter().enumerate() {
                 if i > 0 {
@@ -154,11 +146,10 @@ macro_rules! push_search {
                 }
                 qb.push("(word >= ").push_bind(w.clone()).push(" AND word < ").push_bind(prefix_end(w)).push(")");
             }
-            qb.push(" GROUP BY service_id HAVING ");
-            for (i, w) in $words.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" AND ");
-                }
+            qb.push(" GROUP BY service_id");
+            // One word: the range already is the condition. More: each must match.
+            for (i, w) in $words.iter().enumerate().filter(|_| $words.len() > 1) {
+                qb.push(if i == 0 { " HAVING " } else { " AND " });
                 qb.push("MAX(CASE WHEN word >= ")
                     .push_bind(w.clone())
                     .push(" AND word < ")
@@ -172,14 +163,12 @@ macro_rules! push_search {
             qb.push(" AND s.status = 'active'");
         }
         if let Some(t) = q.term {
-            qb.push(" AND EXISTS (SELECT 1 FROM service_terms t WHERE t.service_id = s.id AND t.term_id = ")
-                .push_bind(t)
-                .push(")");
+            qb.push(" AND s.id IN (SELECT t.service_id FROM service_terms t WHERE t.term_id = ").push_bind(t).push(")");
         }
         if let Some(t) = q.taxonomy {
             qb.push(
-                " AND EXISTS (SELECT 1 FROM service_terms t JOIN taxonomy_terms tt ON tt.id = t.term_id \
-                 WHERE t.service_id = s.id AND tt.taxonomy_id = ",
+                " AND s.id IN (SELECT t.service_id FROM service_terms t JOIN taxonomy_terms tt ON tt.id = t.term_id \
+                 WHERE tt.taxonomy_id = ",
             )
             .push_bind(t)
             .push(")");
@@ -195,7 +184,7 @@ macro_rules! push_search {
                 .push(")");
         }
         if q.day.is_some() || q.from.is_some() || q.until.is_some() {
-            qb.push(" AND EXISTS (SELECT 1 FROM service_hours h WHERE h.service_id = s.id");
+            qb.push(" AND s.id IN (SELECT h.service_id FROM service_hours h WHERE 1 = 1");
             if let Some(d) = q.day {
                 qb.push(" AND h.day = ").push_bind(i32::from(d));
             }
@@ -238,17 +227,15 @@ macro_rules! push_search {
         }
         if let Some(p) = q.near {
             let (a, b, c, d) = bbox(p, q.radius_km);
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM service_at_locations l WHERE l.service_id = s.id AND l.latitude BETWEEN ",
-            )
-            .push_bind(a)
-            .push(" AND ")
-            .push_bind(b)
-            .push(" AND l.longitude BETWEEN ")
-            .push_bind(c)
-            .push(" AND ")
-            .push_bind(d)
-            .push(")");
+            qb.push(" AND s.id IN (SELECT l.service_id FROM service_at_locations l WHERE l.latitude BETWEEN ")
+                .push_bind(a)
+                .push(" AND ")
+                .push_bind(b)
+                .push(" AND l.longitude BETWEEN ")
+                .push_bind(c)
+                .push(" AND ")
+                .push_bind(d)
+                .push(")");
         }
     }};
 }
@@ -270,6 +257,21 @@ fn listing_words(name: &str, terms: &[String], description: &str) -> Vec<(String
     }
     add(description, 1);
     out
+}
+
+/// Insert or replace a service's document in `$tx`.
+macro_rules! save_document {
+    ($tx:expr, $id:expr, $document:expr) => {
+        sqlx::query(
+            "INSERT INTO service_documents (service_id, document) VALUES ($1, $2) \
+             ON CONFLICT (service_id) DO UPDATE SET document = excluded.document",
+        )
+        .bind($id)
+        .bind(&$document)
+        .execute(&mut *$tx)
+        .await
+        .map_err(map_err)?
+    };
 }
 
 /// Write a service's words (after deleting the old ones) in `$tx`.
@@ -352,7 +354,7 @@ impl DirectoryStore for SqlStore {
                 let s = &e.document;
                 let id = s.id;
                 let document = json(s)?;
-                let prior: Option<String> = sqlx::query_scalar("SELECT document FROM services WHERE id = $1")
+                let prior: Option<String> = sqlx::query_scalar("SELECT document FROM service_documents WHERE service_id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await
@@ -365,14 +367,14 @@ impl DirectoryStore for SqlStore {
                 let modified = s.last_modified.unwrap_or(batch.at);
                 sqlx::query(
                     "INSERT INTO services (id, organization_id, name, description, status, url, email, minimum_age, \
-                     maximum_age, free, in_person, online, phone, languages, accessibility, document, source, \
+                     maximum_age, free, in_person, online, phone, languages, accessibility, source, \
                      last_modified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, \
+                     $15, $16, $17, $18) ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, \
                      name = excluded.name, description = excluded.description, status = excluded.status, \
                      url = excluded.url, email = excluded.email, minimum_age = excluded.minimum_age, \
                      maximum_age = excluded.maximum_age, free = excluded.free, in_person = excluded.in_person, \
                      online = excluded.online, phone = excluded.phone, languages = excluded.languages, \
-                     accessibility = excluded.accessibility, document = excluded.document, source = excluded.source, \
+                     accessibility = excluded.accessibility, source = excluded.source, \
                      last_modified = excluded.last_modified, version = services.version + 1",
                 )
                 .bind(id)
@@ -390,13 +392,13 @@ impl DirectoryStore for SqlStore {
                 .bind(e.modes.phone)
                 .bind(languages)
                 .bind(&e.accessibility)
-                .bind(&document)
                 .bind(&batch.source)
                 .bind(modified)
                 .bind(batch.at)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+                save_document!(tx, id, document);
                 for table in ["service_terms", "service_hours", "service_at_locations"] {
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE service_id = $1")))
                         .bind(id)
@@ -508,34 +510,55 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn search_directory(&self, q: &DirectoryQuery, offset: i64, limit: i64) -> StoreResult<(Vec<Hit>, i64)> {
+        // Two steps: the matching ids in order (narrow rows: the sort never carries documents),
+        // then the listings of one page. Without words the order is the name index's.
         let words = query_words(&q.text);
-        let order = " ORDER BY score DESC, s.name, s.id";
+        // With words every match is ranked anyway, so a window count over them is nearly free;
+        // without, the name index serves the page and a separate count(*) stays an index count
+        // (a window would materialise every match).
+        let (select, order) = if words.is_empty() {
+            (
+                "SELECT s.id, CAST(0 AS BIGINT) AS score, CAST(-1 AS BIGINT) AS total FROM services s",
+                " ORDER BY s.name, s.id",
+            )
+        } else {
+            (
+                "SELECT s.id, CAST(w.score AS BIGINT) AS score, COUNT(*) OVER () AS total FROM services s",
+                " ORDER BY w.score DESC, s.name, s.id",
+            )
+        };
         let Some(near) = q.near else {
-            let (rows, total): (Vec<HitRow>, i64) = on_db!(&self.db, pool => {
-                let mut qb = sqlx::QueryBuilder::new(format!("{LISTING}, CAST(COALESCE(w.score, 0) AS BIGINT) AS score{FROM}"));
+            // With words the total comes with the page, so the matching is done once; a page past
+            // the end, or a search without words, counts separately.
+            let (ranked, total): (Vec<(Uuid, i64)>, i64) = on_db!(&self.db, pool => {
+                let mut qb = sqlx::QueryBuilder::new(select);
                 push_search!(qb, q, words);
                 qb.push(order).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-                let rows = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
-                let mut cq = sqlx::QueryBuilder::new(format!("SELECT count(*){FROM}"));
-                push_search!(cq, q, words);
-                let total: i64 = cq.build_query_scalar().fetch_one(pool).await.map_err(map_err)?;
-                (rows, total)
+                let rows: Vec<(Uuid, i64, i64)> = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
+                let total = match rows.first() {
+                    Some(r) if r.2 >= 0 => r.2,
+                    None if offset == 0 && !words.is_empty() => 0,
+                    _ => {
+                        let mut cq = sqlx::QueryBuilder::new("SELECT count(*) FROM services s");
+                        push_search!(cq, q, words);
+                        cq.build_query_scalar().fetch_one(pool).await.map_err(map_err)?
+                    }
+                };
+                (rows.into_iter().map(|r| (r.0, r.1)).collect(), total)
             });
-            let hits = rows
-                .into_iter()
-                .map(|r| Ok(Hit { score: r.score, listing: r.listing.try_into()?, distance_km: None }))
-                .collect::<StoreResult<Vec<_>>>()?;
+            let hits = self.hits(&ranked, &HashMap::new()).await?;
             return Ok((hits, total));
         };
-        // By distance: every candidate in the box, refined and ordered here (a box of a few
-        // miles holds hundreds of services, not the country's 100,000).
-        let rows: Vec<HitRow> = on_db!(&self.db, pool => {
-            let mut qb = sqlx::QueryBuilder::new(format!("{LISTING}, CAST(COALESCE(w.score, 0) AS BIGINT) AS score{FROM}"));
+        // By distance: every candidate in the box (a box of a few miles holds hundreds of
+        // services, not the country's 100,000), refined by great-circle distance and ordered here.
+        let ranked: Vec<(Uuid, i64)> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(select);
             push_search!(qb, q, words);
             qb.push(order).push(" LIMIT 5000");
-            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+            let rows: Vec<(Uuid, i64, i64)> = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
+            rows.into_iter().map(|r| (r.0, r.1)).collect()
         });
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.listing.id).collect();
+        let ids: Vec<Uuid> = ranked.iter().map(|r| r.0).collect();
         let mut nearest: HashMap<Uuid, f64> = HashMap::new();
         for chunk in ids.chunks(500) {
             let points: Vec<(Uuid, Option<f64>, Option<f64>)> = on_db!(&self.db, pool => {
@@ -555,24 +578,20 @@ impl DirectoryStore for SqlStore {
                 }
             }
         }
-        let mut hits: Vec<Hit> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let d = *nearest.get(&r.listing.id)?;
-                (d <= q.radius_km).then_some((r, d))
-            })
-            .map(|(r, d)| Ok(Hit { score: r.score, listing: r.listing.try_into()?, distance_km: Some(d) }))
-            .collect::<StoreResult<Vec<_>>>()?;
-        hits.sort_by(|a, b| {
-            a.distance_km.unwrap_or(f64::MAX).total_cmp(&b.distance_km.unwrap_or(f64::MAX)).then(b.score.cmp(&a.score))
+        let mut within: Vec<(Uuid, i64)> =
+            ranked.into_iter().filter(|(id, _)| nearest.get(id).is_some_and(|d| *d <= q.radius_km)).collect();
+        within.sort_by(|a, b| {
+            let (da, db) =
+                (nearest.get(&a.0).copied().unwrap_or(f64::MAX), nearest.get(&b.0).copied().unwrap_or(f64::MAX));
+            da.total_cmp(&db).then(b.1.cmp(&a.1))
         });
-        let total = i64::try_from(hits.len()).unwrap_or(0);
-        let page = hits
+        let total = i64::try_from(within.len()).unwrap_or(0);
+        let page: Vec<(Uuid, i64)> = within
             .into_iter()
             .skip(usize::try_from(offset).unwrap_or(0))
             .take(usize::try_from(limit).unwrap_or(0))
             .collect();
-        Ok((page, total))
+        Ok((self.hits(&page, &nearest).await?, total))
     }
 
     async fn service_places(&self, ids: &[ServiceId]) -> StoreResult<Vec<(ServiceId, oruk::ServiceAtLocation)>> {
@@ -606,7 +625,7 @@ impl DirectoryStore for SqlStore {
         let (rows, total): (Vec<(Uuid, String)>, i64) = on_db!(&self.db, pool => {
             let mut qb = sqlx::QueryBuilder::new(format!("SELECT sal.service_id, sal.document{from}"));
             push_search!(qb, q, words);
-            qb.push(" ORDER BY COALESCE(w.score, 0) DESC, s.name, sal.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            qb.push(if words.is_empty() { " ORDER BY s.name, sal.id LIMIT " } else { " ORDER BY w.score DESC, s.name, sal.id LIMIT " }).push_bind(limit).push(" OFFSET ").push_bind(offset);
             let rows = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
             let mut cq = sqlx::QueryBuilder::new(format!("SELECT count(*){from}"));
             push_search!(cq, q, words);
@@ -731,8 +750,8 @@ impl DirectoryStore for SqlStore {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             let done = sqlx::query(
                 "UPDATE services SET name = $1, description = $2, status = $3, url = $4, email = $5, minimum_age = $6, \
-                 maximum_age = $7, capacity = $8, document = $9, last_modified = $10, verified_at = $11, verified_by = $12, \
-                 review_months = $13, review_reminded_at = $14, version = version + 1 WHERE id = $15 AND version = $16",
+                 maximum_age = $7, capacity = $8, last_modified = $9, verified_at = $10, verified_by = $11, \
+                 review_months = $12, review_reminded_at = $13, version = version + 1 WHERE id = $14 AND version = $15",
             )
             .bind(&l.name)
             .bind(&l.description)
@@ -742,7 +761,6 @@ impl DirectoryStore for SqlStore {
             .bind(l.minimum_age)
             .bind(l.maximum_age)
             .bind(l.capacity.as_str())
-            .bind(&document)
             .bind(change.at)
             .bind(l.verified_at)
             .bind(&l.verified_by)
@@ -756,6 +774,7 @@ impl DirectoryStore for SqlStore {
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict("version".into()));
             }
+            save_document!(tx, l.id.0, document);
             write_words!(tx, l.id.0, words);
             sqlx::query("INSERT INTO service_changes (id, service_id, changed_at, changed_by, who, what) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(Uuid::now_v7())
@@ -942,6 +961,30 @@ impl DirectoryStore for SqlStore {
     async fn feeds(&self) -> StoreResult<Vec<(String, Option<DateTime<Utc>>)>> {
         on_db!(&self.db, pool => sqlx::query_as("SELECT url, synced_at FROM directory_feeds ORDER BY url")
             .fetch_all(pool).await.map_err(map_err))
+    }
+}
+
+impl SqlStore {
+    /// The listings of ranked ids, in their order, with scores and distances.
+    async fn hits(&self, ranked: &[(Uuid, i64)], distance: &HashMap<Uuid, f64>) -> StoreResult<Vec<Hit>> {
+        if ranked.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<ListingRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{LISTING}{FROM} WHERE s.id IN ("));
+            let mut sep = qb.separated(", ");
+            for (id, _) in ranked {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        let mut by_id: HashMap<Uuid, ListingRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        ranked
+            .iter()
+            .filter_map(|(id, score)| by_id.remove(id).map(|r| (r, *score, distance.get(id).copied())))
+            .map(|(r, score, distance_km)| Ok(Hit { listing: r.try_into()?, score, distance_km }))
+            .collect()
     }
 }
 

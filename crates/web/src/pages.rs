@@ -22,6 +22,10 @@ pub struct Nav {
     pub triage: bool,
     /// Shows the team settings.
     pub team: bool,
+    /// Shows a voluntary group's inbox of referrals.
+    pub partner: bool,
+    /// Shows the directory's problem reports and claims.
+    pub directory_staff: bool,
     pub demo: bool,
     pub version: &'static str,
 }
@@ -35,6 +39,8 @@ impl Nav {
             refer: false,
             triage: false,
             team: false,
+            partner: false,
+            directory_staff: false,
             demo: false,
             version: env!("CARGO_PKG_VERSION"),
         }
@@ -48,6 +54,8 @@ impl Nav {
             refer: granted(u, Permission::MakeReferral),
             triage: granted(u, Permission::Triage),
             team: granted(u, Permission::ManageTeam),
+            partner: granted(u, Permission::AnswerReferrals),
+            directory_staff: granted(u, Permission::ManageDirectory),
             demo: u.is_demo,
             version: env!("CARGO_PKG_VERSION"),
         }

@@ -440,6 +440,51 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     wait_for_h1(&c, "Winifred Quayle").await;
     assert!(text(&c, "main").await.contains("Episode closed"));
 
+    // She is connected to a voluntary group's service; the group answers in its inbox.
+    follow(&c, "Find a service").await;
+    wait_for_h1(&c, "Find a service").await;
+    assert!(text(&c, "main").await.contains("Searching for Winifred Quayle"));
+    assert_accessible(&c, &axe, "find a service for a person").await;
+    let partner = app.store.find_user_by_email("vcse@pcn1.demo.test").await.unwrap();
+    let query = linkwork_domain::directory::DirectoryQuery {
+        organization: Some(partner.org_id.0),
+        active_only: true,
+        capacity: vec![linkwork_domain::directory::Capacity::Accepting],
+        ..Default::default()
+    };
+    let (hits, _) = app.store.search_directory(&query, 0, 1).await.unwrap();
+    c.goto(&format!("{record}/connect/{}", hits[0].listing.id)).await.unwrap();
+    wait_for_h1(&c, "Connect to a service").await;
+    assert_accessible(&c, &axe, "connect to a service").await;
+    choose(&c, "kind-1").await;
+    c.find(Locator::Id("need")).await.unwrap().select_by_value("loneliness").await.unwrap();
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert!(text(&c, ".nhsuk-error-summary").await.contains("agreement to share"));
+    assert_accessible(&c, &axe, "connect without consent").await;
+    choose(&c, "consent").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "#connections ~ table").await.contains("Sent, awaiting reply"));
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "vcse@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    follow(&c, "Referrals to us").await;
+    wait_for_h1(&c, "Referrals to your services").await;
+    assert_accessible(&c, &axe, "partner inbox").await;
+    follow(&c, "Winifred Quayle").await;
+    wait_for_h1(&c, "Referral").await;
+    assert_accessible(&c, &axe, "a referral in the partner inbox").await;
+    choose(&c, "status-1").await;
+    submit(&c).await;
+    wait_for_path(&c, "/partner").await;
+    assert!(text(&c, "main").await.contains("Accepted"));
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "linkworker1@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+
     for (path, h1, page) in [
         ("/caseload", "My caseload", "caseload"),
         ("/people/search", "Find a person", "search"),

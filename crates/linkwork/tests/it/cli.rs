@@ -334,3 +334,50 @@ async fn import_referrals_from_csv_all_or_nothing() {
     assert_eq!(verify.code, 0, "imports are in the audit trail and the chain holds: {}", verify.stdout);
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[tokio::test]
+async fn import_oruk_feeds_and_postcodes_from_the_command_line() {
+    let data = temp_dir("cli-oruk");
+    let share = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../share");
+    let examples = share.join("oruk/examples");
+    let ok = linkwork(&data, &["import", "oruk", examples.to_str().unwrap()], None).await;
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("Services: 1 new, 0 updated, 0 unchanged"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("warning: ") && ok.stdout.contains("not on Earth"), "{}", ok.stdout);
+    let again = linkwork(&data, &["import", "oruk", examples.join("csv").to_str().unwrap()], None).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.contains("0 new"), "{}", again.stdout);
+    // A bad record: exit code 2, the record named, the rest imported.
+    let bad = data.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"id": "0193b000-0000-7000-8000-000000000031", "name": "Good", "status": "active", "organization_id": "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"},
+            {"id": "0193b000-0000-7000-8000-000000000032", "name": "Bad", "status": "closed", "organization_id": "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"}]"#,
+    )
+    .unwrap();
+    let out = linkwork(&data, &["import", "oruk", bad.to_str().unwrap()], None).await;
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("error: bad.json (service) record 0193b000-0000-7000-8000-000000000032: status \"closed\""),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Services: 1 new"), "{}", out.stdout);
+    // Neither a path nor --url: clap explains.
+    assert_ne!(linkwork(&data, &["import", "oruk"], None).await.code, 0);
+    // Postcodes with deprivation deciles.
+    let pc = linkwork(
+        &data,
+        &[
+            "import",
+            "postcodes",
+            share.join("postcodes-sample.csv").to_str().unwrap(),
+            "--deprivation",
+            share.join("deprivation-sample.csv").to_str().unwrap(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(pc.code, 0, "{}{}", pc.stdout, pc.stderr);
+    assert!(pc.stdout.contains("Imported 351 postcodes and 351 deprivation deciles; skipped 0 rows."), "{}", pc.stdout);
+}

@@ -68,6 +68,12 @@ db_test!(oruk_examples_import_cleanly_and_again_in_place, |db: TestDb| async mov
         async move { s.search_directory(&q, 0, 10).await.unwrap().1 }
     };
     assert_eq!(search(DirectoryQuery { text: "counsel".into(), ..Default::default() }).await, 1, "prefix of a word");
+    let (past_the_end, total) = db
+        .store
+        .search_directory(&DirectoryQuery { text: "counsel".into(), ..Default::default() }, 10, 10)
+        .await
+        .unwrap();
+    assert_eq!((past_the_end.len(), total), (0, 1), "a page past the end still knows the total");
     assert_eq!(search(DirectoryQuery { text: "anxiety depression".into(), ..Default::default() }).await, 1);
     assert_eq!(
         search(DirectoryQuery { text: "counselling gardening".into(), ..Default::default() }).await,
@@ -595,4 +601,94 @@ app_test!(listings_are_trusted_reported_and_edited_by_their_owners, |app: TestAp
     let mut worker = Client::new(&app.router);
     worker.sign_in("lw@seacroft.test", PASSWORD).await;
     assert!(worker.get(&format!("/directory/services/{service}")).await.body.contains("Due for checking"));
+});
+
+db_test!(a_live_feed_imports_by_url_and_syncs_what_changed, |db: TestDb| async move {
+    // Another linkwork serves the feed: a real Open Referral UK API over HTTP.
+    let remote = TestApp::spawn(linkwork_testkit::Backend::Sqlite).await.unwrap();
+    import_examples(remote.store.as_ref(), remote.clock.as_ref()).await;
+    let remote = remote.with_demo().await;
+    let base = format!("{}/openreferral", remote.base_url);
+    let clock = linkwork_domain::FixedClock::new(test_epoch());
+    let r = linkwork::directory_import::import_url(&db.store, &clock, &base, None).await.unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let total = remote.store.count_services().await.unwrap();
+    assert_eq!(r.counts.created, total, "every page of /services, each service in full");
+    let example = db.store.get_listing(EXAMPLE_SERVICE.parse().unwrap()).await.unwrap();
+    assert_eq!(example.document.schedules[0].byday.as_deref(), Some("TH,FR"), "the full form, not the list form");
+    assert_eq!(db.store.service_places(&[example.id]).await.unwrap().len(), 1);
+    let (_, in_search) = db
+        .store
+        .search_directory(&DirectoryQuery { text: "walking".into(), ..Default::default() }, 0, 5)
+        .await
+        .unwrap();
+    assert!(in_search > 0, "imported services are searchable");
+
+    // Remember the feed; a service changes upstream; the daily sync takes only what changed.
+    db.store.save_feed(&base, Some(clock.now()), "first import").await.unwrap();
+    remote.clock.advance(Duration::hours(1));
+    let mut changed = remote.store.get_listing(EXAMPLE_SERVICE.parse().unwrap()).await.unwrap();
+    changed.name = "Community Counselling (evenings)".into();
+    let change = linkwork_domain::directory::ListingChange {
+        service_id: changed.id,
+        at: remote.clock.now(),
+        by: None,
+        who: "upstream".into(),
+        what: "renamed".into(),
+    };
+    remote.store.update_listing(&changed, &change).await.unwrap();
+    let every = linkwork::worker::FEED_SYNC_EVERY;
+    assert_eq!(
+        linkwork::directory_import::sync_feeds(&db.store, &clock, every).await.unwrap(),
+        0,
+        "synced less than a day ago"
+    );
+    clock.advance(Duration::hours(25));
+    assert_eq!(linkwork::directory_import::sync_feeds(&db.store, &clock, every).await.unwrap(), 1);
+    let local = db.store.get_listing(EXAMPLE_SERVICE.parse().unwrap()).await.unwrap();
+    assert_eq!(local.name, "Community Counselling (evenings)");
+    let history = db.store.listing_history(local.id, 5).await.unwrap();
+    assert!(history[0].what.starts_with("Updated from http://"), "{history:?}");
+    let feeds = db.store.feeds().await.unwrap();
+    assert_eq!(feeds, vec![(base.clone(), Some(clock.now()))]);
+
+    // A feed that cannot be reached is a clear error and writes nothing.
+    let before = db.store.count_services().await.unwrap();
+    let err = linkwork::directory_import::import_url(&db.store, &clock, "http://127.0.0.1:9/openreferral", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("could not read http://127.0.0.1:9/openreferral/services"), "{err}");
+    assert!(linkwork::directory_import::import_url(&db.store, &clock, "ftp://example.org", None).await.is_err());
+    assert_eq!(db.store.count_services().await.unwrap(), before);
+});
+
+db_test!(postcodes_locate_people_and_their_area_deprivation, |db: TestDb| async move {
+    let (points, problems) = linkwork::directory_import::read_postcodes(&data("postcodes-sample.csv")).unwrap();
+    assert!(problems.is_empty());
+    let deciles = linkwork::directory_import::read_deciles(&data("deprivation-sample.csv")).unwrap();
+    db.store.import_postcodes(&points, &deciles).await.unwrap();
+    let first = &points[0];
+    let (p, decile) = db.store.locate_postcode(&first.postcode.to_lowercase()).await.unwrap().unwrap();
+    assert_eq!(p, (first.latitude, first.longitude), "found whatever the case and spacing");
+    let expected = deciles.iter().find(|(l, _)| Some(l) == first.lsoa.as_ref()).map(|d| d.1);
+    assert_eq!(decile, expected);
+    let (district, none) = db.store.locate_postcode("LS14 9ZZ").await.unwrap().unwrap();
+    assert!(
+        (district.0 - 53.820).abs() < 0.02 && none.is_none(),
+        "an unknown postcode falls back to its district's centre"
+    );
+    assert!(db.store.locate_postcode("ZZ99 9ZZ").await.unwrap().is_none());
+    // Re-importing replaces, never duplicates.
+    db.store.import_postcodes(&points, &deciles).await.unwrap();
+    // Code-Point Open rows (no header, National Grid) convert to latitude and longitude.
+    let dir = linkwork_testkit::temp_dir("codepoint");
+    std::fs::write(
+        dir.join("ls.csv"),
+        "\"LS1 1UR\",10,429800,433800,E92000001,,E19000003,E18000003,E08000035,E05011393\nBAD,10,x,y\n",
+    )
+    .unwrap();
+    let (cp, bad) = linkwork::directory_import::read_postcodes(&dir.join("ls.csv")).unwrap();
+    assert_eq!(cp.len(), 1);
+    assert_eq!(bad.len(), 1, "a row without coordinates is reported");
+    assert!((cp[0].latitude - 53.80).abs() < 0.01 && (cp[0].longitude + 1.55).abs() < 0.01);
 });

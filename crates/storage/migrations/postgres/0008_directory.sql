@@ -38,7 +38,6 @@ CREATE TABLE services (
     languages        TEXT NOT NULL DEFAULT '',
     accessibility    TEXT NOT NULL DEFAULT '',
     capacity         TEXT NOT NULL DEFAULT 'accepting',
-    document         TEXT NOT NULL DEFAULT '{}',
     source           TEXT NOT NULL DEFAULT 'linkwork',
     last_modified    TIMESTAMPTZ NOT NULL,
     verified_at      TIMESTAMPTZ,
@@ -52,6 +51,12 @@ INSERT INTO services (id, organization_id, name, description, status, url, email
     SELECT id, org_id, name, description, status, url, email, created_at, created_at FROM services_0007;
 DROP TABLE services_0007;
 CREATE INDEX services_organization ON services (organization_id);
+-- Each service's Open Referral UK document, apart: searches scan and sort services' narrow rows,
+-- and only the page shown reads documents.
+CREATE TABLE service_documents (
+    service_id  UUID PRIMARY KEY REFERENCES services (id),
+    document    TEXT NOT NULL
+);
 CREATE INDEX services_modified ON services (last_modified);
 CREATE INDEX services_name ON services (name);
 
@@ -114,6 +119,7 @@ CREATE TABLE service_hours (
     closes      INTEGER NOT NULL
 );
 CREATE INDEX service_hours_service ON service_hours (service_id, day);
+CREATE INDEX service_hours_day ON service_hours (day, opens);
 
 CREATE TABLE service_changes (
     id          UUID PRIMARY KEY,
