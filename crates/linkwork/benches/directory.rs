@@ -97,7 +97,7 @@ async fn main() {
         for (path, what) in routes {
             let r = rate(&app.router, total, path).await;
             println!(
-                "| {backend:?} | {what} (`{}`) | {r:.0} | {:.3} |",
+                "| {backend:?} | {what} (`{}`) | {r:.0} | {:.4} |",
                 path.split('?').nth(1).unwrap_or(path),
                 r / bare
             );

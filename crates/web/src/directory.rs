@@ -18,7 +18,7 @@ use linkwork_domain::directory::{
     Capacity, Claim, DirectoryQuery, Hit, Listing, ListingChange, ProblemKind, ProblemReport, Responsiveness,
     check_edit,
 };
-use linkwork_domain::ids::{ClaimId, OrgId, PersonId, ReportId, ServiceId};
+use linkwork_domain::ids::{ClaimId, OrgId, ReportId, ServiceId};
 use linkwork_domain::organisations::{OrgKind, Organisation};
 use linkwork_domain::oruk::{self, DAY_NAMES};
 use linkwork_domain::permissions::{Permission, granted};
@@ -188,6 +188,7 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
+    session: tower_sessions::Session,
     Query(f): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let mut errors = vec![];
@@ -201,8 +202,8 @@ pub(crate) async fn search(
     let mut for_name = String::new();
     let mut postcode = f.postcode.trim().to_owned();
     if !f.for_person.is_empty() && granted(&user, Permission::RecordCasework) {
-        let id = f.for_person.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
-        let person = state.store.get_person(user.org_id, id).await?;
+        // Only someone the worker may open (the legitimate-relationship rule, or break glass).
+        let person = crate::casework::authorise(&state, &user, &session, &f.for_person).await?;
         // Seeing whom the search is for shows a name: audited like any view of the person.
         state
             .audit(vec![AuditEntry {

@@ -65,6 +65,7 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/people/{id}/connect/{service}", RecordCasework, get(connections::connect_page)),
         route(Method::POST, "/people/{id}/connect/{service}", RecordCasework, post(connections::connect)),
         route(Method::POST, "/people/{id}/unmet", RecordCasework, post(connections::unmet)),
+        route(Method::GET, "/team/unmet", SuperviseTeam, get(connections::unmet_report)),
         route(Method::POST, "/connections/{id}/cancel", RecordCasework, post(connections::cancel)),
         route(Method::GET, "/partner", AnswerReferrals, get(connections::inbox)),
         route(Method::GET, "/partner/referrals/{id}", AnswerReferrals, get(connections::referral_page)),

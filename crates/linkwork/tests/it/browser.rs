@@ -512,5 +512,10 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     c.find(Locator::Css("a[href$='/settings']")).await.unwrap().click().await.unwrap();
     wait_for_h1(&c, "Team settings").await;
     assert_accessible(&c, &axe, "team settings").await;
+    c.goto(&format!("{base}/team")).await.unwrap();
+    wait_for_h1(&c, "Team").await;
+    follow(&c, "Unmet need: what link workers could not find or get").await;
+    wait_for_h1(&c, "Unmet need").await;
+    assert_accessible(&c, &axe, "unmet need").await;
     c.close().await.unwrap();
 }

@@ -370,6 +370,16 @@ fn form(pairs: &[(&str, &str)]) -> String {
 app_test!(a_referral_out_closes_the_loop, |app: TestApp| async move {
     let Loop { person, service, mut worker, mut partner } = closed_loop_setup(&app).await;
     let connect = format!("/people/{}/connect/{service}", person.id);
+    // A link worker of the same PCN outside her team's caseload can neither search for her nor
+    // connect her.
+    let org = app.store.get_person(person.org_id, person.id).await.unwrap().org_id;
+    let outsider_org = app.store.get_org(org).await.unwrap();
+    user(app.store.as_ref(), app.clock.as_ref(), &outsider_org, "other@seacroft.test", &["link_worker"]).await;
+    let mut outsider = Client::new(&app.router);
+    outsider.sign_in("other@seacroft.test", PASSWORD).await;
+    assert_eq!(outsider.get(&format!("/directory?for={}", person.id)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(outsider.get(&connect).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(worker.get(&format!("/directory?for={}", person.id)).await.status, StatusCode::OK);
     let page = worker.get(&connect).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     // No consent: refused with the error summary, nothing sent.
@@ -533,6 +543,17 @@ app_test!(unanswered_referrals_are_nudged_and_capacity_declines_are_unmet_need, 
             (UnmetReason::NoSuitableService, NeedDomain::Money)
         ]
     );
+    // The manager sees the counts and what was looked for, never whom; a link worker cannot.
+    assert_eq!(worker.get("/team/unmet").await.status, StatusCode::FORBIDDEN);
+    let org = app.store.get_org(person.org_id).await.unwrap();
+    user(app.store.as_ref(), app.clock.as_ref(), &org, "mgr@seacroft.test", &["manager"]).await;
+    let mut manager = Client::new(&app.router);
+    manager.sign_in("mgr@seacroft.test", PASSWORD).await;
+    let report = manager.get("/team/unmet").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(report.body.contains("debt advice in Polish"), "{}", report.body);
+    assert!(!report.body.contains("Okafor"), "the report names no one");
+    assert_eq!(report.body.matches("nhsuk-table__cell--numeric\">1<").count(), 2, "{}", report.body);
 });
 
 app_test!(listings_are_trusted_reported_and_edited_by_their_owners, |app: TestApp| async move {
