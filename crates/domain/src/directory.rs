@@ -225,6 +225,11 @@ pub struct Hit {
     pub distance_km: Option<f64>,
 }
 
+/// A search by distance weighs at most this many of the nearest matches: the total it reports
+/// stops there (a wide radius over a dense city with a broad query); the order never misses a
+/// nearer one.
+pub const NEAREST_CANDIDATES: i64 = 5000;
+
 /// Great-circle distance in kilometres.
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());

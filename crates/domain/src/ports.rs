@@ -315,7 +315,8 @@ pub trait DirectoryStore: Send + Sync {
     async fn known_terms(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>>;
     async fn count_services(&self) -> StoreResult<i64>;
     async fn get_listing(&self, id: ServiceId) -> StoreResult<Listing>;
-    /// Search: relevance to the words, then name; with a point, nearest first within the radius.
+    /// Search: relevance to the words, then name; with a point, nearest first within the radius
+    /// (of the `NEAREST_CANDIDATES` nearest matches).
     async fn search_directory(&self, q: &DirectoryQuery, offset: i64, limit: i64) -> StoreResult<(Vec<Hit>, i64)>;
     /// The places of these services (service-at-location documents with their locations).
     async fn service_places(&self, ids: &[ServiceId]) -> StoreResult<Vec<(ServiceId, oruk::ServiceAtLocation)>>;

@@ -7,7 +7,8 @@ use crate::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::directory::{
-    Claim, DirectoryQuery, Hit, Listing, ListingChange, ProblemKind, ProblemReport, distance_km, outward, postcode_key,
+    Claim, DirectoryQuery, Hit, Listing, ListingChange, NEAREST_CANDIDATES, ProblemKind, ProblemReport, distance_km,
+    outward, postcode_key,
 };
 use linkwork_domain::ids::{ClaimId, OrgId, ReportId, ServiceId, UserId};
 use linkwork_domain::oruk;
@@ -549,12 +550,25 @@ impl DirectoryStore for SqlStore {
             let hits = self.hits(&ranked, &HashMap::new()).await?;
             return Ok((hits, total));
         };
-        // By distance: every candidate in the box (a box of a few miles holds hundreds of
-        // services, not the country's 100,000), refined by great-circle distance and ordered here.
+        // By distance: the candidates in the box (a box of a few miles holds hundreds of services,
+        // not the country's 100,000), nearest first by a flat-earth distance so that a dense box
+        // keeps its nearest, then refined by great-circle distance and ordered here.
+        let k = near.0.to_radians().cos().powi(2);
         let ranked: Vec<(Uuid, i64)> = on_db!(&self.db, pool => {
             let mut qb = sqlx::QueryBuilder::new(select);
             push_search!(qb, q, words);
-            qb.push(order).push(" LIMIT 5000");
+            qb.push(" ORDER BY (SELECT MIN((n.latitude - ")
+                .push_bind(near.0)
+                .push(") * (n.latitude - ")
+                .push_bind(near.0)
+                .push(") + (n.longitude - ")
+                .push_bind(near.1)
+                .push(") * (n.longitude - ")
+                .push_bind(near.1)
+                .push(") * ")
+                .push_bind(k)
+                .push(") FROM service_at_locations n WHERE n.service_id = s.id), s.id LIMIT ")
+                .push_bind(NEAREST_CANDIDATES);
             let rows: Vec<(Uuid, i64, i64)> = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
             rows.into_iter().map(|r| (r.0, r.1)).collect()
         });

@@ -10,7 +10,7 @@ use chrono::Duration;
 use linkwork::directory_import::{Feed, import};
 use linkwork_domain::Clock;
 use linkwork_domain::casework::NeedDomain;
-use linkwork_domain::directory::{Capacity, DirectoryQuery, TaskStatus, UnmetReason};
+use linkwork_domain::directory::{Capacity, DirectoryQuery, NEAREST_CANDIDATES, TaskStatus, UnmetReason};
 use linkwork_domain::ids::{ReferralId, TeamId};
 use linkwork_domain::organisations::Team;
 use linkwork_domain::people::Person;
@@ -712,4 +712,47 @@ db_test!(postcodes_locate_people_and_their_area_deprivation, |db: TestDb| async 
     assert_eq!(cp.len(), 1);
     assert_eq!(bad.len(), 1, "a row without coordinates is reported");
     assert!((cp[0].latitude - 53.80).abs() < 0.01 && (cp[0].longitude + 1.55).abs() < 0.01);
+});
+
+db_test!(a_dense_area_keeps_its_nearest_service, |db: TestDb| async move {
+    // More services in the search box than a distance search weighs, all named before the
+    // nearest one: the nearest still comes first, and the total says how many were weighed.
+    let clock = linkwork_domain::FixedClock::new(test_epoch());
+    const ORG: &str = "0193b000-0000-7000-8000-00000000c0de";
+    let crowd = usize::try_from(NEAREST_CANDIDATES).unwrap() + 1;
+    let place = |i: u128, lat: f64| {
+        json!([{
+            "id": uuid::Uuid::from_u128(0x0193_e000_0000_7000_8000_0000_0000_0000 + i).to_string(),
+            "location": {
+                "id": uuid::Uuid::from_u128(0x0193_f000_0000_7000_8000_0000_0000_0000 + i).to_string(),
+                "location_type": "physical", "latitude": lat, "longitude": -1.55
+            }
+        }])
+    };
+    let mut services: Vec<Value> = (0..crowd)
+        .map(|i| {
+            json!({
+                "id": uuid::Uuid::from_u128(0x0193_c000_0000_7000_8000_0000_0000_0000 + i as u128).to_string(),
+                "name": format!("Aaa hall {i:05}"), "status": "active", "organization_id": ORG,
+                "service_at_locations": place(i as u128, 53.809)
+            })
+        })
+        .collect();
+    services.push(json!({
+        "id": uuid::Uuid::from_u128(0x0193_c000_0000_7000_8000_0000_ffff_ffff).to_string(),
+        "name": "Zz round the corner", "status": "active", "organization_id": ORG,
+        "service_at_locations": place(0xffff_ffff, 53.801)
+    }));
+    let mut feed = Feed::default();
+    let org = json!([{"id": ORG, "name": "Crowded City Council for Voluntary Service", "description": "Many halls"}]);
+    feed.add_json("orgs.json", Some(linkwork::directory_import::Kind::Organization), org);
+    feed.add_json("crowd.json", None, Value::Array(services));
+    let r = import(&db.store, &clock, feed, "test").await.unwrap();
+    assert!(r.errors.is_empty(), "{:?}", &r.errors[..r.errors.len().min(3)]);
+    let q =
+        DirectoryQuery { near: Some((53.800, -1.55)), radius_km: 3.0, active_only: true, ..DirectoryQuery::default() };
+    let (hits, total) = db.store.search_directory(&q, 0, 2).await.unwrap();
+    assert_eq!(hits[0].listing.name, "Zz round the corner");
+    assert!(hits[0].distance_km.unwrap() < 0.2 && hits[1].distance_km.unwrap() > 0.9, "{:?}", hits[1].distance_km);
+    assert_eq!(total, NEAREST_CANDIDATES);
 });
