@@ -7,6 +7,7 @@ use crate::auth::CurrentUser;
 use crate::casework::authorise;
 use crate::forms::{Field, FormData, FormExtras, FormPage, PersonContext};
 use crate::pages::{Nav, html};
+use crate::people::viewed;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::body::Bytes;
@@ -73,14 +74,6 @@ async fn listing(state: &AppState, id: &str) -> Result<Listing, AppError> {
     Ok(state.store.get_listing(id.parse::<ServiceId>().map_err(|_| AppError::NotFound)?).await?)
 }
 
-fn viewed(state: &AppState, user: &User, source: &Option<String>, person: &Person, what: &str) -> AuditEntry {
-    AuditEntry {
-        person_id: Some(person.id),
-        source: source.clone(),
-        ..AuditEntry::new(state.clock.now(), AuditAction::View, what).by(user)
-    }
-}
-
 pub(crate) async fn connect_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -90,7 +83,7 @@ pub(crate) async fn connect_page(
 ) -> Result<Response, AppError> {
     let person = authorise(&state, &user, &session, &person).await?;
     let l = listing(&state, &service).await?;
-    state.audit(vec![viewed(&state, &user, &source, &person, "person")]).await?;
+    state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
     connect_form(&user, &person, &l).respond()
 }
 

@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::directory::{
     Capacity, Claim, DirectoryQuery, Hit, Listing, ListingChange, ProblemKind, ProblemReport, Responsiveness,
@@ -205,13 +204,7 @@ pub(crate) async fn search(
         // Only someone the worker may open (the legitimate-relationship rule, or break glass).
         let person = crate::casework::authorise(&state, &user, &session, &f.for_person).await?;
         // Seeing whom the search is for shows a name: audited like any view of the person.
-        state
-            .audit(vec![AuditEntry {
-                person_id: Some(person.id),
-                source: source.clone(),
-                ..AuditEntry::new(state.clock.now(), AuditAction::View, "person.directory").by(&user)
-            }])
-            .await?;
+        state.audit(vec![crate::people::viewed(&state, &user, &source, person.id, "person.directory")]).await?;
         for_name = person.full_name();
         if postcode.is_empty() && f.page.is_empty() && f.q.is_empty() {
             postcode = person.postcode.as_ref().map(ToString::to_string).unwrap_or_default();

@@ -372,8 +372,7 @@ app_test!(a_referral_out_closes_the_loop, |app: TestApp| async move {
     let connect = format!("/people/{}/connect/{service}", person.id);
     // A link worker of the same PCN outside her team's caseload can neither search for her nor
     // connect her.
-    let org = app.store.get_person(person.org_id, person.id).await.unwrap().org_id;
-    let outsider_org = app.store.get_org(org).await.unwrap();
+    let outsider_org = app.store.get_org(person.org_id).await.unwrap();
     user(app.store.as_ref(), app.clock.as_ref(), &outsider_org, "other@seacroft.test", &["link_worker"]).await;
     let mut outsider = Client::new(&app.router);
     outsider.sign_in("other@seacroft.test", PASSWORD).await;
