@@ -100,6 +100,11 @@ pub struct User {
     pub is_demo: bool,
     pub roles: Vec<RoleGrant>,
     pub created_at: DateTime<Utc>,
+    /// Moves on each time all of the user's sessions are revoked. A session remembers the
+    /// generation it was signed in under and stops working once the user's has moved on, so a
+    /// revoked session cannot come back (a request in flight saving it again, a sign-in
+    /// finishing after a password reset).
+    pub session_generation: i32,
 }
 
 impl fmt::Debug for User {
@@ -113,6 +118,7 @@ impl fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("is_demo", &self.is_demo)
             .field("roles", &self.roles)
+            .field("session_generation", &self.session_generation)
             .finish()
     }
 }
@@ -201,6 +207,7 @@ mod tests {
             is_demo: demo,
             roles: roles.iter().map(|r| RoleGrant { org_id: org, role: *r }).collect(),
             created_at: chrono::DateTime::default(),
+            session_generation: 0,
         }
     }
 

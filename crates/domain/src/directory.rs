@@ -122,6 +122,8 @@ pub struct Listing {
     pub organization_name: String,
     /// The tenant (VCSE organisation in linkwork) that manages this listing, once claimed.
     pub owner_org_id: Option<OrgId>,
+    /// The tenant whose directory staff look after the listing's organisation.
+    pub steward_org_id: Option<OrgId>,
     pub name: String,
     pub description: String,
     pub status: String,

@@ -279,6 +279,9 @@ pub struct DirectoryBatch {
     pub services: Vec<oruk::ServiceEntry>,
     /// Organisations that linkwork tenants manage (demo data and claims made elsewhere).
     pub owners: Vec<(uuid::Uuid, OrgId)>,
+    /// The tenant whose directory staff look after the batch's organisations, when the import
+    /// names one (`linkwork import oruk --steward`, the demo's PCNs).
+    pub steward: Option<OrgId>,
     /// Capacity to set on new services (imports leave it alone; the demo varies it).
     pub capacities: Vec<(uuid::Uuid, crate::directory::Capacity)>,
     /// Where the records came from (a file name or a feed's base URL).
@@ -345,15 +348,27 @@ pub trait DirectoryStore: Send + Sync {
     async fn listings_due_review(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Listing>>;
     async fn mark_review_reminded(&self, id: ServiceId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn add_report(&self, report: &ProblemReport) -> StoreResult<()>;
-    /// Open reports, oldest first, with the service's name.
-    async fn open_reports(&self, limit: i64) -> StoreResult<Vec<(ProblemReport, String)>>;
+    /// Open reports on listings stewarded by one of `stewards`, oldest first, with the
+    /// service's name.
+    async fn open_reports(&self, stewards: &[OrgId], limit: i64) -> StoreResult<Vec<(ProblemReport, String)>>;
     async fn service_reports(&self, id: ServiceId) -> StoreResult<Vec<ProblemReport>>;
-    /// Resolve an open report; `NotFound` if it is not open.
-    async fn resolve_report(&self, id: ReportId, by: UserId, at: DateTime<Utc>, resolution: &str) -> StoreResult<()>;
+    /// Resolve an open report on a listing stewarded by one of `stewards`; `NotFound` if it is
+    /// not open or not theirs.
+    async fn resolve_report(
+        &self,
+        id: ReportId,
+        stewards: &[OrgId],
+        by: UserId,
+        at: DateTime<Utc>,
+        resolution: &str,
+    ) -> StoreResult<()>;
     async fn add_claim(&self, claim: &Claim) -> StoreResult<()>;
-    async fn open_claims(&self) -> StoreResult<Vec<Claim>>;
-    async fn get_claim(&self, id: ClaimId) -> StoreResult<Claim>;
-    /// Decide an open claim; approving makes `owner` manage the organisation's listings.
+    /// Open claims on organisations stewarded by one of `stewards`.
+    async fn open_claims(&self, stewards: &[OrgId]) -> StoreResult<Vec<Claim>>;
+    /// A claim on an organisation stewarded by one of `stewards` (`NotFound` otherwise).
+    async fn get_claim(&self, id: ClaimId, stewards: &[OrgId]) -> StoreResult<Claim>;
+    /// Decide an open claim; approving makes `owner` manage the organisation's listings, and is
+    /// a `Conflict("directory_organizations.owned")` if someone already manages them.
     async fn decide_claim(&self, id: ClaimId, owner: Option<OrgId>, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Load postcode centroids (replacing any with the same postcode) and LSOA deciles.
     async fn import_postcodes(&self, points: &[PostcodePoint], deciles: &[(String, i16)]) -> StoreResult<()>;
@@ -414,7 +429,9 @@ pub trait OutboxStore: Send + Sync {
     async fn enqueue_message(&self, msg: &OutboxMessage) -> StoreResult<()>;
     async fn get_message(&self, id: MessageId) -> StoreResult<OutboxMessage>;
     async fn mark_message(&self, id: MessageId, status: MessageStatus, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// A tenant's newest messages (the outbox page: messages name people and say they are in
+    /// social prescribing, so an administrator sees only their own organisation's).
+    async fn recent_messages(&self, org: OrgId, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
 }
 
 #[async_trait::async_trait]
@@ -432,8 +449,12 @@ pub trait AuditStore: Send + Sync {
 pub trait ThrottleStore: Send + Sync {
     /// The stored state of each key that has one.
     async fn throttle_states(&self, keys: &[String]) -> StoreResult<Vec<ThrottleState>>;
-    /// Count one failed sign-in against each key; returns the new states.
-    async fn record_failure(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<Vec<ThrottleState>>;
+    /// Reserve one attempt against every key, atomically, before doing the work it guards
+    /// ([`ThrottleState::admit`]): `false`, counting nothing, if any key is locked. Concurrent
+    /// reservations queue on a lock, so no more attempts go ahead than the limit allows.
+    async fn reserve_attempt(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Give back the attempts a success reserved ([`ThrottleState::released`]).
+    async fn release_attempt(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<()>;
     /// Forget a key: after a successful sign-in, or when an administrator unlocks an account.
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 }
@@ -461,10 +482,12 @@ pub trait TokenStore: Send + Sync {
     async fn create_token(&self, token: &AccountToken) -> StoreResult<()>;
     /// A token that is unused and unexpired at `now`.
     async fn find_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<AccountToken>>;
-    /// Spend a token: `false` if it was used already or has expired.
+    /// Spend a token: `false` if it was used already or has expired. Spending one voids every
+    /// other outstanding token of the same user.
     async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// How many tokens of `purpose` were made for `user` since `since` (to limit reset emails).
     async fn tokens_since(&self, user: UserId, purpose: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// Set a user's password hash and void every token of theirs still outstanding.
     async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
 }
 

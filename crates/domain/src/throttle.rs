@@ -2,6 +2,11 @@
 //! an account has it, so locking reveals nothing) and per client address, in a sliding window.
 //! Too many on an account locks it for a while; an administrator can lift the lock sooner. Too
 //! many from one address blocks that address for a while, whichever accounts it tries.
+//!
+//! An attempt is counted *before* the work it guards (hashing a password, storing a
+//! self-referral): [`ThrottleState::admit`] reserves a place under the limit atomically in
+//! storage, and a successful sign-in gives its place back with [`ThrottleState::released`].
+//! Checking first and counting afterwards would let parallel attempts all pass the check.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -47,15 +52,46 @@ impl ThrottleState {
         self.locked_until.is_some_and(|t| t > now)
     }
 
-    /// The state after one more failure at `now`.
-    pub fn after_failure(prev: Option<&ThrottleState>, key: &str, now: DateTime<Utc>) -> ThrottleState {
-        let (limit, lock) = if key.starts_with("address:") {
+    /// The limit and lock length for a key, by its kind.
+    fn limits(key: &str) -> (i32, Duration) {
+        if key.starts_with("address:") {
             (ADDRESS_LIMIT, ADDRESS_BLOCK)
         } else if key.starts_with("selfref:") {
             (SELF_REFERRAL_LIMIT, SELF_REFERRAL_BLOCK)
         } else {
             (ACCOUNT_LIMIT, ACCOUNT_LOCK)
-        };
+        }
+    }
+
+    /// Reserve a place for one attempt at `now`: `None` if the key is locked (the attempt must
+    /// not go ahead and is not counted), otherwise the state with the attempt counted, locked
+    /// when it reaches the limit. Storage applies this under a lock so concurrent attempts queue.
+    pub fn admit(prev: Option<&ThrottleState>, key: &str, now: DateTime<Utc>) -> Option<ThrottleState> {
+        if prev.is_some_and(|p| p.is_locked(now)) {
+            return None;
+        }
+        Some(Self::after_failure(prev, key, now))
+    }
+
+    /// Give back the place an attempt reserved, because it succeeded. A success starts the
+    /// count again (people expect that after a typo or two) unless the key stays locked
+    /// without this attempt's place. Because places are reserved before the work, a success
+    /// can only clear what was reserved alongside it: without the password nobody gets more
+    /// than the limit's worth of attempts per lock, however many run in parallel.
+    pub fn released(mut self, now: DateTime<Utc>) -> ThrottleState {
+        let (limit, _) = Self::limits(&self.key);
+        self.failures = (self.failures - 1).max(0);
+        if self.failures < limit {
+            self.failures = 0;
+            self.window_started_at = now;
+            self.locked_until = None;
+        }
+        self
+    }
+
+    /// The state after one more failure at `now`.
+    pub fn after_failure(prev: Option<&ThrottleState>, key: &str, now: DateTime<Utc>) -> ThrottleState {
+        let (limit, lock) = Self::limits(key);
         let fresh = ThrottleState { key: key.to_owned(), failures: 0, window_started_at: now, locked_until: None };
         let mut s = match prev {
             // A lock that has run out, or a window that has closed, starts again from nothing.
@@ -106,6 +142,27 @@ mod tests {
         }
         assert_eq!(s.failures, 1);
         assert!(!s.is_locked(t0() + Duration::minutes(16 * 30)));
+    }
+
+    #[test]
+    fn admitting_counts_first_and_refuses_past_the_limit() {
+        let key = account_key("race@example.test");
+        let mut s: Option<ThrottleState> = None;
+        let mut admitted = 0;
+        for _ in 0..60 {
+            if let Some(next) = ThrottleState::admit(s.as_ref(), &key, t0()) {
+                admitted += 1;
+                s = Some(next);
+            }
+        }
+        assert_eq!(admitted, ACCOUNT_LIMIT, "only the limit's worth of attempts go ahead");
+        let locked = s.unwrap();
+        assert!(locked.is_locked(t0()));
+        // One of the admitted attempts was right: it gives its place back and starts again.
+        let after = locked.released(t0());
+        assert_eq!((after.failures, after.is_locked(t0())), (0, false));
+        let typo = ThrottleState::admit(None, &key, t0()).unwrap();
+        assert_eq!(typo.released(t0()).failures, 0);
     }
 
     #[test]

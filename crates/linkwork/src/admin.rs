@@ -89,6 +89,7 @@ pub async fn create_user(
         is_demo: false,
         roles,
         created_at: clock.now(),
+        session_generation: 0,
     };
     match store.create_user(&user).await {
         Ok(()) => Ok(user),

@@ -102,6 +102,11 @@ pub enum ImportCommand {
         /// sync, by modified_after) from the background worker of `linkwork serve`.
         #[arg(long, requires = "url")]
         keep_in_sync: bool,
+        /// The organisation (ODS code or name) whose managers and administrators look after
+        /// these listings: problem reports, claims and edits. Without it, only a listing's own
+        /// organisation can change it.
+        #[arg(long, conflicts_with = "url")]
+        steward: Option<String>,
     },
     /// Import postcode centroids (ONS Postcode Directory CSV, or Code-Point Open CSV) for
     /// distance search, and optionally deprivation deciles by LSOA.
@@ -291,12 +296,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             store.close().await;
         }
-        Command::Import { command: ImportCommand::Oruk { path, url, keep_in_sync } } => {
+        Command::Import { command: ImportCommand::Oruk { path, url, keep_in_sync, steward } } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             let started = clock.now();
+            let steward = match steward {
+                Some(s) => Some(admin::find_org(&store, &s).await?.id),
+                None => None,
+            };
             let report = match (path, &url) {
                 (Some(path), _) => {
-                    let feed = crate::directory_import::Feed::read_path(&path)?;
+                    let mut feed = crate::directory_import::Feed::read_path(&path)?;
+                    feed.steward = steward;
                     let source = path
                         .file_name()
                         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());

@@ -277,6 +277,7 @@ pub async fn generate(
             is_demo: true,
             roles: roles.iter().map(|r| RoleGrant { org_id: home, role: *r }).collect(),
             created_at: now,
+            session_generation: 0,
         })
     };
 
@@ -472,7 +473,11 @@ pub async fn generate(
         summary.contacts += batch.contacts.len();
         store.insert_casework(&batch).await.context("writing demo casework")?;
 
-        let directory = demo_directory(&mut rng, now, area, &vcses, &d, p)?;
+        // Each PCN's directory staff look after its area's listings.
+        let directory = linkwork_domain::ports::DirectoryBatch {
+            steward: Some(pcn.id),
+            ..demo_directory(&mut rng, now, area, &vcses, &d, p)?
+        };
         summary.services += directory.services.len();
         store.upsert_directory(&directory).await.context("writing demo services")?;
         let partner =
@@ -996,6 +1001,7 @@ fn demo_directory(
         services,
         source: "demo".into(),
         at: now,
+        steward: None,
     })
 }
 

@@ -38,6 +38,8 @@ pub struct ImportReport {
 #[derive(Default)]
 pub struct Feed {
     records: Vec<(String, Kind, Value)>,
+    /// The tenant whose directory staff will look after the feed's organisations.
+    pub steward: Option<linkwork_domain::ids::OrgId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -425,7 +427,8 @@ pub async fn import(store: &dyn Store, clock: &dyn Clock, feed: Feed, source: &s
         services.values().filter_map(|(_, s, p)| s.organization_id.or(*p)).filter(|o| !orgs.contains_key(o)).collect();
     let existing: HashSet<Uuid> = store.directory_orgs(&org_ids).await?.into_iter().map(|(o, _)| o.id).collect();
 
-    let mut batch = DirectoryBatch { source: source.to_owned(), at: clock.now(), ..Default::default() };
+    let mut batch =
+        DirectoryBatch { source: source.to_owned(), at: clock.now(), steward: feed.steward, ..Default::default() };
     for id in order {
         let Some((place, s, parent)) = services.remove(&id) else { continue };
         let place = place.trim_end().to_owned();

@@ -155,10 +155,11 @@ impl Worker {
         Ok(removed)
     }
 
-    fn email(&self, to: &str, subject: &str, body: String) -> OutboxMessage {
+    /// An email sent for `org` (whose administrators see it in the outbox).
+    fn email(&self, org: Option<OrgId>, to: &str, subject: &str, body: String) -> OutboxMessage {
         OutboxMessage {
             id: MessageId::new(),
-            org_id: None,
+            org_id: org,
             channel: "email".into(),
             recipient: to.to_owned(),
             subject: subject.to_owned(),
@@ -182,7 +183,9 @@ impl Worker {
                 Nudge::Remind => {
                     let listing = self.store.get_listing(c.service_id).await.map_err(|e| e.to_string())?;
                     if let Some(to) = &listing.email {
+                        // Sent for the tenant whose worker referred: its administrators see it.
                         let msg = self.email(
+                            Some(c.org_id),
                             to,
                             "A referral is waiting for your answer",
                             format!(
@@ -214,6 +217,7 @@ impl Worker {
         for l in self.store.listings_due_review(now, 500).await.map_err(|e| e.to_string())? {
             if let Some(to) = &l.email {
                 let msg = self.email(
+                    l.steward_org_id.or(l.owner_org_id),
                     to,
                     "Please check your listing in the community directory",
                     format!(

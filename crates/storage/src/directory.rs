@@ -16,7 +16,7 @@ use linkwork_domain::ports::{DirectoryBatch, DirectoryStore, ImportCounts, Postc
 use std::collections::HashMap;
 use uuid::Uuid;
 
-const LISTING: &str = "SELECT s.id, s.organization_id, o.name AS organization_name, o.owner_org_id, s.name, \
+const LISTING: &str = "SELECT s.id, s.organization_id, o.name AS organization_name, o.owner_org_id, o.steward_org_id, s.name, \
      s.description, s.status, s.url, s.email, s.minimum_age, s.maximum_age, s.free, s.in_person, s.online, s.phone, \
      s.languages, s.accessibility, s.capacity, COALESCE(d.document, '{}') AS document, s.source, s.last_modified, s.verified_at, s.verified_by, \
      s.review_months, s.review_reminded_at, s.created_at, s.version";
@@ -29,6 +29,7 @@ struct ListingRow {
     organization_id: Uuid,
     organization_name: String,
     owner_org_id: Option<Uuid>,
+    steward_org_id: Option<Uuid>,
     name: String,
     description: String,
     status: String,
@@ -78,6 +79,7 @@ impl TryFrom<ListingRow> for Listing {
             organization_id: r.organization_id,
             organization_name: r.organization_name,
             owner_org_id: r.owner_org_id.map(OrgId),
+            steward_org_id: r.steward_org_id.map(OrgId),
             name: r.name,
             description: r.description,
             status: r.status,
@@ -470,6 +472,12 @@ impl DirectoryStore for SqlStore {
                     counts.created += 1;
                 }
             }
+            if let Some(steward) = batch.steward {
+                for o in &batch.organizations {
+                    sqlx::query("UPDATE directory_organizations SET steward_org_id = $1 WHERE id = $2")
+                        .bind(steward.0).bind(o.id).execute(&mut *tx).await.map_err(map_err)?;
+                }
+            }
             for (org, owner) in &batch.owners {
                 sqlx::query("UPDATE directory_organizations SET owner_org_id = $1 WHERE id = $2")
                     .bind(owner.0).bind(*org).execute(&mut *tx).await.map_err(map_err)?;
@@ -853,13 +861,20 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
-    async fn open_reports(&self, limit: i64) -> StoreResult<Vec<(ProblemReport, String)>> {
+    async fn open_reports(&self, stewards: &[OrgId], limit: i64) -> StoreResult<Vec<(ProblemReport, String)>> {
+        if stewards.is_empty() {
+            return Ok(vec![]);
+        }
         let rows: Vec<(ReportRow, String)> = on_db!(&self.db, pool => {
-            let rows: Vec<ReportWithName> = sqlx::query_as(
+            let mut qb = sqlx::QueryBuilder::new(
                 "SELECT r.id, r.service_id, r.kind, r.details, r.reporter, r.reported_at, r.resolved_at, r.resolved_by, \
                  r.resolution, s.name AS service_name FROM service_reports r JOIN services s ON s.id = r.service_id \
-                 WHERE r.resolved_at IS NULL ORDER BY r.reported_at LIMIT $1",
-            ).bind(limit).fetch_all(pool).await.map_err(map_err)?;
+                 JOIN directory_organizations o ON o.id = s.organization_id \
+                 WHERE r.resolved_at IS NULL AND o.steward_org_id",
+            );
+            push_in(&mut qb, stewards);
+            qb.push(" ORDER BY r.reported_at LIMIT ").push_bind(limit);
+            let rows: Vec<ReportWithName> = qb.build_query_as().fetch_all(pool).await.map_err(map_err)?;
             rows.into_iter().map(|r| (r.report, r.service_name)).collect()
         });
         rows.into_iter().map(|(r, n)| Ok((r.try_into()?, n))).collect()
@@ -873,10 +888,28 @@ impl DirectoryStore for SqlStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn resolve_report(&self, id: ReportId, by: UserId, at: DateTime<Utc>, resolution: &str) -> StoreResult<()> {
-        let done = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE service_reports SET resolved_at = $1, resolved_by = $2, resolution = $3 WHERE id = $4 AND resolved_at IS NULL",
-        ).bind(at).bind(by.0).bind(resolution).bind(id.0).execute(pool).await.map(|r| r.rows_affected()).map_err(map_err)?);
+    async fn resolve_report(
+        &self,
+        id: ReportId,
+        stewards: &[OrgId],
+        by: UserId,
+        at: DateTime<Utc>,
+        resolution: &str,
+    ) -> StoreResult<()> {
+        if stewards.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let done = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new("UPDATE service_reports SET resolved_at = ");
+            qb.push_bind(at).push(", resolved_by = ").push_bind(by.0).push(", resolution = ").push_bind(resolution);
+            qb.push(" WHERE id = ").push_bind(id.0).push(
+                " AND resolved_at IS NULL AND service_id IN (SELECT s.id FROM services s \
+                 JOIN directory_organizations o ON o.id = s.organization_id WHERE o.steward_org_id",
+            );
+            push_in(&mut qb, stewards);
+            qb.push(")");
+            qb.build().execute(pool).await.map(|r| r.rows_affected()).map_err(map_err)?
+        });
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
@@ -889,16 +922,29 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
-    async fn open_claims(&self) -> StoreResult<Vec<Claim>> {
-        let sql = format!("{CLAIM} WHERE c.decided_at IS NULL ORDER BY c.requested_at");
-        let rows: Vec<ClaimRow> =
-            on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.map_err(map_err)?);
+    async fn open_claims(&self, stewards: &[OrgId]) -> StoreResult<Vec<Claim>> {
+        if stewards.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<ClaimRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{CLAIM} WHERE c.decided_at IS NULL AND o.steward_org_id"));
+            push_in(&mut qb, stewards);
+            qb.push(" ORDER BY c.requested_at");
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn get_claim(&self, id: ClaimId) -> StoreResult<Claim> {
-        let sql = format!("{CLAIM} WHERE c.id = $1");
-        let row: ClaimRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(pool).await.map_err(map_err)?);
+    async fn get_claim(&self, id: ClaimId, stewards: &[OrgId]) -> StoreResult<Claim> {
+        if stewards.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let row: ClaimRow = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{CLAIM} WHERE c.id = "));
+            qb.push_bind(id.0).push(" AND o.steward_org_id");
+            push_in(&mut qb, stewards);
+            qb.build_query_as().fetch_one(pool).await.map_err(map_err)?
+        });
         Ok(row.into())
     }
 
@@ -912,8 +958,12 @@ impl DirectoryStore for SqlStore {
             .fetch_optional(&mut *tx).await.map_err(map_err)?;
             let Some(org) = org else { return Err(StoreError::NotFound) };
             if let Some(owner) = owner {
-                sqlx::query("UPDATE directory_organizations SET owner_org_id = $1 WHERE id = $2")
-                    .bind(owner.0).bind(org).execute(&mut *tx).await.map_err(map_err)?;
+                // Only an organisation nobody manages yet can be claimed: never a takeover.
+                let n = sqlx::query("UPDATE directory_organizations SET owner_org_id = $1 WHERE id = $2 AND owner_org_id IS NULL")
+                    .bind(owner.0).bind(org).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
+                if n == 0 {
+                    return Err(StoreError::Conflict("directory_organizations.owned".into()));
+                }
             }
             tx.commit().await.map_err(map_err)
         })
@@ -1103,4 +1153,17 @@ impl From<ClaimRow> for Claim {
             approved: r.approved,
         }
     }
+}
+
+/// ` IN (…)` over tenant ids, for the steward filters.
+fn push_in<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, ids: &[OrgId])
+where
+    for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(id.0);
+    }
+    qb.push(")");
 }

@@ -3,12 +3,25 @@
 use crate::rows::MessageRow;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::ids::{JobId, MessageId};
+use linkwork_domain::ids::{JobId, MessageId, OrgId};
 use linkwork_domain::notifications::{DELIVER_MESSAGE_JOB, MessageStatus, OutboxMessage};
 use linkwork_domain::ports::{OutboxStore, StoreError, StoreResult};
 
 const MESSAGE_COLUMNS: &str =
     "SELECT id, org_id, channel, recipient, subject, body, status, created_at, sent_at FROM outbox";
+
+impl SqlStore {
+    /// The newest messages of every tenant: for operators and tests only. Pages use the port's
+    /// tenant-scoped `recent_messages`.
+    pub async fn all_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+        let rows: Vec<MessageRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_COLUMNS} ORDER BY created_at DESC LIMIT $1")))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
 
 #[async_trait::async_trait]
 impl OutboxStore for SqlStore {
@@ -69,8 +82,9 @@ impl OutboxStore for SqlStore {
         if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
-    async fn recent_messages(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
-        let rows: Vec<MessageRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_COLUMNS} ORDER BY created_at DESC LIMIT $1")))
+    async fn recent_messages(&self, org: OrgId, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+        let rows: Vec<MessageRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_COLUMNS} WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2")))
+            .bind(org.0)
             .bind(limit)
             .fetch_all(pool)
             .await

@@ -65,6 +65,7 @@ pub(crate) struct UserRow {
     disabled: bool,
     is_demo: bool,
     created_at: DateTime<Utc>,
+    session_generation: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -90,6 +91,7 @@ impl UserRow {
             password_hash: self.password_hash,
             disabled: self.disabled,
             is_demo: self.is_demo,
+            session_generation: self.session_generation,
             roles,
             created_at: self.created_at,
         })

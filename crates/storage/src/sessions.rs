@@ -1,7 +1,7 @@
 //! Server-side sessions. The cookie holds only a random id; the data stays here, so signing out
 //! or revoking a user's sessions takes effect at once on every instance.
 
-use crate::{SqlStore, map_err, on_db};
+use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::SessionRecord;
 use linkwork_domain::ids::UserId;
@@ -75,12 +75,24 @@ impl SessionStore for SqlStore {
     }
 
     async fn delete_user_sessions(&self, user: UserId) -> StoreResult<u64> {
-        on_db!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.0)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(map_err))
+        // Moving the generation on first means a session saved again by a request in flight
+        // (or a sign-in that finishes after this) no longer loads as signed in.
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            sqlx::query("UPDATE users SET session_generation = session_generation + 1 WHERE id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+            tx.commit().await.map_err(map_err)?;
+            Ok(n)
+        })
     }
 
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {

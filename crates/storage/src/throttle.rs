@@ -1,5 +1,5 @@
-//! Sign-in throttle counters. Each failure is a read-modify-write under a lock (SQLite's write
-//! lock, PostgreSQL's row lock), with the counting rule in `domain::throttle`.
+//! Sign-in throttle counters. Each reservation is a read-modify-write under a lock (SQLite's
+//! write lock, PostgreSQL's row lock), with the counting rule in `domain::throttle`.
 
 use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
@@ -27,6 +27,50 @@ impl From<Row> for ThrottleState {
 
 const COLUMNS: &str = "SELECT key, failures, window_started_at, locked_until FROM sign_in_throttle";
 
+/// A key's state, locked for the rest of the transaction. SQLite's write transaction already
+/// holds the database's write lock; on PostgreSQL a missing row is first inserted (empty) so
+/// that `FOR UPDATE` has a row to lock and two first attempts cannot both read "none".
+macro_rules! locked_row {
+    ($tx:ident, $key:expr, $db:expr) => {{
+        if matches!($db, Db::Postgres(_)) {
+            sqlx::query(
+                "INSERT INTO sign_in_throttle (key, failures, window_started_at, locked_until) \
+                 VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind($key)
+            .bind(DateTime::<Utc>::UNIX_EPOCH)
+            .execute(&mut *$tx)
+            .await
+            .map_err(map_err)?;
+        }
+        let lock = if matches!($db, Db::Postgres(_)) { " FOR UPDATE" } else { "" };
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE key = $1{lock}")))
+            .bind($key)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(map_err)?;
+        row.map(ThrottleState::from)
+    }};
+}
+
+macro_rules! write_state {
+    ($tx:ident, $s:expr) => {{
+        let s: &ThrottleState = $s;
+        sqlx::query(
+            "INSERT INTO sign_in_throttle (key, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+             window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
+        )
+        .bind(&s.key)
+        .bind(s.failures)
+        .bind(s.window_started_at)
+        .bind(s.locked_until)
+        .execute(&mut *$tx)
+        .await
+        .map_err(map_err)?;
+    }};
+}
+
 #[async_trait::async_trait]
 impl ThrottleStore for SqlStore {
     async fn throttle_states(&self, keys: &[String]) -> StoreResult<Vec<ThrottleState>> {
@@ -45,34 +89,38 @@ impl ThrottleStore for SqlStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn record_failure(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<Vec<ThrottleState>> {
-        let lock = if matches!(self.db, Db::Postgres(_)) { " FOR UPDATE" } else { "" };
+    async fn reserve_attempt(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<bool> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
-            let mut out = Vec::new();
+            let mut next = Vec::with_capacity(keys.len());
             for key in keys {
-                let prev: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE key = $1{lock}")))
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                let next = ThrottleState::after_failure(prev.map(Into::into).as_ref(), key, now);
-                sqlx::query(
-                    "INSERT INTO sign_in_throttle (key, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
-                     window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
-                )
-                .bind(&next.key)
-                .bind(next.failures)
-                .bind(next.window_started_at)
-                .bind(next.locked_until)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                out.push(next);
+                let prev = locked_row!(tx, key, self.db);
+                match ThrottleState::admit(prev.as_ref(), key, now) {
+                    Some(s) => next.push(s),
+                    None => {
+                        tx.rollback().await.map_err(map_err)?;
+                        return Ok(false);
+                    }
+                }
+            }
+            for s in &next {
+                write_state!(tx, s);
             }
             tx.commit().await.map_err(map_err)?;
-            Ok(out)
+            Ok(true)
+        })
+    }
+
+    async fn release_attempt(&self, keys: &[String], now: DateTime<Utc>) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            for key in keys {
+                if let Some(prev) = locked_row!(tx, key, self.db) {
+                    let next = prev.released(now);
+                    write_state!(tx, &next);
+                }
+            }
+            tx.commit().await.map_err(map_err)
         })
     }
 

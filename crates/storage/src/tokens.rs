@@ -1,6 +1,6 @@
 //! One-time account links (invitations, password resets), stored as hashes.
 
-use crate::{SqlStore, map_err, on_db};
+use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::AccountToken;
 use linkwork_domain::ids::UserId;
@@ -44,8 +44,11 @@ impl TokenStore for SqlStore {
     }
 
     async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Using one link voids every other outstanding link of the same user, in one statement:
+        // an old invitation must not set the password again after a reset (or the reverse).
         let n = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            "UPDATE account_tokens SET used_at = $2 WHERE used_at IS NULL AND user_id = \
+             (SELECT user_id FROM account_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)",
         )
         .bind(token_hash)
         .bind(now)
@@ -53,7 +56,7 @@ impl TokenStore for SqlStore {
         .await
         .map_err(map_err)?
         .rows_affected());
-        Ok(n == 1)
+        Ok(n >= 1)
     }
 
     async fn tokens_since(&self, user: UserId, purpose: &str, since: DateTime<Utc>) -> StoreResult<i64> {
@@ -69,12 +72,21 @@ impl TokenStore for SqlStore {
     }
 
     async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
-        on_db!(&self.db, pool => sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-            .bind(user.0)
-            .bind(password_hash)
-            .execute(pool)
-            .await
-            .map(|_| ())
-            .map_err(map_err))
+        // A new password voids every link of the user still outstanding, in the same transaction.
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            sqlx::query("UPDATE account_tokens SET used_at = created_at WHERE user_id = $1 AND used_at IS NULL")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)
+        })
     }
 }

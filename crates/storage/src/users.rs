@@ -6,8 +6,7 @@ use linkwork_domain::accounts::{RoleGrant, User};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::{StoreError, StoreResult, UserStore};
 
-const USER_COLUMNS: &str =
-    "SELECT id, org_id, email, display_name, password_hash, disabled, is_demo, created_at FROM users";
+const USER_COLUMNS: &str = "SELECT id, org_id, email, display_name, password_hash, disabled, is_demo, created_at, session_generation FROM users";
 
 impl SqlStore {
     /// Attach the role grants to a user row.

@@ -374,6 +374,7 @@ pub(crate) async fn invite(
         is_demo: false,
         roles: vec![RoleGrant { org_id: admin.org_id, role }],
         created_at: state.clock.now(),
+        session_generation: 0,
     };
     match state.store.create_user(&user).await {
         Ok(()) => {}
@@ -408,7 +409,8 @@ pub(crate) async fn invite_partner(
     let email = linkwork_domain::values::Email::parse(email).map_err(|e| AppError::BadRequest(e.0))?;
     let grant = RoleGrant { org_id: org, role: Role::VcsePartner };
     match state.store.find_user_by_email(email.as_str()).await {
-        Ok(existing) => state.store.add_role(existing.id, grant).await?,
+        // Never a role added to an account without its holder's acceptance.
+        Ok(_) => return Err(AppError::BadRequest("That email address already has a linkwork account.".into())),
         Err(linkwork_domain::StoreError::NotFound) => {
             let unusable = crate::passwords::hash(&uuid::Uuid::new_v4().to_string()).map_err(AppError::Internal)?;
             let user = User {
@@ -421,6 +423,7 @@ pub(crate) async fn invite_partner(
                 is_demo: false,
                 roles: vec![grant],
                 created_at: state.clock.now(),
+                session_generation: 0,
             };
             state.store.create_user(&user).await?;
             crate::account::send_link(state, &user, "invite", INVITE_VALID).await?;

@@ -28,6 +28,8 @@ use tower_sessions::Session;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const TOUCHED_AT: &str = "touched_at";
+/// The user's session generation at sign-in (see `User::session_generation`).
+const GENERATION: &str = "generation";
 
 /// How often activity re-saves a session to slide its idle expiry. Saving on every request would
 /// cost a durable write per page view; once a minute makes the idle timeout exact to a minute.
@@ -47,6 +49,7 @@ pub(crate) async fn session_user(parts: &mut Parts, state: &AppState) -> Result<
         return Err(NoUser::NotSignedIn);
     };
     let since: Option<DateTime<Utc>> = session.get(SIGNED_IN_AT).await.map_err(|e| NoUser::Fault(e.to_string()))?;
+    let generation: Option<i32> = session.get(GENERATION).await.map_err(|e| NoUser::Fault(e.to_string()))?;
     let expired = since.is_none_or(|t| state.clock.now() - t > state.config.session_absolute);
     let user = match state.store.get_user(id).await {
         Ok(u) => Some(u),
@@ -54,7 +57,8 @@ pub(crate) async fn session_user(parts: &mut Parts, state: &AppState) -> Result<
         Err(e) => return Err(NoUser::Fault(e.to_string())),
     };
     match user {
-        Some(u) if !u.disabled && !expired => {
+        // A session signed in under an older generation was revoked, whatever saved it since.
+        Some(u) if !u.disabled && !expired && generation == Some(u.session_generation) => {
             let now = state.clock.now();
             let touched: Option<DateTime<Utc>> =
                 session.get(TOUCHED_AT).await.map_err(|e| NoUser::Fault(e.to_string()))?;
@@ -186,7 +190,9 @@ pub(crate) async fn sign_in(
     };
     let mut keys = vec![throttle::account_key(&email)];
     keys.extend(source.as_deref().map(throttle::address_key));
-    if state.store.throttle_states(&keys).await?.iter().any(|t| t.is_locked(now)) {
+    // The attempt is counted before the password is hashed, atomically, so parallel attempts
+    // cannot all pass the check: at most the limit's worth are ever hashed.
+    if !state.store.reserve_attempt(&keys, now).await? {
         state.audit(vec![failure("locked after too many failed attempts")]).await?;
         return render_locked(email);
     }
@@ -203,9 +209,8 @@ pub(crate) async fn sign_in(
             Some(u) if u.disabled => "account disabled",
             Some(_) => "wrong password",
         };
-        let states = state.store.record_failure(&keys, now).await?;
         state.audit(vec![failure(reason)]).await?;
-        if states.iter().any(|t| t.is_locked(now)) {
+        if state.store.throttle_states(&keys).await?.iter().any(|t| t.is_locked(now)) {
             return render_locked(email);
         }
         return render_sign_in(
@@ -213,7 +218,7 @@ pub(crate) async fn sign_in(
             Some(FieldError { field: "email", message: "Enter a correct email address and password" }),
         );
     };
-    state.store.clear_throttle(&keys[0]).await?;
+    state.store.release_attempt(&keys, now).await?;
 
     // The password was right. A second factor may still be needed before the session is signed in.
     let enrolled = state.store.two_factor(user.id).await?.is_some_and(|t| t.enabled_at.is_some());
@@ -223,6 +228,7 @@ pub(crate) async fn sign_in(
         session.cycle_id().await.map_err(fail)?;
         session.insert(two_factor::PENDING_USER, user.id.to_string()).await.map_err(fail)?;
         session.insert(two_factor::PENDING_AT, now).await.map_err(fail)?;
+        session.insert(two_factor::PENDING_GENERATION, user.session_generation).await.map_err(fail)?;
         let next = if enrolled { "/sign-in/code" } else { "/two-factor/setup" };
         return Ok(Redirect::to(next).into_response());
     }
@@ -243,7 +249,9 @@ pub(crate) async fn complete_sign_in(
     session.cycle_id().await.map_err(fail)?;
     let _: Option<String> = session.remove(two_factor::PENDING_USER).await.map_err(fail)?;
     let _: Option<DateTime<Utc>> = session.remove(two_factor::PENDING_AT).await.map_err(fail)?;
+    let _: Option<i32> = session.remove(two_factor::PENDING_GENERATION).await.map_err(fail)?;
     session.insert(USER_KEY, user.id.to_string()).await.map_err(fail)?;
+    session.insert(GENERATION, user.session_generation).await.map_err(fail)?;
     session.insert(SIGNED_IN_AT, now).await.map_err(fail)?;
     session.insert(TOUCHED_AT, now).await.map_err(fail)?;
     tracing::info!(user = %user.id, "signed in");

@@ -320,11 +320,45 @@ pub(crate) async fn search(
     })
 }
 
-/// Whether `user` may edit `listing`: directory staff any; a voluntary group its own.
-pub(crate) fn may_edit(user: &User, listing: &Listing) -> bool {
-    granted(user, Permission::ManageDirectory)
-        || (granted(user, Permission::EditListings)
-            && listing.owner_org_id.is_some_and(|o| user.roles.iter().any(|g| g.org_id == o)))
+/// The tenants whose directory `user` looks after as directory staff: the organisations in which
+/// they hold a directory-staff role, and every organisation below those (an ICB's staff look
+/// after its PCNs' directories). Empty for everyone else. Directory staff act only on
+/// organisations whose steward is in this list.
+pub(crate) async fn stewardship(state: &AppState, user: &User) -> Result<Vec<OrgId>, AppError> {
+    let mut out: Vec<OrgId> = vec![];
+    let mut frontier: Vec<OrgId> = user
+        .roles
+        .iter()
+        .filter(|g| linkwork_domain::permissions::role_allows(g.role, Permission::ManageDirectory))
+        .map(|g| g.org_id)
+        .collect();
+    while let Some(o) = frontier.pop() {
+        if out.contains(&o) {
+            continue;
+        }
+        out.push(o);
+        let kind = state.store.get_org(o).await?.kind;
+        if matches!(kind, OrgKind::Icb | OrgKind::Pcn) {
+            frontier.extend(state.store.child_orgs(o).await?.into_iter().map(|c| c.id));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `user` may edit `listing`: directory staff those their organisation stewards; a
+/// voluntary group its own.
+pub(crate) async fn may_edit(state: &AppState, user: &User, listing: &Listing) -> Result<bool, AppError> {
+    if granted(user, Permission::EditListings)
+        && listing.owner_org_id.is_some_and(|o| user.roles.iter().any(|g| g.org_id == o))
+    {
+        return Ok(true);
+    }
+    match listing.steward_org_id {
+        Some(steward) if granted(user, Permission::ManageDirectory) => {
+            Ok(stewardship(state, user).await?.contains(&steward))
+        }
+        _ => Ok(false),
+    }
 }
 
 #[derive(Template)]
@@ -471,7 +505,7 @@ pub(crate) async fn service(
         .first()
         .and_then(|(_, r)| responsiveness_text(r))
         .unwrap_or_else(|| "No referrals answered through linkwork in the last year".into());
-    let can_edit = may_edit(&user, &l);
+    let can_edit = may_edit(&state, &user, &l).await?;
     let history = if can_edit {
         state
             .store
@@ -619,9 +653,10 @@ pub(crate) async fn reports(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<Response, AppError> {
+    let stewards = stewardship(&state, &user).await?;
     let reports = state
         .store
-        .open_reports(200)
+        .open_reports(&stewards, 200)
         .await?
         .into_iter()
         .map(|(r, name)| {
@@ -637,7 +672,7 @@ pub(crate) async fn reports(
         .collect();
     let claims = state
         .store
-        .open_claims()
+        .open_claims(&stewards)
         .await?
         .into_iter()
         .map(|c| (c.id.to_string(), c.organization_name, c.name, c.email, c.role, c.evidence))
@@ -656,7 +691,8 @@ pub(crate) async fn resolve(
     let data = FormData::parse(&body)?;
     let resolution = data.get("resolution").trim().chars().take(1000).collect::<String>();
     let resolution = if resolution.is_empty() { "Checked and resolved".to_owned() } else { resolution };
-    state.store.resolve_report(id, user.id, state.clock.now(), &resolution).await?;
+    let stewards = stewardship(&state, &user).await?;
+    state.store.resolve_report(id, &stewards, user.id, state.clock.now(), &resolution).await?;
     Ok(Redirect::to("/directory/reports").into_response())
 }
 
@@ -692,8 +728,26 @@ async fn directory_org(state: &AppState, id: &str) -> Result<(oruk::Organization
     state.store.directory_orgs(&[id]).await?.into_iter().next().ok_or(AppError::NotFound)
 }
 
+/// An organisation someone already manages cannot be claimed (the claim would be a takeover):
+/// say so, and where to go instead.
+fn already_managed(org: &oruk::Organization) -> Result<Response, AppError> {
+    crate::forms::MessagePage {
+        nav: Nav::anonymous(),
+        title: "This organisation's listings are already managed",
+        paragraphs: vec![
+            format!("{} already keeps its own listings in linkwork, so it cannot be claimed.", org.name).into(),
+            "If you work there, ask a colleague who manages the listings to add you. If something in a listing is wrong, report a problem from the listing.".into(),
+        ],
+        link: Some(("/", "Back to the start")),
+    }
+    .respond(axum::http::StatusCode::CONFLICT)
+}
+
 pub(crate) async fn claim_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let (org, _) = directory_org(&state, &id).await?;
+    let (org, owner) = directory_org(&state, &id).await?;
+    if owner.is_some() {
+        return already_managed(&org);
+    }
     claim_form(&org).respond()
 }
 
@@ -703,7 +757,10 @@ pub(crate) async fn claim(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (org, _) = directory_org(&state, &id).await?;
+    let (org, owner) = directory_org(&state, &id).await?;
+    if owner.is_some() {
+        return already_managed(&org);
+    }
     let data = FormData::parse(&body)?;
     let thanks = || {
         crate::forms::MessagePage::new(
@@ -765,41 +822,65 @@ pub(crate) async fn decide_claim(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let id = id.parse::<ClaimId>().map_err(|_| AppError::NotFound)?;
-    let claim = state.store.get_claim(id).await?;
+    // Only staff of the organisation's steward see or decide its claims.
+    let stewards = stewardship(&state, &user).await?;
+    let claim = state.store.get_claim(id, &stewards).await?;
     let data = FormData::parse(&body)?;
     let now = state.clock.now();
     if data.get("decision") != "approve" {
         state.store.decide_claim(id, None, user.id, now).await?;
         return Ok(Redirect::to("/directory/reports").into_response());
     }
-    let (_, owner) = directory_org(&state, &claim.organization_id.to_string()).await?;
-    let owner = match owner {
-        Some(o) => o,
-        None => {
-            // The directory organisation becomes a tenant with the same id.
-            let org = Organisation {
-                id: OrgId(claim.organization_id),
-                name: claim.organization_name.clone(),
-                kind: OrgKind::Vcse,
-                ods_code: None,
-                parent_id: None,
-                created_at: now,
-            };
-            match state.store.create_org(&org, None).await {
-                Ok(_) => {}
-                Err(StoreError::Conflict(_)) => {
-                    let renamed = Organisation {
-                        name: format!("{} ({})", org.name, &claim.organization_id.to_string()[..8]),
-                        ..org
-                    };
-                    state.store.create_org(&renamed, None).await?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            OrgId(claim.organization_id)
+    if claim.email.trim().eq_ignore_ascii_case(user.email.as_str()) {
+        return Err(AppError::BadRequest(
+            "You cannot approve a claim that names you: another member of the directory team must check it.".into(),
+        ));
+    }
+    // Approval invites a new account; it never adds a role to an account someone already has,
+    // which would hand that account the organisation's inbox without its holder's say.
+    match state.store.find_user_by_email(&claim.email).await {
+        Ok(_) => {
+            return Err(AppError::BadRequest(
+                "That email address already has a linkwork account. Ask the claimant for a work address that has no account yet, or decline the claim.".into(),
+            ));
         }
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let (_, owner) = directory_org(&state, &claim.organization_id.to_string()).await?;
+    if owner.is_some() {
+        return Err(AppError::BadRequest(
+            "Someone already manages this organisation's listings: decline the claim.".into(),
+        ));
+    }
+    // The directory organisation becomes a tenant with the same id.
+    let org = Organisation {
+        id: OrgId(claim.organization_id),
+        name: claim.organization_name.clone(),
+        kind: OrgKind::Vcse,
+        ods_code: None,
+        parent_id: None,
+        created_at: now,
     };
-    state.store.decide_claim(id, Some(owner), user.id, now).await?;
+    match state.store.create_org(&org, None).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            let renamed =
+                Organisation { name: format!("{} ({})", org.name, &claim.organization_id.to_string()[..8]), ..org };
+            state.store.create_org(&renamed, None).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let owner = OrgId(claim.organization_id);
+    match state.store.decide_claim(id, Some(owner), user.id, now).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(AppError::BadRequest(
+                "Someone already manages this organisation's listings: decline the claim.".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     crate::admin::invite_partner(&state, &user, &source, owner, &claim.name, &claim.email).await?;
     Ok(Redirect::to("/directory/reports").into_response())
 }
@@ -842,7 +923,7 @@ fn edit_form(user: &User, l: &Listing) -> FormPage {
 
 async fn editable(state: &AppState, user: &User, id: &str) -> Result<Listing, AppError> {
     let l = state.store.get_listing(service_id(id)?).await?;
-    if may_edit(user, &l) { Ok(l) } else { Err(AppError::Forbidden) }
+    if may_edit(state, user, &l).await? { Ok(l) } else { Err(AppError::Forbidden) }
 }
 
 pub(crate) async fn edit_page(

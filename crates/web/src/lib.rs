@@ -89,14 +89,8 @@ impl AppState {
     /// For public forms: `false` when `key` (a form and an address) has been used too often.
     /// Every use counts, valid or not, so a form cannot be used to flood.
     pub(crate) async fn throttle_public(&self, key: &str) -> Result<bool, AppError> {
-        let now = self.clock.now();
-        let key = [key.to_owned()];
-        let states = self.store.throttle_states(&key).await?;
-        if states.first().is_some_and(|s| s.is_locked(now)) {
-            return Ok(false);
-        }
-        self.store.record_failure(&key, now).await?;
-        Ok(true)
+        // Reserved before the work, atomically, so parallel posts cannot all pass one check.
+        Ok(self.store.reserve_attempt(&[key.to_owned()], self.clock.now()).await?)
     }
 }
 

@@ -120,7 +120,7 @@ pub(crate) async fn messages(
     let counts = state.store.job_counts().await?;
     html(&MessagesPage {
         nav: Nav::for_user(&user),
-        messages: state.store.recent_messages(200).await?,
+        messages: state.store.recent_messages(user.org_id, 200).await?,
         queued: counts.queued,
         done: counts.done,
         dead: counts.dead,

@@ -26,7 +26,6 @@ use linkwork_domain::ports::{StoreError, TriageDecision};
 use linkwork_domain::referrals::{
     DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency, triage_flags,
 };
-use linkwork_domain::throttle::ThrottleState;
 
 /// Find the person a referral is about: an existing record with the same NHS number in the
 /// tenant is the same person; otherwise the referral brings a new record.
@@ -392,12 +391,11 @@ pub(crate) async fn self_submit(
     let form = FormData::parse(&body)?;
     let key = format!("selfref:{}", source.as_deref().unwrap_or("unknown"));
     let now = state.clock.now();
-    let states = state.store.throttle_states(std::slice::from_ref(&key)).await?;
-    if states.first().is_some_and(|s: &ThrottleState| s.is_locked(now)) {
+    // Every submission counts, valid or not, so the form cannot be used to probe or flood; the
+    // place is reserved before anything is stored, so parallel posts cannot pass one check.
+    if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
         return Err(AppError::TooMany);
     }
-    // Every submission counts, valid or not, so the form cannot be used to probe or flood.
-    state.store.record_failure(std::slice::from_ref(&key), now).await?;
     // A bot filled in the field people cannot see: say thank you, keep nothing.
     if !form.get("website").is_empty() {
         tracing::info!("self-referral honeypot filled in; discarded");

@@ -27,6 +27,9 @@ use tower_sessions::Session;
 
 pub(crate) const PENDING_USER: &str = "pending_user_id";
 pub(crate) const PENDING_AT: &str = "pending_at";
+/// The user's session generation when the password was checked: a reset or revocation before
+/// the second factor ends the wait.
+pub(crate) const PENDING_GENERATION: &str = "pending_generation";
 /// How long the step between password and code may take.
 const PENDING_FOR: Duration = Duration::minutes(10);
 const STEP: i64 = 30;
@@ -84,8 +87,10 @@ async fn pending_user(state: &AppState, session: &Session) -> Result<Option<User
     if state.clock.now() - at > PENDING_FOR {
         return Ok(None);
     }
+    let generation: Option<i32> =
+        session.get(PENDING_GENERATION).await.map_err(|e| AppError::Internal(e.to_string()))?;
     match state.store.get_user(id).await {
-        Ok(u) if !u.disabled => Ok(Some(u)),
+        Ok(u) if !u.disabled && generation == Some(u.session_generation) => Ok(Some(u)),
         Ok(_) | Err(linkwork_domain::StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -148,7 +153,8 @@ pub(crate) async fn submit_code(
         return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), errors: vec![error] });
     }
     let key = throttle::account_key(user.email.as_str());
-    if state.store.throttle_states(std::slice::from_ref(&key)).await?.iter().any(|t| t.is_locked(now)) {
+    // Reserved before the code is checked, so parallel guesses cannot all pass one check.
+    if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
         let error = FieldError {
             field: "code",
             message: "Too many failed attempts. Wait an hour and try again, or ask an administrator to unlock your account",
@@ -163,7 +169,6 @@ pub(crate) async fn submit_code(
         (None, _) => false,
     };
     if !accepted {
-        state.store.record_failure(std::slice::from_ref(&key), now).await?;
         let entry = AuditEntry {
             source,
             reason: Some("wrong or reused second-factor code".into()),
@@ -174,6 +179,7 @@ pub(crate) async fn submit_code(
             FieldError { field: "code", message: "Enter a correct code: it may have expired, or been used already" };
         return page(StatusCode::BAD_REQUEST, &CodePage { nav: Nav::anonymous(), errors: vec![error] });
     }
+    state.store.release_attempt(std::slice::from_ref(&key), now).await?;
     complete_sign_in(&state, &session, &user, source).await
 }
 

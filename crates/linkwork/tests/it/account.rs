@@ -3,12 +3,11 @@
 use crate::helpers::{Client, PASSWORD, pcn, user};
 use axum::http::StatusCode;
 use chrono::Duration;
-use linkwork_domain::ports::Store;
 use linkwork_testkit::{TestApp, app_test};
 
 /// The path and query of the last link emailed to `to`.
-async fn last_link(store: &dyn Store, to: &str) -> String {
-    let msgs = store.recent_messages(50).await.unwrap();
+pub(crate) async fn last_link(store: &linkwork_storage::SqlStore, to: &str) -> String {
+    let msgs = store.all_messages(50).await.unwrap();
     let m = msgs.iter().find(|m| m.recipient == to).unwrap_or_else(|| panic!("no email to {to}"));
     let start = m.body.find("/account/set-password?token=").unwrap();
     m.body[start..].split_whitespace().next().unwrap().to_owned()
@@ -38,7 +37,7 @@ app_test!(an_invited_user_sets_a_password_once, |app: TestApp| async move {
 
     let ok = admin.post_form("/admin/users/invite", "name=Lee+Worker&email=lee%40morley.test&role=link_worker").await;
     assert_eq!(ok.header("location"), "/admin/users?done=invited");
-    let link = last_link(app.store.as_ref(), "lee@morley.test").await;
+    let link = last_link(&app.db.store, "lee@morley.test").await;
     let mut c = Client::new(&app.router);
     assert_eq!(c.sign_in("lee@morley.test", PASSWORD).await.status, StatusCode::BAD_REQUEST, "no usable password yet");
 
@@ -76,18 +75,18 @@ app_test!(resets_reveal_nothing_expire_and_end_old_sessions, |app: TestApp| asyn
     assert_eq!(known.body, unknown.body, "the same answer either way");
     let empty = c.post_form("/account/reset", "email=").await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    let emails = app.store.recent_messages(50).await.unwrap();
+    let emails = app.db.store.all_messages(50).await.unwrap();
     assert_eq!(emails.len(), 1, "only the real account is emailed");
     c.post_form("/account/reset", "email=w%40otley.test").await;
-    assert_eq!(app.store.recent_messages(50).await.unwrap().len(), 1, "at most one email per five minutes");
+    assert_eq!(app.db.store.all_messages(50).await.unwrap().len(), 1, "at most one email per five minutes");
 
-    let link = last_link(app.store.as_ref(), "w@otley.test").await;
+    let link = last_link(&app.db.store, "w@otley.test").await;
     app.clock.advance(Duration::minutes(61));
     assert_eq!(c.get(&link).await.status, StatusCode::GONE, "a reset link lasts an hour");
 
     app.clock.advance(Duration::minutes(5));
     c.post_form("/account/reset", "email=w%40otley.test").await;
-    let link = last_link(app.store.as_ref(), "w@otley.test").await;
+    let link = last_link(&app.db.store, "w@otley.test").await;
     c.get(&link).await;
     let done = c.post_form("/account/set-password", "password=copper+meadow+violin&confirm=copper+meadow+violin").await;
     assert!(done.body.contains("Your password is set"));

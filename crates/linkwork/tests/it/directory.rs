@@ -409,8 +409,9 @@ app_test!(a_referral_out_closes_the_loop, |app: TestApp| async move {
     assert_eq!(c.shared.phone.as_deref(), Some("07700 900123"));
     assert!(c.shared.email.is_none() && c.shared.age.is_none(), "only what was ticked leaves the record");
     let mail = app
+        .db
         .store
-        .recent_messages(5)
+        .all_messages(5)
         .await
         .unwrap()
         .into_iter()
@@ -498,8 +499,9 @@ app_test!(unanswered_referrals_are_nudged_and_capacity_declines_are_unmet_need, 
     assert_eq!(w.nudge_referrals().await.unwrap(), (1, 0), "the service is reminded");
     assert_eq!(w.nudge_referrals().await.unwrap(), (0, 0), "once");
     let reminders = app
+        .db
         .store
-        .recent_messages(10)
+        .all_messages(10)
         .await
         .unwrap()
         .into_iter()
@@ -574,7 +576,7 @@ app_test!(listings_are_trusted_reported_and_edited_by_their_owners, |app: TestAp
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(app.store.open_reports(10).await.unwrap().len(), 1);
+    assert_eq!(app.store.service_reports(service.parse().unwrap()).await.unwrap().len(), 1);
     // The owner updates capacity and verifies; the history says who and what.
     let edit = format!("/directory/services/{service}/edit");
     assert_eq!(partner.get(&edit).await.status, StatusCode::OK);

@@ -68,7 +68,7 @@ db_test!(outbox_message_is_delivered_once, |db: TestDb| async move {
     let stored = db.store.get_message(msg.id).await.unwrap();
     assert_eq!(stored.status, MessageStatus::Logged);
     assert_eq!(stored.sent_at, Some(clock.now()));
-    assert_eq!(db.store.recent_messages(10).await.unwrap(), vec![stored]);
+    assert_eq!(db.store.all_messages(10).await.unwrap(), vec![stored]);
     let counts = db.store.job_counts().await.unwrap();
     assert_eq!((counts.queued, counts.done, counts.dead), (0, 1, 0));
 });

@@ -16,15 +16,15 @@ use linkwork_domain::referrals::ReferralStatus;
 use linkwork_testkit::{TestApp, app_test};
 use std::sync::Arc;
 
-struct Setup {
-    org: Organisation,
-    practice: Organisation,
-    team: Team,
-    referrer: User,
-    worker: User,
+pub(crate) struct Setup {
+    pub org: Organisation,
+    pub practice: Organisation,
+    pub team: Team,
+    pub referrer: User,
+    pub worker: User,
 }
 
-async fn setup(app: &TestApp) -> Setup {
+pub(crate) async fn setup(app: &TestApp) -> Setup {
     let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
     let org = pcn(store, clock, "Seacroft PCN").await;
     let practice =
@@ -38,18 +38,18 @@ async fn setup(app: &TestApp) -> Setup {
     Setup { org, practice, team, referrer, worker }
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Client {
     let mut c = Client::new(&app.router);
     assert_eq!(c.sign_in(email, PASSWORD).await.status, StatusCode::SEE_OTHER);
     c
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// The id in a redirect like `/people/{id}`.
-fn id_after(location: &str, prefix: &str) -> String {
+pub(crate) fn id_after(location: &str, prefix: &str) -> String {
     location
         .strip_prefix(prefix)
         .unwrap_or_else(|| panic!("{location} does not start with {prefix}"))
@@ -59,14 +59,14 @@ fn id_after(location: &str, prefix: &str) -> String {
         .to_owned()
 }
 
-fn assert_error_summary(r: &Resp, field: &str, message: &str) {
+pub(crate) fn assert_error_summary(r: &Resp, field: &str, message: &str) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("There is a problem"), "an NHS error summary: {}", r.body);
     assert!(r.body.contains(&format!("href=\"#{field}\"")), "the summary links to {field}");
     assert!(r.body.contains(message), "expected {message:?}");
 }
 
-const ADA: &[(&str, &str)] = &[
+pub(crate) const ADA: &[(&str, &str)] = &[
     ("given_name", "Ada"),
     ("family_name", "Okafor"),
     ("date_of_birth", "1948-05-02"),
@@ -82,14 +82,14 @@ const ADA: &[(&str, &str)] = &[
     ("consent", "yes"),
 ];
 
-async fn refer(c: &mut Client, s: &Setup, fields: &[(&str, &str)]) -> Resp {
+pub(crate) async fn refer(c: &mut Client, s: &Setup, fields: &[(&str, &str)]) -> Resp {
     let team = s.team.id.to_string();
     let mut all = fields.to_vec();
     all.push(("team_id", &team));
     c.post_form("/referrals/new", &form(&all)).await
 }
 
-async fn triage(c: &mut Client, app: &TestApp, s: &Setup, decision: &[(&str, &str)]) -> (Resp, ReferralId) {
+pub(crate) async fn triage(c: &mut Client, app: &TestApp, s: &Setup, decision: &[(&str, &str)]) -> (Resp, ReferralId) {
     let waiting = app.store.waiting_referrals(s.org.id, &[s.team.id]).await.unwrap();
     let (r, _) = waiting.first().expect("a referral is waiting");
     let id = r.id;
@@ -269,7 +269,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     app.clock.advance(Duration::hours(12));
     assert!(worker.run_once().await.unwrap(), "the reminder job runs");
     let sms =
-        app.store.recent_messages(10).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text message");
+        app.db.store.all_messages(10).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text message");
     assert_eq!(sms.recipient, "07700 900123");
     assert!(sms.body.contains("14:30") && !sms.body.contains("Ada"), "when and where; not who or why");
     assert!(worker.run_once().await.unwrap(), "the text is delivered through the SMS sender");
@@ -338,8 +338,9 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
 
     // The referrer is told (a link, no personal details) and can read the summary.
     let told = app
+        .db
         .store
-        .recent_messages(10)
+        .all_messages(10)
         .await
         .unwrap()
         .into_iter()
@@ -984,7 +985,7 @@ app_test!(the_message_back_reaches_the_referrer_and_the_persons_practice, |app: 
         &form(&[("version", &e.version.to_string()), ("reason", "connected"), ("note", "Goes to the lunch club")]),
     )
     .await;
-    let mail: Vec<String> = store.recent_messages(20).await.unwrap().into_iter().map(|m| m.recipient).collect();
+    let mail: Vec<String> = app.db.store.all_messages(20).await.unwrap().into_iter().map(|m| m.recipient).collect();
     assert!(mail.contains(&"gp@seacroft.test".to_owned()) && mail.contains(&nurse.email.to_string()), "{mail:?}");
     assert!(!mail.contains(&"gp@other.test".to_owned()));
     assert_eq!(

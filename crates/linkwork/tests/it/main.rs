@@ -17,6 +17,7 @@ mod jobs;
 mod journey;
 mod people;
 mod schema;
+mod security;
 mod storage;
 mod throttle;
 mod two_factor;

@@ -103,7 +103,7 @@ app_test!(workers_open_their_teams_caseload_and_break_glass_for_the_rest, |app: 
     let actions: Vec<AuditAction> = report.iter().map(|e| e.entry.action).collect();
     assert_eq!(actions, [AuditAction::View, AuditAction::BreakGlass, AuditAction::AccessDenied]);
     assert_eq!(report[1].entry.reason.as_deref(), Some("Covering for a colleague on leave"));
-    let mail = app.store.recent_messages(10).await.unwrap();
+    let mail = app.db.store.all_messages(10).await.unwrap();
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].recipient, "m@harehills.test", "the manager is told");
     assert!(!mail[0].body.contains("Bea"), "the email does not name the person");
