@@ -202,6 +202,77 @@ pub fn verify_chain<'a>(
     Ok((seq, hash))
 }
 
+/// A checkpoint of the trail's head kept outside the database (the data folder, and the log):
+/// the chain proves nothing was changed in the middle, but deleting its last events (or all
+/// of them) leaves a shorter chain that still verifies. An anchor says "the trail had reached
+/// `seq` with `hash` at `at`"; a trail that now ends before `seq`, or whose event `seq` has
+/// another hash, was cut or rewritten. Each anchor carries a keyed MAC, so whoever can rewrite
+/// the database (but not read the key file) cannot forge a shorter anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+    pub mac: String,
+}
+
+impl Anchor {
+    /// A new anchor, signed with `key`.
+    pub fn new(key: &[u8], seq: i64, hash: &str, at: DateTime<Utc>) -> Anchor {
+        let mac = anchor_mac(key, seq, hash, at);
+        Anchor { seq, hash: hash.to_owned(), at, mac }
+    }
+
+    /// Whether the MAC is the one `key` gives.
+    pub fn is_signed_by(&self, key: &[u8]) -> bool {
+        anchor_mac(key, self.seq, &self.hash, self.at) == self.mac
+    }
+
+    /// Check the trail's head and the event stored at this anchor's sequence number (if any)
+    /// against the anchor.
+    pub fn check(&self, head_seq: i64, hash_at_seq: Option<&str>) -> Result<(), String> {
+        if head_seq < self.seq {
+            return Err(format!(
+                "the trail ends at event {head_seq}, but it had reached event {} on {}: events were deleted",
+                self.seq,
+                self.at.format("%d %B %Y %H:%M UTC")
+            ));
+        }
+        if hash_at_seq != Some(self.hash.as_str()) {
+            return Err(format!(
+                "event {} is not the one anchored on {}: the trail was rewritten",
+                self.seq,
+                self.at.format("%d %B %Y %H:%M UTC")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The anchor's MAC over its fields.
+fn anchor_mac(key: &[u8], seq: i64, hash: &str, at: DateTime<Utc>) -> String {
+    let message = format!("{seq} {hash} {}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    hmac_sha256(key, message.as_bytes())
+}
+
+/// HMAC-SHA256 (RFC 2104), as lower-case hex.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> String {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(message);
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Filters for searching the trail. Searches are always limited to one organisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditFilter {
@@ -220,6 +291,37 @@ pub struct AuditFilter {
 #[async_trait::async_trait]
 pub trait AuditLog: Send + Sync {
     async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), String>;
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_the_rfc_4231_test_cases() {
+        assert_eq!(
+            hmac_sha256(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // Test case 6: a key longer than the block is hashed first.
+        assert_eq!(
+            hmac_sha256(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn an_anchor_finds_a_cut_or_rewritten_trail() {
+        let at = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let a = Anchor::new(b"secret", 40, "abc", at);
+        assert!(a.is_signed_by(b"secret") && !a.is_signed_by(b"other"));
+        assert!(Anchor { seq: 39, ..a.clone() }.is_signed_by(b"secret").eq(&false), "a changed anchor fails its MAC");
+        assert!(a.check(40, Some("abc")).is_ok());
+        assert!(a.check(55, Some("abc")).is_ok(), "the trail grew");
+        assert!(a.check(15, None).unwrap_err().contains("deleted"));
+        assert!(a.check(0, None).unwrap_err().contains("deleted"), "all of it deleted");
+        assert!(a.check(40, Some("xyz")).unwrap_err().contains("rewritten"));
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod casework;
 pub mod clock;
 pub mod coding;
 pub mod directory;
+pub mod exports;
 pub mod ids;
 pub mod intake;
 pub mod jobs;

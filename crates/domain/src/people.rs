@@ -177,8 +177,11 @@ fn norm(s: &str) -> String {
 /// Why two records may be the same person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum DuplicateReason {
-    /// The same NHS number: the same person, certainly.
+    /// The same NHS number, date of birth and (within a typo) name: the same person.
     SameNhsNumber,
+    /// The same NHS number but another name or date of birth: a mistyped number, or someone
+    /// probing with a known number. Never joined up automatically; a worker reconciles it.
+    SameNhsNumberIdentityDiffers,
     /// The same date of birth and a name within a typo or two (or given and family swapped).
     SimilarNameAndBirthDate,
 }
@@ -187,6 +190,9 @@ impl DuplicateReason {
     pub fn label(self) -> &'static str {
         match self {
             DuplicateReason::SameNhsNumber => "Same NHS number",
+            DuplicateReason::SameNhsNumberIdentityDiffers => {
+                "Same NHS number, but the name or date of birth differ: check who this is before merging"
+            }
             DuplicateReason::SimilarNameAndBirthDate => "Same date of birth and a similar name",
         }
     }
@@ -198,20 +204,24 @@ pub fn likely_duplicate(a: &Person, b: &Person) -> Option<DuplicateReason> {
     if a.id == b.id {
         return None;
     }
+    let same_identity = a.date_of_birth == b.date_of_birth && names_close(a, b);
     match (&a.nhs_number, &b.nhs_number) {
-        (Some(x), Some(y)) if x == y => return Some(DuplicateReason::SameNhsNumber),
+        (Some(x), Some(y)) if x == y && same_identity => return Some(DuplicateReason::SameNhsNumber),
+        (Some(x), Some(y)) if x == y => return Some(DuplicateReason::SameNhsNumberIdentityDiffers),
         (Some(_), Some(_)) => return None,
         _ => {}
     }
-    if a.date_of_birth != b.date_of_birth {
-        return None;
-    }
+    same_identity.then_some(DuplicateReason::SimilarNameAndBirthDate)
+}
+
+/// Whether two names are one within a typo or two (or with given and family swapped).
+fn names_close(a: &Person, b: &Person) -> bool {
     let (ag, af, bg, bf) = (norm(&a.given_name), norm(&a.family_name), norm(&b.given_name), norm(&b.family_name));
     let straight = edit_distance(&ag, &bg) + edit_distance(&af, &bf);
     let swapped = edit_distance(&ag, &bf) + edit_distance(&af, &bg);
     // Allow one edit per five letters of the full name, at least one and at most three.
     let allowed = ((ag.len() + af.len()) / 5).clamp(1, 3);
-    (straight.min(swapped) <= allowed).then_some(DuplicateReason::SimilarNameAndBirthDate)
+    straight.min(swapped) <= allowed
 }
 
 #[cfg(test)]
@@ -243,8 +253,17 @@ mod tests {
     fn duplicates_by_nhs_number_and_by_similar_name() {
         let a = p("Margaret", "Okafor", (1948, 5, 2), Some("9434765919"));
         assert_eq!(
-            likely_duplicate(&a, &p("Peggy", "Smith", (1950, 1, 1), Some("943 476 5919"))),
+            likely_duplicate(&a, &p("Margaret", "Okafor", (1948, 5, 2), Some("943 476 5919"))),
             Some(DuplicateReason::SameNhsNumber)
+        );
+        // The same number with another name or birth date is never taken as the same person.
+        assert_eq!(
+            likely_duplicate(&a, &p("Peggy", "Smith", (1950, 1, 1), Some("943 476 5919"))),
+            Some(DuplicateReason::SameNhsNumberIdentityDiffers)
+        );
+        assert_eq!(
+            likely_duplicate(&a, &p("Margaret", "Okafor", (1950, 1, 1), Some("943 476 5919"))),
+            Some(DuplicateReason::SameNhsNumberIdentityDiffers)
         );
         assert_eq!(
             likely_duplicate(&a, &p("Margret", "Okafor", (1948, 5, 2), None)),

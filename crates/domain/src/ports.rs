@@ -249,13 +249,28 @@ pub trait CaseworkStore: Send + Sync {
     async fn worker_contacts(&self, org: OrgId, worker: UserId, since: NaiveDate) -> StoreResult<Vec<Contact>>;
     /// Start holding; the episode's work becomes holding (or both, if it was connecting).
     async fn start_holding(&self, holding: &HoldingPeriod) -> StoreResult<()>;
-    async fn end_holding(&self, org: OrgId, id: HoldingId, on: NaiveDate, how: HoldingEnd) -> StoreResult<()>;
+    /// End a holding period of `episode` (`NotFound` if it belongs to another episode, so a
+    /// nested id in a path can never reach another person's record).
+    async fn end_holding(
+        &self,
+        org: OrgId,
+        episode: EpisodeId,
+        id: HoldingId,
+        on: NaiveDate,
+        how: HoldingEnd,
+    ) -> StoreResult<()>;
     async fn holdings(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<HoldingPeriod>>;
     /// Book an appointment, with its reminder job when there is one, in one transaction.
     async fn add_appointment(&self, appointment: &Appointment, reminder: Option<&NewJob>) -> StoreResult<()>;
     async fn get_appointment(&self, org: OrgId, id: AppointmentId) -> StoreResult<Appointment>;
-    async fn set_appointment_status(&self, org: OrgId, id: AppointmentId, status: AppointmentStatus)
-    -> StoreResult<()>;
+    /// Set the status of an appointment of `episode` (`NotFound` if it belongs to another).
+    async fn set_appointment_status(
+        &self,
+        org: OrgId,
+        episode: EpisodeId,
+        id: AppointmentId,
+        status: AppointmentStatus,
+    ) -> StoreResult<()>;
     async fn appointments(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Appointment>>;
     async fn add_barrier(&self, barrier: &Barrier) -> StoreResult<()>;
     async fn barriers(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Barrier>>;
@@ -443,6 +458,12 @@ pub trait AuditStore: Send + Sync {
     async fn audit_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
     /// Events matching `filter`, newest first.
     async fn search_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+    /// The last event's sequence number and hash (`None` for an empty trail).
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+    /// Whether an event of `action` on this record was ever written (a replayed create checks
+    /// that the first attempt's event exists before answering).
+    async fn audited(&self, action: crate::audit::AuditAction, record_type: &str, record_id: &str)
+    -> StoreResult<bool>;
 }
 
 #[async_trait::async_trait]

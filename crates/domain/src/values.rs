@@ -13,6 +13,33 @@ fn invalid(msg: &str) -> InvalidValue {
     InvalidValue(msg.to_owned())
 }
 
+/// What kind of text a field holds, for [`check_text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextKind {
+    /// One line: a name, a code, an address line. No line breaks.
+    Line,
+    /// Several lines: a reason, a note, a description.
+    Lines,
+}
+
+/// The one text guard every way in uses (forms and JSON get it at the edge for NUL and UTF-8;
+/// imports and feeds per field): no NUL or other control characters (line breaks and tabs only
+/// where the field holds several lines), and at most `max_chars` characters. PostgreSQL cannot
+/// store NUL, control characters corrupt exports and logs, and no person types them.
+pub fn check_text(s: &str, kind: TextKind, max_chars: usize) -> Result<(), InvalidValue> {
+    let allowed = |c: char| kind == TextKind::Lines && matches!(c, '\n' | '\r' | '\t');
+    if s.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(match kind {
+            TextKind::Line if s.contains(['\n', '\r']) => invalid("Remove the line break: this field holds one line"),
+            _ => invalid("Remove the control character (a NUL or similar): it cannot be stored"),
+        });
+    }
+    if s.chars().count() > max_chars {
+        return Err(InvalidValue(format!("Keep it to {max_chars} characters or fewer")));
+    }
+    Ok(())
+}
+
 /// An NHS number: ten digits whose last is a modulus-11 check digit.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -216,6 +243,23 @@ impl From<Postcode> for String {
 impl fmt::Display for Postcode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn the_text_guard_refuses_control_characters_and_long_text() {
+        assert!(check_text("Ada Okafor", TextKind::Line, 100).is_ok());
+        assert!(check_text("Line one\nline two", TextKind::Lines, 100).is_ok());
+        assert!(check_text("Ada\nOkafor", TextKind::Line, 100).unwrap_err().0.contains("line break"));
+        assert!(check_text("Ada\rOkafor", TextKind::Line, 100).is_err());
+        assert!(check_text("A\0B", TextKind::Lines, 100).unwrap_err().0.contains("control character"));
+        assert!(check_text("A\u{1b}[31mB", TextKind::Lines, 100).is_err(), "terminal escapes too");
+        assert!(check_text(&"x".repeat(101), TextKind::Line, 100).unwrap_err().0.contains("100 characters"));
+        assert!(check_text(&"é".repeat(100), TextKind::Line, 100).is_ok(), "characters, not bytes");
     }
 }
 

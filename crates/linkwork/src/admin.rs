@@ -135,8 +135,26 @@ pub async fn audit_cli(
 /// What `linkwork audit verify` found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verified {
-    Intact { events: i64, last_hash: String },
+    Intact {
+        events: i64,
+        last_hash: String,
+    },
     Broken(linkwork_domain::audit::BrokenLink),
+    /// The chain holds, but it is shorter than (or differs from) the latest anchor.
+    Cut(String),
+}
+
+/// Verify the chain, then check it against the latest anchor kept outside the database.
+pub async fn verify_anchored(store: &dyn Store, anchors: &crate::audit_anchor::Anchors) -> anyhow::Result<Verified> {
+    let verified = verify_audit(store).await?;
+    let Verified::Intact { events, .. } = &verified else { return Ok(verified) };
+    if let Some(anchor) = anchors.latest()? {
+        let at = store.audit_after(anchor.seq - 1, 1).await?.into_iter().find(|e| e.seq == anchor.seq).map(|e| e.hash);
+        if let Err(why) = anchor.check(*events, at.as_deref()) {
+            return Ok(Verified::Cut(why));
+        }
+    }
+    Ok(verified)
 }
 
 /// Walk the whole audit trail in order, checking every link.

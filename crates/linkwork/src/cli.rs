@@ -120,8 +120,12 @@ pub enum ImportCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check every link of the hash chain; report the first broken one.
+    /// Check every link of the hash chain and that it reaches the latest anchor; report the
+    /// first broken link or the missing end. A verified trail is anchored again.
     Verify,
+    /// Record the trail's head as an anchor in the data folder now (`serve` does so every ten
+    /// minutes).
+    Anchor,
 }
 
 #[derive(Subcommand)]
@@ -235,19 +239,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => return check(&cfg).await,
         Command::Audit { command: AuditCommand::Verify } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
-            let result = admin::verify_audit(&store).await?;
-            store.close().await;
+            let anchors = cfg.anchors()?;
+            let result = admin::verify_anchored(&store, &anchors).await?;
             match result {
                 admin::Verified::Intact { events, last_hash } => {
-                    println!("The audit trail is intact: {events} events, last hash {last_hash}.");
+                    // What was verified becomes the new anchor.
+                    anchors.record(&store, &clock).await?;
+                    store.close().await;
+                    let anchored = anchors.latest()?.map_or(0, |a| a.seq);
+                    println!(
+                        "The audit trail is intact: {events} events, last hash {last_hash}; it reaches the latest anchor (event {anchored})."
+                    );
+                }
+                admin::Verified::Cut(why) => {
+                    store.close().await;
+                    println!(
+                        "The audit trail is not complete: {why}. Restore the database from a backup and investigate."
+                    );
+                    return Ok(ExitCode::FAILURE);
                 }
                 admin::Verified::Broken(b) => {
+                    store.close().await;
                     println!(
                         "{b}. Events from {} on cannot be trusted; restore the database from a backup and investigate.",
                         b.seq
                     );
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+        }
+        Command::Audit { command: AuditCommand::Anchor } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let anchors = cfg.anchors()?;
+            let written = anchors.record(&store, &clock).await?;
+            store.close().await;
+            match written.or(anchors.latest()?) {
+                Some(a) => println!("The audit trail is anchored at event {} ({}).", a.seq, a.hash),
+                None => println!("The audit trail is empty: nothing to anchor yet."),
             }
         }
         Command::Config { command: ConfigCommand::Example } => print!("{EXAMPLE}"),

@@ -62,6 +62,19 @@ pub struct Config {
     /// Log format: text or json.
     #[arg(long, env = "LINKWORK_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+
+    /// The key that signs the audit trail's anchors (at least 16 characters). Without it, a
+    /// key is created in the data folder; keeping it elsewhere means a copy of the data folder
+    /// cannot forge anchors.
+    #[arg(long, env = "LINKWORK_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// The audit trail's anchors in the data folder.
+    pub fn anchors(&self) -> anyhow::Result<crate::audit_anchor::Anchors> {
+        crate::audit_anchor::Anchors::open(&self.data_dir, self.audit_key_file.as_deref())
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -78,6 +91,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("sms_email_gateway", &self.sms_email_gateway)
             .field("referral_nudge_days", &self.referral_nudge_days)
+            .field("audit_key_file", &self.audit_key_file)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -191,6 +205,11 @@ LINKWORK_SMTP_FROM=linkwork@localhost
 
 # Reverse proxies in front of linkwork; only their X-Forwarded-For is believed.
 # LINKWORK_TRUSTED_PROXIES=10.0.0.5,10.0.0.6
+
+# The key signing the audit trail's anchors (the head of the trail recorded in the data folder's
+# audit-anchors.log, so deleting the last events is detected). Created in the data folder if
+# not given; keep it elsewhere so a copy of the data folder cannot forge anchors.
+# LINKWORK_AUDIT_KEY_FILE=/run/secrets/linkwork-audit-key
 
 # Log format: text or json. Log verbosity: RUST_LOG (default info).
 LINKWORK_LOG_FORMAT=text

@@ -51,6 +51,52 @@ pub enum Kind {
     Term,
 }
 
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Organization => "organization",
+            Kind::Service => "service",
+            Kind::ServiceAtLocation => "service at location",
+            Kind::Taxonomy => "taxonomy",
+            Kind::Term => "taxonomy term",
+        }
+    }
+}
+
+/// Fields that hold several lines of text; every other text field is one line.
+const MULTILINE_FIELDS: [&str; 8] = [
+    "description",
+    "alert",
+    "application_process",
+    "eligibility_description",
+    "fees_description",
+    "accreditations",
+    "licenses",
+    "details",
+];
+
+/// The one text guard (`domain::values::check_text`) over every text value of a record, with
+/// limits by field: names 500 characters, descriptions 20,000, anything else 2,000. Returns the
+/// first problem, naming the field.
+fn guard_text(v: &Value, field: &str) -> Result<(), String> {
+    use linkwork_domain::values::{TextKind, check_text};
+    match v {
+        Value::String(text) => {
+            let (kind, max) = if MULTILINE_FIELDS.contains(&field) {
+                (TextKind::Lines, 20_000)
+            } else if field == "name" {
+                (TextKind::Line, 500)
+            } else {
+                (TextKind::Line, 2_000)
+            };
+            check_text(text, kind, max).map_err(|e| format!("{field}: {e}"))
+        }
+        Value::Array(items) => items.iter().try_for_each(|i| guard_text(i, field)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| guard_text(v, k)),
+        _ => Ok(()),
+    }
+}
+
 fn kind_from_name(name: &str) -> Option<Kind> {
     let n = name.to_lowercase();
     if n.starts_with("organization") || n.starts_with("organisation") {
@@ -131,13 +177,55 @@ impl Feed {
 
     fn add_json_file(&mut self, f: &Path) -> anyhow::Result<()> {
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        match serde_json::from_str::<Value>(&text) {
-            Ok(doc) => self.add_json(&name, kind_from_name(&name), doc),
-            // A file that is not JSON at all is one bad record: the rest still import.
-            Err(e) => self.records.push((name, Kind::Service, Value::String(format!("not JSON: {e}")))),
+        let size = std::fs::metadata(f).with_context(|| format!("reading {}", f.display()))?.len();
+        if size > MAX_FILE_BYTES {
+            bail!(
+                "{} is {} MiB, more than the {} MiB one file may hold: split it into pages, or use the CSV form",
+                f.display(),
+                size / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            );
         }
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        self.add_json_text(&name, kind_from_name(&name), &text);
         Ok(())
+    }
+
+    /// Add a JSON document from its text, record by record: each record of an array or page
+    /// envelope is parsed on its own, so one bad value (a number out of range) fails only its
+    /// record. A document that is not JSON at all is one bad record; the rest still import.
+    pub fn add_json_text(&mut self, place: &str, hint: Option<Kind>, text: &str) {
+        #[derive(serde::Deserialize)]
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            contents: Vec<&'a serde_json::value::RawValue>,
+        }
+        let items: Vec<&serde_json::value::RawValue> = if let Ok(list) = serde_json::from_str(text) {
+            list
+        } else if let Ok(page) = serde_json::from_str::<Envelope>(text) {
+            page.contents
+        } else {
+            match serde_json::from_str::<Value>(text) {
+                Ok(doc) => return self.add_json(place, hint, doc),
+                Err(e) => {
+                    self.records.push((place.to_owned(), Kind::Service, Value::String(format!("not JSON: {e}"))));
+                    return;
+                }
+            }
+        };
+        for (n, raw) in items.into_iter().enumerate() {
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(item) => {
+                    let kind = hint.unwrap_or_else(|| kind_from_shape(&item));
+                    self.records.push((place.to_owned(), kind, item));
+                }
+                Err(e) => self.records.push((
+                    place.to_owned(),
+                    hint.unwrap_or(Kind::Service),
+                    Value::String(format!("record {} is not valid JSON: {e}", n + 1)),
+                )),
+            }
+        }
     }
 
     /// The CSV tabular form: one file per table, children joined to parents by id columns.
@@ -318,6 +406,14 @@ pub async fn import(store: &dyn Store, clock: &dyn Clock, feed: Feed, source: &s
 
     for (place, kind, value) in feed.records {
         let id = id_of(&value);
+        if let Value::String(why) = &value {
+            report.errors.push(problem(&place, kind.noun(), &id, why.clone()));
+            continue;
+        }
+        if let Err(why) = guard_text(&value, "") {
+            report.errors.push(problem(&place, kind.noun(), &id, why));
+            continue;
+        }
         match kind {
             Kind::Organization => match serde_json::from_value::<Organization>(value) {
                 Ok(mut o) => {
@@ -480,6 +576,13 @@ pub async fn import(store: &dyn Store, clock: &dyn Clock, feed: Feed, source: &s
 /// Pages of a live API are fetched this many records at a time.
 const PAGE: usize = 100;
 
+/// The largest JSON file an import reads (a bigger feed comes in pages, or as CSV).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest single answer from a live feed.
+const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+/// The most a live feed may send in all, so a hostile or broken feed cannot exhaust memory.
+pub const MAX_FEED_BYTES: u64 = 512 * 1024 * 1024;
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(60)))
@@ -488,17 +591,29 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value, String> {
+/// What is left of a live feed's allowance ([`MAX_FEED_BYTES`]).
+struct Budget(u64);
+
+fn get_json(agent: &ureq::Agent, url: &str, budget: &mut Budget) -> Result<Value, String> {
+    if budget.0 == 0 {
+        return Err(format!("the feed sent more than {} MiB in all: import stopped", MAX_FEED_BYTES / (1024 * 1024)));
+    }
     let mut resp = agent.get(url).header("Accept", "application/json").call().map_err(|e| e.to_string())?;
-    let text = resp.body_mut().with_config().limit(50 * 1024 * 1024).read_to_string().map_err(|e| e.to_string())?;
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER_BYTES.min(budget.0))
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    budget.0 = budget.0.saturating_sub(u64::try_from(text.len()).unwrap_or(u64::MAX));
     serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))
 }
 
 /// Walk every page of a list endpoint, calling `each` with every item.
-fn pages(agent: &ureq::Agent, first: &str, mut each: impl FnMut(Value)) -> Result<(), String> {
+fn pages(agent: &ureq::Agent, first: &str, budget: &mut Budget, mut each: impl FnMut(Value)) -> Result<(), String> {
     let join = if first.contains('?') { '&' } else { '?' };
     for page in 1..=100_000 {
-        let body = get_json(agent, &format!("{first}{join}page={page}&per_page={PAGE}"))?;
+        let body = get_json(agent, &format!("{first}{join}page={page}&per_page={PAGE}"), budget)?;
         let Some(items) = body.get("contents").and_then(Value::as_array) else {
             return Err(format!("{first}: no page envelope (contents) in the answer"));
         };
@@ -528,9 +643,10 @@ pub fn fetch_feed(
         bail!("the feed's address must start https:// (or http://): {base}");
     }
     let agent = agent();
+    let mut budget = Budget(MAX_FEED_BYTES);
     let mut feed = Feed::default();
     let mut problems = Vec::new();
-    if let Err(e) = pages(&agent, &format!("{base}/taxonomy_terms"), |t| {
+    if let Err(e) = pages(&agent, &format!("{base}/taxonomy_terms"), &mut budget, |t| {
         feed.records.push((format!("{base}/taxonomy_terms"), Kind::Term, t))
     }) {
         problems.push(RecordProblem {
@@ -544,10 +660,14 @@ pub fn fetch_feed(
         Some(t) => format!("{base}/services?modified_after={}", t.format("%Y-%m-%dT%H:%M:%SZ")),
         None => format!("{base}/services"),
     };
-    pages(&agent, &list, |s| ids.push(id_of(&s))).map_err(|e| anyhow::anyhow!("could not read {list}: {e}"))?;
+    pages(&agent, &list, &mut budget, |s| ids.push(id_of(&s)))
+        .map_err(|e| anyhow::anyhow!("could not read {list}: {e}"))?;
     for id in ids {
         let url = format!("{base}/services/{id}");
-        match get_json(&agent, &url) {
+        if budget.0 == 0 {
+            bail!("the feed sent more than {} MiB in all: nothing was imported", MAX_FEED_BYTES / (1024 * 1024));
+        }
+        match get_json(&agent, &url, &mut budget) {
             Ok(doc) => feed.records.push((url, Kind::Service, doc)),
             Err(e) => problems.push(RecordProblem { place: url, id, message: e }),
         }

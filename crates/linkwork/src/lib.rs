@@ -2,6 +2,7 @@
 //! shutdown, the background worker and the demo data generator. `main.rs` only calls [`cli::main`].
 
 pub mod admin;
+pub mod audit_anchor;
 pub mod cli;
 pub mod config;
 pub mod demo;

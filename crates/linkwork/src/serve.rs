@@ -98,7 +98,8 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         name: format!("{}:{}", hostname(), std::process::id()),
         nudge_days: cfg.referral_nudge_days.max(1),
     };
-    let worker_task = tokio::spawn(worker.run(stop_rx, Duration::from_secs(2)));
+    let worker_task = tokio::spawn(worker.run(stop_rx.clone(), Duration::from_secs(2)));
+    let anchor_task = tokio::spawn(keep_anchored(cfg.anchors()?, store.clone(), clock.clone(), stop_rx));
 
     let local = listener.local_addr().context("reading the listening address")?;
     println!("linkwork is running on http://{local} (database: {}). Press Ctrl-C to stop.", store.backend());
@@ -109,8 +110,30 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
 
     let _ = stop_tx.send(true);
     let _ = worker_task.await;
+    let _ = anchor_task.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Anchor the audit trail every ten minutes, and once more on the way out.
+async fn keep_anchored(
+    anchors: crate::audit_anchor::Anchors,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn linkwork_domain::Clock>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = anchors.record(store.as_ref(), clock.as_ref()).await {
+            tracing::warn!(cause = %e, "the audit trail could not be anchored");
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = stop.changed() => {}
+        }
+    }
 }
 
 fn hostname() -> String {

@@ -197,6 +197,26 @@ impl AuditStore for SqlStore {
         Ok(events)
     }
 
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        on_db!(&self.db, pool => sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err))
+    }
+
+    async fn audited(&self, action: AuditAction, record_type: &str, record_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT seq FROM audit_events WHERE record_type = $1 AND record_id = $2 AND action = $3 LIMIT 1",
+        )
+        .bind(record_type)
+        .bind(record_id)
+        .bind(action.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?);
+        Ok(found.is_some())
+    }
+
     async fn search_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let rows: Vec<AuditRow> = on_db!(&self.db, pool => {
             let mut qb = sqlx::QueryBuilder::new(format!("{AUDIT_COLUMNS} WHERE 1 = 1"));

@@ -1109,13 +1109,22 @@ impl CaseworkStore for SqlStore {
         })
     }
 
-    async fn end_holding(&self, org: OrgId, id: HoldingId, on: NaiveDate, how: HoldingEnd) -> StoreResult<()> {
+    async fn end_holding(
+        &self,
+        org: OrgId,
+        episode: EpisodeId,
+        id: HoldingId,
+        on: NaiveDate,
+        how: HoldingEnd,
+    ) -> StoreResult<()> {
         let n = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE holding_periods SET ended_on = $1, ended_how = $2 WHERE org_id = $3 AND id = $4 AND ended_on IS NULL",
+            "UPDATE holding_periods SET ended_on = $1, ended_how = $2 \
+             WHERE org_id = $3 AND episode_id = $4 AND id = $5 AND ended_on IS NULL",
         )
         .bind(on)
         .bind(how.as_str())
         .bind(org.0)
+        .bind(episode.0)
         .bind(id.0)
         .execute(pool)
         .await
@@ -1209,12 +1218,14 @@ impl CaseworkStore for SqlStore {
     async fn set_appointment_status(
         &self,
         org: OrgId,
+        episode: EpisodeId,
         id: AppointmentId,
         status: AppointmentStatus,
     ) -> StoreResult<()> {
-        let n = on_db!(&self.db, pool => sqlx::query("UPDATE appointments SET status = $1 WHERE org_id = $2 AND id = $3")
+        let n = on_db!(&self.db, pool => sqlx::query("UPDATE appointments SET status = $1 WHERE org_id = $2 AND episode_id = $3 AND id = $4")
             .bind(status.as_str())
             .bind(org.0)
+            .bind(episode.0)
             .bind(id.0)
             .execute(pool)
             .await

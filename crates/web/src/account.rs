@@ -109,16 +109,28 @@ pub(crate) struct ResetForm {
     email: String,
 }
 
+/// How long answering a reset request takes, whatever happens behind it: looking up an account
+/// and queueing its email takes longer than finding none, and the difference would tell anyone
+/// timing the answer which addresses have accounts. The answer waits until this has passed.
+const RESET_ANSWER_TAKES: std::time::Duration = std::time::Duration::from_millis(250);
+
 pub(crate) async fn request_reset(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     Form(f): Form<ResetForm>,
 ) -> Result<Response, AppError> {
+    let started = tokio::time::Instant::now();
     let email = f.email.trim().to_owned();
     if email.is_empty() {
         let mut page = reset_form();
         page.error("email", "Enter your email address");
         return page.respond();
+    }
+    // Requests count per address, like sign-in attempts, so the form cannot be used to test
+    // a list of addresses.
+    let key = format!("reset:{}", source.as_deref().unwrap_or("unknown"));
+    if !state.throttle_public(&key).await? {
+        return Err(AppError::TooMany);
     }
     let now = state.clock.now();
     if let Ok(user) = state.store.find_user_by_email(&email).await
@@ -138,6 +150,7 @@ pub(crate) async fn request_reset(
         };
         state.audit(vec![entry]).await?;
     }
+    tokio::time::sleep_until(started + RESET_ANSWER_TAKES).await;
     MessagePage {
         nav: Nav::anonymous(),
         title: "Check your email",

@@ -153,6 +153,18 @@ pub(crate) async fn create_organisation(
     {
         invalid = invalid.field("parent_id", e);
     }
+    // An administrator adds organisations inside their own tenant only: under their own
+    // organisation or one below it. Top-level organisations and other tenants' belong to the
+    // operator (`linkwork org create`).
+    if invalid.errors.iter().all(|f| f.field != "parent_id") {
+        let inside = match &parent {
+            Some(p) => crate::organisations::is_within(&state, p, user.org_id).await?,
+            None => false,
+        };
+        if !inside {
+            invalid = invalid.field("parent_id", "Give your own organisation, or one below it, as the parent");
+        }
+    }
     let (Some(name), Some(kind), true) = (name, kind, invalid.errors.is_empty()) else {
         return Err(invalid);
     };
@@ -181,10 +193,13 @@ pub(crate) async fn create_organisation(
         }
         Err(e) => return Err(e.into()),
     };
-    if !replayed {
+    // Every acknowledged create is audited: a retry completes the event if the first attempt
+    // committed the record but died before its audit write.
+    if !replayed || !state.store.audited(AuditAction::Create, "organisation", &org.id.to_string()).await? {
         let entry = AuditEntry {
             record_id: Some(org.id.to_string()),
             source,
+            reason: replayed.then(|| "recorded when the request was retried".to_owned()),
             ..AuditEntry::new(state.clock.now(), AuditAction::Create, "organisation").by(&user)
         };
         state.audit(vec![entry]).await?;
@@ -265,11 +280,14 @@ pub(crate) async fn create_referral(
             }
             Err(e) => return Err(e.into()),
         };
-    if !replayed {
+    // Every acknowledged create is audited: a retry completes the event if the first attempt
+    // committed the referral but died before its audit write.
+    if !replayed || !state.store.audited(AuditAction::Create, "referral", &referral.id.to_string()).await? {
         let entry = AuditEntry {
             record_id: Some(referral.id.to_string()),
             person_id: Some(referral.person_id),
             source,
+            reason: replayed.then(|| "recorded when the request was retried".to_owned()),
             ..AuditEntry {
                 org_id: Some(tenant),
                 ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral").by(&user)

@@ -347,26 +347,34 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
 }
 
 /// The person's record: details, duplicates, referrals, episodes with all their casework.
-/// The caller has authorised and audited the view.
+/// The caller has authorised and audited the view of the person; the possible duplicates it
+/// names are audited here, as a list view.
 pub(crate) async fn record_page(
     state: &AppState,
     user: &User,
+    source: &Option<String>,
     person: Person,
     referrals: Vec<Referral>,
     break_glass_reason: Option<String>,
 ) -> Result<Response, AppError> {
     let today = state.clock.now().date_naive();
-    let duplicates = if person.merged_into.is_none() {
+    let duplicates: Vec<(PersonId, String, &'static str)> = if person.merged_into.is_none() {
         state
             .store
             .duplicate_candidates(user.org_id, person.nhs_number.as_ref(), person.date_of_birth)
             .await?
             .into_iter()
-            .filter_map(|c| likely_duplicate(&person, &c).map(|why| (c.id.to_string(), c.full_name(), why.label())))
+            .filter_map(|c| likely_duplicate(&person, &c).map(|why| (c.id, c.full_name(), why.label())))
             .collect()
     } else {
         vec![]
     };
+    if !duplicates.is_empty() {
+        // Naming another record is a view of it.
+        state.audit(vec![listed(state, user, source, "duplicates", duplicates.iter().map(|d| d.0))]).await?;
+    }
+    let duplicates: Vec<(String, String, &'static str)> =
+        duplicates.into_iter().map(|(id, name, why)| (id.to_string(), name, why)).collect();
     let episodes = state.store.person_episodes(user.org_id, person.id).await?;
     let mut views = vec![];
     for e in &episodes {
@@ -602,9 +610,10 @@ pub(crate) async fn merge_page(
     session: Session,
     Path((id, other)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
+    // Merging moves one record's casework into the other: the worker needs access to both
+    // (caseload or break glass), or a merge would open a protected record without either.
     let kept = authorise(&state, &user, &session, &id).await?;
-    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
-    let merged = state.store.get_person(user.org_id, other_id).await?;
+    let merged = authorise(&state, &user, &session, &other).await?;
     if likely_duplicate(&kept, &merged).is_none() {
         return Err(AppError::NotFound);
     }
@@ -627,8 +636,7 @@ pub(crate) async fn merge(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let kept = authorise(&state, &user, &session, &id).await?;
-    let other_id = other.parse::<PersonId>().map_err(|_| AppError::NotFound)?;
-    let merged = state.store.get_person(user.org_id, other_id).await?;
+    let merged = authorise(&state, &user, &session, &other).await?;
     if likely_duplicate(&kept, &merged).is_none() {
         return Err(AppError::NotFound);
     }
@@ -1055,11 +1063,12 @@ pub(crate) async fn end_holding(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
-    let (_, p) = episode_access(&state, &user, &session, &id).await?;
+    let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let hid = hid.parse::<HoldingId>().map_err(|_| AppError::NotFound)?;
     let how =
         f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
-    state.store.end_holding(user.org_id, hid, state.clock.now().date_naive(), how).await?;
+    // Only a holding period of this episode: the audit then names the right person.
+    state.store.end_holding(user.org_id, e.id, hid, state.clock.now().date_naive(), how).await?;
     state.audit(vec![changed(&state, &user, &source, p.id, "holding", hid.to_string())]).await?;
     Ok(back_to(&p))
 }
@@ -1218,7 +1227,7 @@ pub(crate) async fn appointment_status(
         .get("status")
         .parse::<AppointmentStatus>()
         .map_err(|_| AppError::BadRequest("Choose what happened.".into()))?;
-    state.store.set_appointment_status(user.org_id, aid, status).await?;
+    state.store.set_appointment_status(user.org_id, e.id, aid, status).await?;
     // Attending is a contact: record it with the appointment's details, so nothing is typed twice.
     if status == AppointmentStatus::Attended {
         let c = Contact {

@@ -10,7 +10,6 @@ use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use linkwork_domain::audit::{AuditAction, AuditEntry};
@@ -173,23 +172,20 @@ pub(crate) async fn csv(
         .map_err(|e| AppError::BadRequest(e.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(". ")))?;
     let found = fetch(&state, user.org_id, from, to).await?;
     state.audit(vec![exported(&state, &user, source, "gp_codes_csv", &found, format!("{from} to {to}"))]).await?;
-    let mut w = csv::Writer::from_writer(vec![]);
-    let write =
-        |w: &mut csv::Writer<Vec<u8>>, rec: &[&str]| w.write_record(rec).map_err(|e| AppError::Internal(e.to_string()));
-    write(&mut w, &["nhs_number", "family_name", "given_name", "date_of_birth", "snomed_ct", "term", "recorded_on"])?;
+    let mut csv = crate::export::Csv::new(&[
+        "nhs_number",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "snomed_ct",
+        "term",
+        "recorded_on",
+    ])?;
     for (c, p) in &found {
         let nhs = p.nhs_number.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
         let dob = p.date_of_birth.format("%Y-%m-%d").to_string();
         let on = c.recorded_at.format("%Y-%m-%d").to_string();
-        write(&mut w, &[&nhs, &p.family_name, &p.given_name, &dob, &c.code, &c.term, &on])?;
+        csv.row(&[&nhs, &p.family_name, &p.given_name, &dob, &c.code, &c.term, &on])?;
     }
-    let body = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"snomed-codes-{from}-to-{to}.csv\"")),
-        ],
-        body,
-    )
-        .into_response())
+    csv.download(&format!("snomed-codes-{from}-to-{to}.csv"))
 }

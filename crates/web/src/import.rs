@@ -14,15 +14,20 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use linkwork_domain::accounts::User;
 use linkwork_domain::audit::{AuditAction, AuditEntry};
-use linkwork_domain::ids::{OrgId, PersonId, TeamId, UserId};
+use linkwork_domain::ids::{OrgId, TeamId, UserId};
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{Store, StoreError};
 use linkwork_domain::referrals::Referral;
+use linkwork_domain::values::{TextKind, check_text};
 use std::collections::HashMap;
 
 /// The most rows one import takes.
 pub const MAX_ROWS: usize = 20_000;
+/// Columns that may hold several lines; every other cell is one line.
+const MULTILINE: [&str; 3] = ["reason", "tried", "address"];
+/// The longest cell accepted (the referral's own rules then apply their field limits).
+const CELL_LIMIT: usize = 5_000;
 
 /// The columns a file may have; the first four are required.
 pub const COLUMNS: &[&str] = &[
@@ -152,6 +157,13 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
                 continue;
             }
         };
+        // The same text guard as every other way in: uploads do not pass the form layer's.
+        for (h, cell) in headers.iter().zip(record.iter()) {
+            let kind = if MULTILINE.contains(&h.as_str()) { TextKind::Lines } else { TextKind::Line };
+            if let Err(e) = check_text(cell, kind, CELL_LIMIT) {
+                errors.push(RowError { row, column: h.clone(), message: e.0 });
+            }
+        }
         let get =
             |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("").to_owned();
         let mut flag = |name: &str| match yes(&get(name)) {
@@ -246,19 +258,24 @@ pub async fn import(
     }
     let mut report = ImportReport::default();
     let mut people: Vec<Person> = vec![];
-    // The same NHS number twice in one file is one new person.
-    let mut seen: HashMap<String, PersonId> = HashMap::new();
+    // The same person twice in one file (NHS number, name and date of birth) is one new person;
+    // the same NHS number with another identity is not joined up (see `resolve_person`).
+    let mut seen: HashMap<String, Person> = HashMap::new();
     let mut referrals = vec![];
     for mut intake in intakes {
         let key = intake.person.nhs_number.as_ref().map(|n| n.as_str().to_owned());
-        if let Some(id) = key.as_ref().and_then(|k| seen.get(k)) {
-            intake.referral.person_id = *id;
+        let same = key.as_ref().and_then(|k| seen.get(k)).filter(|p| {
+            linkwork_domain::people::likely_duplicate(&intake.person, p)
+                == Some(linkwork_domain::people::DuplicateReason::SameNhsNumber)
+        });
+        if let Some(p) = same {
+            intake.referral.person_id = p.id;
             report.existing_people += 1;
         } else {
             match resolve_person(store, &mut intake).await? {
                 Some(new) => {
                     if let Some(k) = key {
-                        seen.insert(k, new.id);
+                        seen.entry(k).or_insert_with(|| new.clone());
                     }
                     people.push(new);
                     report.new_people += 1;

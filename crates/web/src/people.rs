@@ -121,7 +121,7 @@ pub(crate) async fn person(
         return Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response());
     }
     state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
-    crate::casework::record_page(&state, &user, person, referrals, grant.map(|g| g.reason)).await
+    crate::casework::record_page(&state, &user, &source, person, referrals, grant.map(|g| g.reason)).await
 }
 
 #[derive(Deserialize)]

@@ -27,8 +27,11 @@ use linkwork_domain::referrals::{
     DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency, triage_flags,
 };
 
-/// Find the person a referral is about: an existing record with the same NHS number in the
-/// tenant is the same person; otherwise the referral brings a new record.
+/// Find the person a referral is about: an existing record in the tenant with the same NHS
+/// number, date of birth and name (within a typo) is the same person. A matching NHS number
+/// with another name or date of birth is not trusted: the referral brings a new record, which
+/// triage shows beside the other for a worker to reconcile, and the referrer never learns what
+/// the stored record says.
 pub async fn resolve_person(
     state_store: &dyn linkwork_domain::ports::Store,
     intake: &mut Intake,
@@ -36,8 +39,9 @@ pub async fn resolve_person(
     let candidates = state_store
         .duplicate_candidates(intake.person.org_id, intake.person.nhs_number.as_ref(), intake.person.date_of_birth)
         .await?;
-    if let Some(existing) =
-        candidates.into_iter().find(|c| c.nhs_number.is_some() && c.nhs_number == intake.person.nhs_number)
+    if let Some(existing) = candidates
+        .into_iter()
+        .find(|c| likely_duplicate(&intake.person, c) == Some(linkwork_domain::people::DuplicateReason::SameNhsNumber))
     {
         intake.referral.person_id = existing.id;
         intake.person = existing;
@@ -500,6 +504,7 @@ struct TriagePage {
 async fn triage_page_for(
     state: &AppState,
     user: &User,
+    source: &Option<String>,
     referral: Referral,
     person: &Person,
     teams: &[TeamId],
@@ -514,21 +519,28 @@ async fn triage_page_for(
             .map(|f| f.0)
             .collect();
     }
-    let duplicates: Vec<String> = state
+    let candidates: Vec<(PersonId, String)> = state
         .store
         .duplicate_candidates(user.org_id, person.nhs_number.as_ref(), person.date_of_birth)
         .await?
         .into_iter()
         .filter_map(|c| {
             likely_duplicate(person, &c).map(|why| {
-                format!(
+                let text = format!(
                     "Possible duplicate record: {} ({}). Check and merge from the person's record.",
                     c.full_name(),
                     why.label()
-                )
+                );
+                (c.id, text)
             })
         })
         .collect();
+    if !candidates.is_empty() {
+        // Naming another record is a view of it.
+        let entry = crate::casework::listed(state, user, source, "duplicates", candidates.iter().map(|c| c.0));
+        state.audit(vec![entry]).await?;
+    }
+    let duplicates: Vec<String> = candidates.into_iter().map(|c| c.1).collect();
     let open_episode = state.store.person_episodes(user.org_id, person.id).await?.iter().any(Episode::is_open);
     let referrer = match referral.referred_by {
         Some(u) => match state.store.get_user(u).await {
@@ -628,7 +640,7 @@ pub(crate) async fn triage_page(
     if referral.status != ReferralStatus::Received {
         return Ok(Redirect::to(&format!("/people/{}", person.id)).into_response());
     }
-    triage_page_for(&state, &user, referral, &person, &teams).await?.form.respond()
+    triage_page_for(&state, &user, &source, referral, &person, &teams).await?.form.respond()
 }
 
 pub(crate) async fn triage(
@@ -640,7 +652,7 @@ pub(crate) async fn triage(
 ) -> Result<Response, AppError> {
     let form = FormData::parse(&body)?;
     let (referral, person, teams) = triageable(&state, &user, &id).await?;
-    let mut page = triage_page_for(&state, &user, referral.clone(), &person, &teams).await?;
+    let mut page = triage_page_for(&state, &user, &source, referral.clone(), &person, &teams).await?;
     form.refill(&mut page.form.fields);
     let now = state.clock.now();
     let note = form.get("note").trim().to_owned();

@@ -101,8 +101,12 @@ async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Re
     }
     let referral = state.store.get_referral(tenant, episode.referral_id).await?;
     let person = state.store.get_person(tenant, episode.person_id).await?;
-    // The referrer, or a referrer at the person's GP practice (the message back is for them).
+    // The referrer, or a referrer at the person's GP practice (the message back is for them),
+    // and only once it is sent: an open episode's record is casework, not a message back.
     if referral.referred_by != Some(user.id) && person.practice_id != Some(user.org_id) {
+        return Err(AppError::NotFound);
+    }
+    if episode.is_open() {
         return Err(AppError::NotFound);
     }
     Ok((episode, person))

@@ -525,7 +525,7 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     );
 });
 
-fn multipart(team: &str, csv: &str) -> Request<Body> {
+pub(crate) fn multipart(team: &str, csv: &str) -> Request<Body> {
     let b = "XyZboundary";
     let body = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"search.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}\r\nContent-Disposition: form-data; name=\"team_id\"\r\n\r\n{team}\r\n--{b}--\r\n"

@@ -139,7 +139,7 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
     assert_eq!(fresh.store.schema_status().await.unwrap().applied, vec![1]);
     let before = seed_schema_1(&fresh.store).await;
     let report = fresh.store.migrate("20261124T100000Z").await.unwrap();
-    assert_eq!(report.applied, vec![2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(report.applied, vec![2, 3, 4, 5, 6, 7, 8, 9]);
     assert_eq!(report.backup.is_some(), db.backend == Backend::Sqlite, "SQLite files are backed up first");
     assert_eq!(seed_counts(&fresh.store).await, before);
     assert!(fresh.store.schema_status().await.unwrap().is_current());
@@ -150,6 +150,22 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
     assert_eq!(recent.len(), 5);
     assert_eq!(recent[0].1.version, 1);
     assert!(recent[0].0.needs.is_empty() && !recent[0].0.consent);
+    // Migration 9's data step: the voluntary group's listings are stewarded by its ICB.
+    let vcse = fresh.store.find_org("Old Befrienders").await.unwrap();
+    let icb = fresh.store.find_org("QOL").await.unwrap();
+    let steward: Option<uuid::Uuid> = match fresh.store.db() {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT steward_org_id FROM directory_organizations WHERE id = $1")
+            .bind(vcse.id.0)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT steward_org_id FROM directory_organizations WHERE id = $1")
+            .bind(vcse.id.0)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    };
+    assert_eq!(steward, Some(icb.id.0));
     // The upgraded schema works: the new audit table accepts events.
     let e = linkwork_domain::audit::AuditEntry::new(test_epoch(), linkwork_domain::audit::AuditAction::View, "person");
     linkwork_domain::ports::AuditStore::append_audit(&fresh.store, &[e]).await.unwrap();
@@ -161,10 +177,13 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
 async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
     use linkwork_domain::ids::{PersonId, ReferralId, TeamId};
     use linkwork_domain::organisations::Team;
-    use linkwork_domain::ports::{OrgStore, UserStore};
+    use linkwork_domain::ports::OrgStore;
     let clock = FixedClock::new(test_epoch());
     let icb = linkwork::admin::create_org(store, &clock, "Old ICB", "icb", Some("QOL"), None).await.unwrap();
     let pcn = linkwork::admin::create_org(store, &clock, "Old PCN", "pcn", Some("U99999"), Some("QOL")).await.unwrap();
+    // A voluntary group under the ICB: migration 8 makes it manage its own listings, and 9 makes
+    // its ICB their steward.
+    linkwork::admin::create_org(store, &clock, "Old Befrienders", "vcse", None, Some("QOL")).await.unwrap();
     let team = Team { id: TeamId::new(), org_id: pcn.id, name: "Old team".into(), created_at: clock.now() };
     store.create_team(&team).await.unwrap();
     linkwork::admin::create_user(
@@ -219,7 +238,12 @@ async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
         Db::Sqlite(pool) => seed_rows!(pool),
         Db::Postgres(pool) => seed_rows!(pool),
     }
-    assert_eq!(store.list_users().await.unwrap().len(), 1);
+    // Counted in SQL: the store's own queries expect the newest schema.
+    let users: i64 = match store.db() {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(users, 1);
     let _ = icb;
     (
         store.count_people(pcn.id).await.unwrap() + store.count_referrals(pcn.id).await.unwrap(),

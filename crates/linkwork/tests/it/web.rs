@@ -238,7 +238,8 @@ app_test!(api_create_is_validated_and_idempotent, |app: TestApp| async move {
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<String> =
         invalid.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(fields, ["name", "kind", "ods_code"]);
+    // The ICB is above the administrator's PCN: outside their tenant (issue 11, finding 13).
+    assert_eq!(fields, ["name", "kind", "ods_code", "parent_id"]);
 
     let wrong_parent =
         c.post_json("/api/v1/organisations", r#"{"name":"Orphan Practice","kind":"practice"}"#, &[]).await;

@@ -16,3 +16,7 @@ UPDATE directory_organizations
    SET steward_org_id = (SELECT o.parent_id FROM organisations o WHERE o.id = directory_organizations.owner_org_id)
  WHERE owner_org_id IS NOT NULL;
 CREATE INDEX directory_organizations_steward ON directory_organizations (steward_org_id);
+
+-- A create retried with its idempotency key checks that its audit event was written (a crash
+-- between the commit and the audit write would otherwise leave it unaudited for good).
+CREATE INDEX audit_events_record ON audit_events (record_type, record_id);
