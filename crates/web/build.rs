@@ -30,5 +30,29 @@ fn main() -> Result<(), String> {
         }
     }
     println!("cargo:rustc-env=LINKWORK_NODE_MODULES={}", modules.display());
+    // The stylesheet names the Frutiger web fonts on assets.nhs.uk. Our Content-Security-Policy
+    // allows fonts from 'self' only, so the browser would refuse them (an error in the console
+    // on every page) and fall back to Arial anyway: leave those @font-face rules out.
+    let css_path = modules.join("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css");
+    let css = std::fs::read_to_string(&css_path).map_err(|e| format!("reading {}: {e}", css_path.display()))?;
+    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    std::fs::write(out.join("nhsuk-frontend.min.css"), without_remote_fonts(&css)).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `css` without the `@font-face` rules that load fonts from another site.
+fn without_remote_fonts(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("@font-face{") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let rule = &rest[start..=start + len];
+        out.push_str(&rest[..start]);
+        if !rule.contains("url(https://") && !rule.contains("url(http://") {
+            out.push_str(rule);
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }

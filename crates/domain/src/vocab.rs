@@ -46,6 +46,9 @@ macro_rules! vocabulary {
             type Err = $crate::values::InvalidValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let s = s.trim();
+                if s.is_empty() {
+                    return Err($crate::values::InvalidValue("Choose one of the options".into()));
+                }
                 Self::ALL
                     .iter()
                     .copied()

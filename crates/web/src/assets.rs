@@ -24,7 +24,11 @@ fn asset(content_type: &'static str, body: &'static [u8]) -> impl IntoResponse +
 /// (path, handler) for every asset; the route table serves them publicly.
 pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
-        ("/assets/nhsuk-frontend.min.css", get(asset(CSS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css")))),
+        // Without its remote @font-face rules (see build.rs).
+        (
+            "/assets/nhsuk-frontend.min.css",
+            get(asset(CSS, include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk-frontend.min.css")))),
+        ),
         ("/assets/nhsuk-frontend.min.js", get(asset(JS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js")))),
         ("/assets/htmx.min.js", get(asset(JS, npm!("htmx.org/dist/htmx.min.js")))),
         ("/assets/app.js", get(asset(JS, include_bytes!("../static/app.js")))),

@@ -67,6 +67,13 @@ impl Field {
         self
     }
 
+    /// Whether a select needs the "Choose…" first option: it has no empty choice of its own. A
+    /// list that starts on its first real option would record that option from a form nobody
+    /// touched, so every select starts blank unless a value was given or chosen.
+    pub fn needs_choose(&self) -> bool {
+        !self.options.iter().any(|(code, _)| code.is_empty())
+    }
+
     pub fn is_checked(&self, option: &str) -> bool {
         self.values.iter().any(|v| v == option)
     }

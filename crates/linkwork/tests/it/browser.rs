@@ -69,6 +69,8 @@ async fn browser(driver: &Driver) -> Client {
             ]
         }),
     );
+    // Console messages are kept by chromedriver and read after each page (`console_errors`).
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector)
         .capabilities(caps)
@@ -101,16 +103,109 @@ async fn serious_violations(c: &Client, axe: &str, page: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Fail on any serious or critical accessibility violation on the current page. With
-/// `LINKWORK_SCREENSHOTS=DIR` set, also save a screenshot of the page there, to look at.
-async fn assert_accessible(c: &Client, axe: &str, page: &str) {
+/// A chromedriver command fantoccini has no method for: `POST /session/{id}/{path}`.
+#[derive(Debug)]
+struct Chromedriver {
+    path: &'static str,
+    body: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Chromedriver {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/{}", session.unwrap_or_default(), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
+/// Errors the page wrote to the browser console since the last call (chromedriver keeps the
+/// log; reading it empties it). The page's own 4xx status (a form with errors answers 400, an
+/// unknown page 404, by design) is not an error of the page; anything else is.
+async fn console_errors(c: &Client) -> Vec<String> {
+    let here = c.current_url().await.expect("the current page").to_string();
+    let own_status = format!("{here} - Failed to load resource: the server responded with a status of 4");
+    let log = c
+        .issue_cmd(Chromedriver { path: "se/log", body: json!({ "type": "browser" }) })
+        .await
+        .expect("read the browser console");
+    log.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                .filter(|m| !m.starts_with(&own_status))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Show the page as a screen `width` CSS pixels wide (a phone is 320; 200% zoom on a 1280 px
+/// screen is 640), through the DevTools protocol: a desktop window cannot be made that narrow.
+async fn viewport(c: &Client, width: u32) {
+    let params = json!({ "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 700 });
+    c.issue_cmd(Chromedriver {
+        path: "goog/cdp/execute",
+        body: json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params }),
+    })
+    .await
+    .expect("set the viewport");
+    // Let the header script move links that no longer fit into its menu.
+    c.execute("window.dispatchEvent(new Event('resize'))", vec![]).await.expect("resize");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+/// How far the page scrolls sideways, in CSS pixels (0 when it reflows, as WCAG 1.4.10 asks).
+async fn sideways(c: &Client) -> i64 {
+    c.execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+        .await
+        .expect("measure the page")
+        .as_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// One width's checks: no serious or critical accessibility violation, no sideways scrolling
+/// below desktop width. With `LINKWORK_SCREENSHOTS=DIR` set, also save a screenshot there.
+async fn check_at(c: &Client, axe: &str, page: &str, width: u32) {
+    if width != 1280 {
+        viewport(c, width).await;
+    }
+    let name = format!("{page} at {width}px");
     if let Ok(dir) = std::env::var("LINKWORK_SCREENSHOTS") {
         let png = c.screenshot().await.unwrap();
         let _ = std::fs::create_dir_all(&dir);
-        std::fs::write(Path::new(&dir).join(format!("{}.png", page.replace(' ', "-"))), png).unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{}.png", name.replace(' ', "-"))), png).unwrap();
     }
-    let bad = serious_violations(c, axe, page).await;
-    assert!(bad.is_empty(), "serious or critical accessibility violations on {page}: {bad:#?}");
+    let bad = serious_violations(c, axe, &name).await;
+    assert!(bad.is_empty(), "serious or critical accessibility violations on {name}: {bad:#?}");
+    if width < 1280 {
+        let overflow = sideways(c).await;
+        assert!(overflow <= 0, "{name} scrolls sideways by {overflow}px");
+        c.issue_cmd(Chromedriver {
+            path: "goog/cdp/execute",
+            body: json!({ "cmd": "Emulation.clearDeviceMetricsOverride", "params": {} }),
+        })
+        .await
+        .expect("reset the viewport");
+        c.execute("window.dispatchEvent(new Event('resize'))", vec![]).await.expect("resize");
+    }
+}
+
+/// Every check of the current page, at desktop width and on a phone (320 px): accessibility,
+/// reflow and a clean console.
+async fn assert_accessible(c: &Client, axe: &str, page: &str) {
+    assert_accessible_at(c, axe, page, &[1280, 320]).await;
+}
+
+/// The same at the widths given (a manager's pages are also checked at 200% zoom, 640 px).
+async fn assert_accessible_at(c: &Client, axe: &str, page: &str, widths: &[u32]) {
+    for w in widths {
+        check_at(c, axe, page, *w).await;
+    }
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "the browser console has errors on {page}: {errors:#?}");
 }
 
 async fn text(c: &Client, css: &str) -> String {
@@ -290,6 +385,11 @@ async fn choose(c: &Client, input_id: &str) {
         .unwrap();
 }
 
+/// Choose `value` in the select `id`.
+async fn pick(c: &Client, id: &str, value: &str) {
+    c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("select {id}: {e}")).select_by_value(value).await.unwrap();
+}
+
 async fn submit(c: &Client) {
     c.find(Locator::Css("main form[method=post] button[type=submit]")).await.unwrap().click().await.unwrap();
 }
@@ -388,6 +488,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     follow(&c, "Add a goal").await;
     wait_for_h1(&c, "Add a goal to the plan").await;
     assert_accessible(&c, &axe, "goal").await;
+    pick(&c, "domain", "loneliness").await;
     c.find(Locator::Id("own_words")).await.unwrap().send_keys("Get back to the allotment once a week").await.unwrap();
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
@@ -416,8 +517,15 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     follow(&c, "Record a barrier").await;
     wait_for_h1(&c, "Record a barrier").await;
     assert_accessible(&c, &axe, "barrier").await;
+    // An untouched form records nothing: the list starts on "Choose…" (issue 22).
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert!(text(&c, ".nhsuk-error-summary").await.contains("Choose one of the options"), "the barrier must be chosen");
+    assert_accessible(&c, &axe, "barrier with errors").await;
+    pick(&c, "code", "money").await;
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("Money"));
     assert_accessible(&c, &axe, "person record with casework").await;
 
     follow(&c, "Discharge").await;
@@ -439,6 +547,32 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     c.goto(record.as_str()).await.unwrap();
     wait_for_h1(&c, "Winifred Quayle").await;
     assert!(text(&c, "main").await.contains("Episode closed"));
+
+    // A second record of her arrives (a typo in her name); the worker checks it before merging.
+    let winifred: linkwork_domain::ids::PersonId =
+        record.path().trim_start_matches("/people/").split('/').next().unwrap().parse().unwrap();
+    let her = app.store.get_person(winifred_org(&app).await, winifred).await.unwrap();
+    let referral = app.store.person_referrals(her.org_id, her.id).await.unwrap().remove(0);
+    let twin = linkwork_domain::people::Person {
+        id: linkwork_domain::ids::PersonId::new(),
+        given_name: "Winnifred".into(),
+        nhs_number: None,
+        version: 1,
+        ..her.clone()
+    };
+    let twin_referral = linkwork_domain::referrals::Referral {
+        id: linkwork_domain::ids::ReferralId::new(),
+        person_id: twin.id,
+        ..referral
+    };
+    app.store.import_referrals(std::slice::from_ref(&twin), &[twin_referral]).await.unwrap();
+    c.goto(record.as_str()).await.unwrap();
+    wait_for_h1(&c, "Winifred Quayle").await;
+    c.find(Locator::Css("main a[href*='/merge/']")).await.unwrap().click().await.unwrap();
+    wait_for_h1(&c, "Merge duplicate records").await;
+    assert_accessible(&c, &axe, "merge").await;
+    c.goto(record.as_str()).await.unwrap();
+    wait_for_h1(&c, "Winifred Quayle").await;
 
     // She is connected to a voluntary group's service; the group answers in its inbox.
     follow(&c, "Find a service").await;
@@ -465,7 +599,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     choose(&c, "consent").await;
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
-    assert!(text(&c, "#connections ~ table").await.contains("Sent, awaiting reply"));
+    assert!(text(&c, "#connections ~ .app-table-region table").await.contains("Sent, awaiting reply"));
     c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/sign-in").await;
     sign_in(&c, "vcse@pcn1.demo.test", DEMO_PASSWORD).await;
@@ -506,16 +640,47 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     wait_for_path(&c, "/sign-in").await;
     sign_in(&c, "manager@pcn1.demo.test", DEMO_PASSWORD).await;
     wait_for_path(&c, "/home").await;
+    // Managers' pages also at 200% zoom (640 CSS pixels on a 1280 px screen).
+    const ZOOMED: &[u32] = &[1280, 320, 640];
     follow(&c, "Team").await;
     wait_for_h1(&c, "Team").await;
-    assert_accessible(&c, &axe, "team").await;
+    assert_accessible_at(&c, &axe, "team", ZOOMED).await;
     c.find(Locator::Css("a[href$='/settings']")).await.unwrap().click().await.unwrap();
     wait_for_h1(&c, "Team settings").await;
-    assert_accessible(&c, &axe, "team settings").await;
+    assert_accessible_at(&c, &axe, "team settings", ZOOMED).await;
     c.goto(&format!("{base}/team")).await.unwrap();
     wait_for_h1(&c, "Team").await;
     follow(&c, "Unmet need: what link workers could not find or get").await;
     wait_for_h1(&c, "Unmet need").await;
-    assert_accessible(&c, &axe, "unmet need").await;
+    assert_accessible_at(&c, &axe, "unmet need", ZOOMED).await;
+    // The roles whose areas are still to come see their home page and the directory.
+    for email in ["commissioner@icb.demo.test", "researcher@icb.demo.test"] {
+        c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+        wait_for_path(&c, "/sign-in").await;
+        sign_in(&c, email, DEMO_PASSWORD).await;
+        wait_for_path(&c, "/home").await;
+        assert_accessible(&c, &axe, &format!("home for {email}")).await;
+        c.goto(&format!("{base}/directory")).await.unwrap();
+        wait_for_path(&c, "/directory").await;
+        assert_accessible(&c, &axe, &format!("directory for {email}")).await;
+    }
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "manager@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    for (path, page) in [
+        ("/caseload", "manager's caseload"),
+        ("/triage", "manager's waiting list"),
+        ("/directory/reports", "directory reports"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for_path(&c, path).await;
+        assert_accessible_at(&c, &axe, page, ZOOMED).await;
+    }
     c.close().await.unwrap();
+}
+
+/// The demo's first PCN, where the walk's people are.
+async fn winifred_org(app: &TestApp) -> linkwork_domain::ids::OrgId {
+    app.store.find_org("U10001").await.expect("the demo's first PCN").id
 }
