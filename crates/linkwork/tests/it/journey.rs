@@ -82,6 +82,19 @@ pub(crate) const ADA: &[(&str, &str)] = &[
     ("consent", "yes"),
 ];
 
+/// A member of the public's self-referral to the PCN `service`.
+pub(crate) fn self_referral(service: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("service", service),
+        ("given_name", "Sam"),
+        ("family_name", "Hughes"),
+        ("date_of_birth", "31/03/1990"),
+        ("postcode", "LS14 6AB"),
+        ("phone", "07700 900456"),
+        ("reason", "I feel very alone since I moved here"),
+    ]
+}
+
 pub(crate) async fn refer(c: &mut Client, s: &Setup, fields: &[(&str, &str)]) -> Resp {
     let team = s.team.id.to_string();
     let mut all = fields.to_vec();
@@ -457,15 +470,7 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Seacroft PCN") && page.body.contains("name=\"website\""));
     let service = s.org.id.to_string();
-    let me: Vec<(&str, &str)> = vec![
-        ("service", &service),
-        ("given_name", "Sam"),
-        ("family_name", "Hughes"),
-        ("date_of_birth", "31/03/1990"),
-        ("postcode", "LS14 6AB"),
-        ("phone", "07700 900456"),
-        ("reason", "I feel very alone since I moved here"),
-    ];
+    let me = self_referral(&service);
     // A bot fills in the hidden field: thanked, nothing kept.
     let mut bot = me.clone();
     bot.push(("website", "http://spam.example"));
