@@ -8,6 +8,7 @@ use crate::ids::{
     AppointmentId, BarrierId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId, TeamId,
     UserId,
 };
+use crate::uktime::UkTime;
 use crate::values::InvalidValue;
 use crate::vocabulary;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -524,7 +525,7 @@ impl CaseloadItem {
         self.episode.follow_up_on.is_some_and(|d| d < today) || self.holding_review_on.is_some_and(|d| d < today)
     }
     pub fn appointment_today(&self, today: NaiveDate) -> bool {
-        self.next_appointment.is_some_and(|t| t.date_naive() == today)
+        self.next_appointment.is_some_and(|t| t.uk_date() == today)
     }
 }
 

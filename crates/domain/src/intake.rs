@@ -6,6 +6,7 @@ use crate::casework::NeedDomain;
 use crate::ids::{OrgId, PersonId, ReferralId};
 use crate::people::{Person, optional_text, parse_date_of_birth, parse_name};
 use crate::referrals::{Referral, ReferralSource, ReferralStatus, Urgency, parse_reason};
+use crate::uktime::UkTime;
 use crate::values::{Email, NhsNumber, Postcode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -94,7 +95,7 @@ pub fn parse_referral(
     };
     let given = check!("given_name", parse_name(&raw.given_name, "first name"));
     let family = check!("family_name", parse_name(&raw.family_name, "last name"));
-    let dob = check!("date_of_birth", parse_date_of_birth(&raw.date_of_birth, now.date_naive()));
+    let dob = check!("date_of_birth", parse_date_of_birth(&raw.date_of_birth, now.uk_date()));
     let address = check!("address", optional_text(&raw.address, 300, "address"));
     let postcode = if raw.postcode.trim().is_empty() {
         if channel == Channel::SelfReferral {

@@ -20,6 +20,7 @@ pub mod permissions;
 pub mod ports;
 pub mod referrals;
 pub mod throttle;
+pub mod uktime;
 pub mod values;
 pub mod vocab;
 

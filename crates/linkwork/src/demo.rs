@@ -28,6 +28,7 @@ use linkwork_domain::ports::CaseworkBatch;
 use linkwork_domain::ports::Store;
 use linkwork_domain::referrals::Urgency;
 use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
+use linkwork_domain::uktime::UkTime;
 use linkwork_domain::values::{Email, NhsNumber, OdsCode, Postcode};
 
 /// The password of every demo account. Demo accounts are marked as such and the pages say so.
@@ -98,6 +99,18 @@ const FAMILY: &[&str] = &[
     "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Thomas", "Clarke", "Jackson", "Wood", "Khan",
     "Hughes", "Edwards", "Hussain", "Lewis", "Kowalski", "O'Brien", "Murphy", "Begum", "Ahmed", "Okafor", "Singh",
     "Campbell", "Kelly", "Moore", "Price", "Turner", "Baker",
+];
+/// The demo link workers' names: family names that no demo person has, so a worker is never
+/// mistaken for someone on the waiting list (issue 12, item 19).
+const STAFF: &[&str] = &[
+    "Priya Ashworth",
+    "Tom Fairbairn",
+    "Grace Pemberton",
+    "Daniel Whitlock",
+    "Nadia Holroyd",
+    "Sean Lockwood",
+    "Hannah Brearley",
+    "Yusuf Thornton",
 ];
 const AREAS: &[(&str, &str)] = &[
     ("Harehills", "LS8"),
@@ -250,7 +263,7 @@ pub async fn generate(
 ) -> anyhow::Result<DemoSummary> {
     let mut rng = Rng(opts.seed);
     let now = clock.now();
-    let today = now.date_naive();
+    let today = now.uk_date();
     let mut summary = DemoSummary::default();
     let password_hash = linkwork_web::passwords::hash(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut nhs_counter: u32 = 0;
@@ -348,7 +361,7 @@ pub async fn generate(
         users.push(add_user(format!("manager@{d}"), "Morgan Manager", pcn.id, &[Role::Manager])?);
         let first_worker = users.len();
         for w in 1..=LINK_WORKERS_PER_PCN {
-            let name = format!("{} {}", GIVEN[(w * 7 + 3) % GIVEN.len()], FAMILY[(w * 5 + 1) % FAMILY.len()]);
+            let name = STAFF[(usize::try_from(p).unwrap_or(0) * LINK_WORKERS_PER_PCN + w) % STAFF.len()].to_owned();
             memberships.push((team.id, users.len()));
             users.push(add_user(format!("linkworker{w}@{d}"), &name, pcn.id, &[Role::LinkWorker])?);
         }
@@ -533,7 +546,7 @@ fn casework(
     workers: &[UserId],
     referrals: &[Referral],
 ) -> CaseworkBatch {
-    let today = now.date_naive();
+    let today = now.uk_date();
     let mut b = CaseworkBatch::default();
     let mut sorted: Vec<&Referral> = referrals.iter().filter(|r| r.status == ReferralStatus::Accepted).collect();
     sorted.sort_by_key(|r| r.received_at);
@@ -552,14 +565,14 @@ fn casework(
             .filter(|c| *c < now);
         let worker = *rng.pick(workers);
         let id = EpisodeId::new();
-        let end = closed_at.unwrap_or(now).date_naive();
-        let span = (end - opened_at.date_naive()).num_days().max(1);
+        let end = closed_at.unwrap_or(now).uk_date();
+        let span = (end - opened_at.uk_date()).num_days().max(1);
         let n_contacts = if closed_at.is_some() {
             3 + rng.below(9)
         } else {
             1 + rng.below(usize::try_from(span / 10 + 1).unwrap_or(1).min(8))
         };
-        let mut last = opened_at.date_naive();
+        let mut last = opened_at.uk_date();
         // Open episodes were last seen recently (most follow-ups are not yet due).
         let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(17)).unwrap_or(0)).max(0) };
         let n = i64::try_from(n_contacts).unwrap_or(1);
@@ -568,7 +581,7 @@ fn casework(
             // Closed episodes: from the first day to the last. Open ones: the latest contact
             // `reach` days in, so most follow-ups are not yet due.
             let offset = if closed_at.is_some() { reach * k / (n - 1).max(1) } else { reach * (k + 1) / n };
-            let day = opened_at.date_naive() + Duration::days(offset);
+            let day = opened_at.uk_date() + Duration::days(offset);
             last = day;
             let (mode, location) = match rng.below(100) {
                 0..45 => (ContactMode::FaceToFace, ContactLocation::Practice),
@@ -632,9 +645,9 @@ fn casework(
         }
         let holding = rng.chance(30);
         if holding {
-            let started_on = opened_at.date_naive() + Duration::days(span / 4);
+            let started_on = opened_at.uk_date() + Duration::days(span / 4);
             let ended_on = closed_at
-                .map(|c| c.date_naive())
+                .map(|c| c.uk_date())
                 .or_else(|| rng.chance(30).then(|| started_on + Duration::days(span / 2)));
             b.holdings.push(HoldingPeriod {
                 id: HoldingId::new(),
@@ -1217,6 +1230,14 @@ pub fn national_directory(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn demo_staff_names_never_match_demo_people() {
+        for name in STAFF {
+            let family = name.rsplit(' ').next().unwrap_or_default();
+            assert!(!FAMILY.contains(&family), "{name} shares a family name with demo people");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -15,8 +15,57 @@ pub struct LogMailer;
 #[async_trait::async_trait]
 impl Mailer for LogMailer {
     async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
-        tracing::info!(message = %m.id, "email not sent: no mail server configured; see the notifications page");
+        tracing::debug!(message = %m.id, "email not sent: no mail server configured");
+        note_held_back(Held::Email);
         Ok(MessageStatus::Logged)
+    }
+}
+
+/// What a log sender kept back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    Email,
+    Text,
+}
+
+/// Messages kept back since the last summary line. Without a mail server every message would
+/// otherwise be its own log line (hundreds at the first start of a demo): one line now and then
+/// says how many, and each message is at debug level.
+#[derive(Debug, Default)]
+struct HeldBack {
+    emails: u64,
+    texts: u64,
+    reported: Option<std::time::Instant>,
+}
+
+/// How often the summary line may repeat.
+const HELD_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl HeldBack {
+    /// Count one message; the summary line to log, when one is due.
+    fn note(&mut self, what: Held, now: std::time::Instant) -> Option<String> {
+        match what {
+            Held::Email => self.emails += 1,
+            Held::Text => self.texts += 1,
+        }
+        if self.reported.is_some_and(|t| now.duration_since(t) < HELD_REPORT_EVERY) {
+            return None;
+        }
+        let line = format!(
+            "{} email(s) and {} text message(s) not sent: no mail server or SMS provider is configured; administrators see them on the notifications page",
+            self.emails, self.texts
+        );
+        *self = HeldBack { reported: Some(now), ..HeldBack::default() };
+        Some(line)
+    }
+}
+
+static HELD_BACK: std::sync::Mutex<HeldBack> = std::sync::Mutex::new(HeldBack { emails: 0, texts: 0, reported: None });
+
+fn note_held_back(what: Held) {
+    let mut held = HELD_BACK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(line) = held.note(what, std::time::Instant::now()) {
+        tracing::info!("{line}");
     }
 }
 
@@ -65,7 +114,8 @@ pub struct LogSms;
 #[async_trait::async_trait]
 impl SmsSender for LogSms {
     async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
-        tracing::info!(message = %m.id, "text message not sent: no SMS provider configured; see the notifications page");
+        tracing::debug!(message = %m.id, "text message not sent: no SMS provider configured");
+        note_held_back(Held::Text);
         Ok(MessageStatus::Logged)
     }
 }
@@ -83,5 +133,24 @@ impl SmsSender for EmailGatewaySms {
         let number = sms_number(&m.recipient).ok_or("the phone number cannot take a text message")?;
         let email = OutboxMessage { recipient: format!("{number}@{}", self.domain), ..m.clone() };
         self.mailer.deliver(&email).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_back_mail_is_one_line_a_minute() {
+        let t0 = std::time::Instant::now();
+        let mut h = HeldBack::default();
+        let first = h.note(Held::Email, t0).expect("the first message is reported at once");
+        assert!(first.starts_with("1 email(s) and 0 text message(s)"), "{first}");
+        for i in 1..300 {
+            assert_eq!(h.note(Held::Email, t0 + std::time::Duration::from_millis(i)), None, "no line per message");
+        }
+        h.note(Held::Text, t0 + std::time::Duration::from_secs(1));
+        let next = h.note(Held::Email, t0 + HELD_REPORT_EVERY).expect("a minute on, one line");
+        assert!(next.starts_with("300 email(s) and 1 text message(s)"), "{next}");
     }
 }

@@ -14,6 +14,7 @@ use linkwork_domain::notifications::{
 use linkwork_domain::people::ContactChannel;
 use linkwork_domain::ports::Store;
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::uktime::UkTime;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -119,7 +120,8 @@ impl Worker {
                 return Ok(());
             }
         };
-        let when = a.starts_at.format("%A %-d %B at %H:%M UTC");
+        // The person's own clock: UK time, with summer time (never "UTC" in a reminder).
+        let when = a.starts_at.uk().format("%A %-d %B at %H:%M");
         let msg = OutboxMessage {
             id: linkwork_domain::ids::MessageId(a.id.0),
             org_id: Some(p.org_id),
@@ -223,7 +225,7 @@ impl Worker {
                     format!(
                         "Hello,\n\nLink workers rely on {} being right. It was due for checking on {}. Please sign in, check it and tick that it is correct.\n",
                         l.name,
-                        l.review_due().format("%d %B %Y")
+                        l.review_due().uk().format("%d %B %Y")
                     ),
                 );
                 self.store.enqueue_message(&msg).await.map_err(|e| e.to_string())?;

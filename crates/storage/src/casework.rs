@@ -20,6 +20,7 @@ use linkwork_domain::ports::{
     TriageDecision,
 };
 use linkwork_domain::referrals::Referral;
+use linkwork_domain::uktime::UkTime;
 use linkwork_domain::values::NhsNumber;
 use linkwork_domain::vocab::parse_list;
 use uuid::Uuid;
@@ -791,7 +792,7 @@ impl CaseworkStore for SqlStore {
             sqlx::query(
                 "UPDATE holding_periods SET ended_on = $1, ended_how = $2 WHERE org_id = $3 AND episode_id = $4 AND ended_on IS NULL",
             )
-            .bind(d.at.date_naive())
+            .bind(d.at.uk_date())
             .bind(HoldingEnd::Closed.as_str())
             .bind(d.org_id.0)
             .bind(d.episode_id.0)

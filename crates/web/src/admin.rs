@@ -13,6 +13,7 @@ use chrono::{Duration, NaiveDate};
 use linkwork_domain::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
 use linkwork_domain::ids::PersonId;
 use linkwork_domain::throttle;
+use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]

@@ -16,7 +16,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use linkwork_domain::accounts::User;
 use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::{
@@ -32,6 +32,7 @@ use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_
 use linkwork_domain::permissions::in_caseload;
 use linkwork_domain::ports::{Discharge, PeopleQuery, StoreError};
 use linkwork_domain::referrals::Referral;
+use linkwork_domain::uktime::UkTime;
 use linkwork_domain::values::{NhsNumber, Postcode};
 use tower_sessions::Session;
 
@@ -273,10 +274,10 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
         work: e.work.label(),
         holding: holdings.iter().any(|h| h.ended_on.is_none()),
         worker,
-        opened: date(e.opened_at.date_naive()),
+        opened: date(e.opened_at.uk_date()),
         follow_up: e.follow_up_on.map(date),
         overdue: e.follow_up_on.is_some_and(|d| d < today),
-        closed: e.closed_at.map(|c| date(c.date_naive())),
+        closed: e.closed_at.map(|c| date(c.uk_date())),
         discharge: e.discharge_reason.map(|d| d.label()),
         needs: needs.into_iter().map(|n| (n.domain.label(), n.own_words)).collect(),
         goals: goals
@@ -294,7 +295,7 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
                     .map(|r| {
                         format!(
                             "{}: {} ({}/10){}",
-                            date(r.at.date_naive()),
+                            date(r.at.uk_date()),
                             r.status.label(),
                             r.progress,
                             if r.note.is_empty() { String::new() } else { format!(". {}", r.note) }
@@ -334,7 +335,7 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
             .into_iter()
             .map(|a| AppointmentView {
                 id: a.id.to_string(),
-                when: a.starts_at.format("%a %d %b %Y, %H:%M").to_string(),
+                when: a.starts_at.uk().format("%a %d %b %Y, %H:%M").to_string(),
                 minutes: a.minutes,
                 mode: a.mode.label(),
                 location: a.location.label(),
@@ -357,7 +358,7 @@ pub(crate) async fn record_page(
     referrals: Vec<Referral>,
     break_glass_reason: Option<String>,
 ) -> Result<Response, AppError> {
-    let today = state.clock.now().date_naive();
+    let today = state.clock.now().uk_date();
     let duplicates: Vec<(PersonId, String, &'static str)> = if person.merged_into.is_none() {
         state
             .store
@@ -385,7 +386,7 @@ pub(crate) async fn record_page(
         .coded_events(user.org_id, person.id)
         .await?
         .into_iter()
-        .map(|c| (date(c.recorded_at.date_naive()), c.code, c.term))
+        .map(|c| (date(c.recorded_at.uk_date()), c.code, c.term))
         .collect();
     let p = &person;
     let practice = match p.practice_id {
@@ -421,7 +422,7 @@ pub(crate) async fn record_page(
         referrals: referrals
             .iter()
             .map(|r| ReferralView {
-                received: date(r.received_at.date_naive()),
+                received: date(r.received_at.uk_date()),
                 source: r.source.label(),
                 reason: r.reason.clone(),
                 status: r.status.label(),
@@ -896,7 +897,7 @@ pub(crate) async fn contact_page(
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, state.clock.now().date_naive()));
+    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, state.clock.now().uk_date()));
     page.intro = vec!["The team's usual length, way and place are filled in: change what was different."];
     page.respond()
 }
@@ -912,7 +913,7 @@ pub(crate) async fn add_contact(
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let today = state.clock.now().date_naive();
+    let today = state.clock.now().uk_date();
     let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, today));
     f.refill(&mut page.fields);
     let happened = parse_date(&f.get("happened_on"), "date of the contact");
@@ -992,7 +993,7 @@ pub(crate) async fn holding_page(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
-    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().date_naive()));
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
     page.intro = vec![
         "Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you.",
     ];
@@ -1009,7 +1010,7 @@ pub(crate) async fn start_holding(
 ) -> Result<Response, AppError> {
     let f = FormData::parse(&body)?;
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
-    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().date_naive()));
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
     f.refill(&mut page.fields);
     let reason = f.get("reason").parse::<HoldingReason>();
     let started = parse_date(&f.get("started_on"), "start date");
@@ -1068,7 +1069,7 @@ pub(crate) async fn end_holding(
     let how =
         f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
     // Only a holding period of this episode: the audit then names the right person.
-    state.store.end_holding(user.org_id, e.id, hid, state.clock.now().date_naive(), how).await?;
+    state.store.end_holding(user.org_id, e.id, hid, state.clock.now().uk_date(), how).await?;
     state.audit(vec![changed(&state, &user, &source, p.id, "holding", hid.to_string())]).await?;
     Ok(back_to(&p))
 }
@@ -1100,7 +1101,7 @@ pub(crate) async fn appointment_page(
     // The page shows who it is about: a view of their record.
     state.audit(vec![viewed(&state, &user, &source, p.id, "episode_form")]).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let tomorrow = state.clock.now().date_naive() + chrono::Duration::days(1);
+    let tomorrow = state.clock.now().uk_date() + chrono::Duration::days(1);
     APPOINTMENT_FORM.page(&user, &e, &p, appointment_fields(&settings, tomorrow)).respond()
 }
 
@@ -1116,12 +1117,8 @@ pub(crate) async fn add_appointment(
     let (e, p) = episode_access(&state, &user, &session, &id).await?;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
     let now = state.clock.now();
-    let mut page = APPOINTMENT_FORM.page(
-        &user,
-        &e,
-        &p,
-        appointment_fields(&settings, now.date_naive() + chrono::Duration::days(1)),
-    );
+    let mut page =
+        APPOINTMENT_FORM.page(&user, &e, &p, appointment_fields(&settings, now.uk_date() + chrono::Duration::days(1)));
     f.refill(&mut page.fields);
     let day = parse_date(&f.get("day"), "date");
     let time = chrono::NaiveTime::parse_from_str(f.get("time").trim(), "%H:%M").map_err(|_| ());
@@ -1143,7 +1140,7 @@ pub(crate) async fn add_appointment(
     }
     // Times are typed in UK local time; stored in UTC.
     let starts_at = match (&day, &time) {
-        (Ok(d), Ok(t)) => uk_local_to_utc(NaiveDateTime::new(*d, *t)),
+        (Ok(d), Ok(t)) => linkwork_domain::uktime::from_uk(NaiveDateTime::new(*d, *t)),
         _ => None,
     };
     if starts_at.is_some_and(|s| s <= now) {
@@ -1184,30 +1181,6 @@ pub(crate) async fn add_appointment(
     Ok(back_to(&p))
 }
 
-/// UK local time (GMT, or BST from the last Sunday of March to the last Sunday of October at
-/// 01:00 UTC) to UTC. `None` for a time that does not exist (the hour skipped in spring).
-pub fn uk_local_to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    use chrono::Datelike;
-    let last_sunday = |month: u32| {
-        let mut d = NaiveDate::from_ymd_opt(local.year(), month, 31)?;
-        while d.weekday() != chrono::Weekday::Sun {
-            d = d.pred_opt()?;
-        }
-        d.and_hms_opt(1, 0, 0)
-    };
-    let (start, end) = (last_sunday(3)?, last_sunday(10)?);
-    // In local terms BST runs from 01:00 GMT (02:00 BST) in March to 02:00 BST in October.
-    let as_gmt = local.and_utc();
-    let bst_guess = local - chrono::Duration::hours(1);
-    if bst_guess >= start && bst_guess < end {
-        Some(bst_guess.and_utc())
-    } else if local >= start && local < start + chrono::Duration::hours(1) {
-        None
-    } else {
-        Some(as_gmt)
-    }
-}
-
 pub(crate) async fn appointment_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -1235,7 +1208,7 @@ pub(crate) async fn appointment_status(
             org_id: user.org_id,
             episode_id: e.id,
             worker_id: Some(user.id),
-            happened_on: appt.starts_at.date_naive(),
+            happened_on: appt.starts_at.uk_date(),
             minutes: appt.minutes,
             mode: appt.mode,
             location: appt.location,
@@ -1533,7 +1506,7 @@ pub(crate) async fn caseload(
     let team_view = q.as_deref().is_some_and(|q| q.contains("view=team"));
     let teams = state.store.user_teams(user.id).await?;
     let now = state.clock.now();
-    let today = now.date_naive();
+    let today = now.uk_date();
     let worker = if team_view { None } else { Some(user.id) };
     let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
     let waiting = usize::try_from(state.store.count_waiting(user.org_id, &teams).await?).unwrap_or(0);
@@ -1566,7 +1539,7 @@ pub(crate) async fn caseload(
             last_contact: i.last_contact.map(date).unwrap_or_else(|| "None yet".into()),
             follow_up: i.episode.follow_up_on.map(date).unwrap_or_default(),
             overdue: i.overdue(today),
-            next_appointment: i.next_appointment.map(|t| t.format("%d %b %H:%M").to_string()).unwrap_or_default(),
+            next_appointment: i.next_appointment.map(|t| t.uk().format("%d %b %H:%M").to_string()).unwrap_or_default(),
             safeguarding: i.safeguarding,
         })
         .collect();
@@ -1594,7 +1567,7 @@ pub(crate) async fn caseload(
             .map(|(r, p)| RecentRow {
                 person_id: p.id.to_string(),
                 name: p.full_name(),
-                received: date(r.received_at.date_naive()),
+                received: date(r.received_at.uk_date()),
                 reason: r.reason,
                 status: r.status.label(),
             })

@@ -16,6 +16,7 @@ use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::parse_date;
 use linkwork_domain::coding::CodedEvent;
 use linkwork_domain::people::Person;
+use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -48,7 +49,7 @@ struct CodesPage {
 
 /// The range asked for, inclusive of both days; this month so far when nothing was asked.
 fn range(state: &AppState, q: &Range) -> Result<(NaiveDate, NaiveDate), Vec<(&'static str, String)>> {
-    let today = state.clock.now().date_naive();
+    let today = state.clock.now().uk_date();
     let first = today.with_day(1).unwrap_or(today);
     let from = if q.from.trim().is_empty() { Ok(first) } else { parse_date(&q.from, "start date") };
     let to = if q.to.trim().is_empty() { Ok(today) } else { parse_date(&q.to, "end date") };
@@ -142,7 +143,7 @@ pub(crate) async fn page(
     let rows = found
         .into_iter()
         .map(|(c, p)| Row {
-            date: c.recorded_at.format("%d %b %Y").to_string(),
+            date: c.recorded_at.uk().format("%d %b %Y").to_string(),
             nhs_number: p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
             name: p.full_name(),
             born: p.date_of_birth.format("%d %b %Y").to_string(),
@@ -184,7 +185,7 @@ pub(crate) async fn csv(
     for (c, p) in &found {
         let nhs = p.nhs_number.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
         let dob = p.date_of_birth.format("%Y-%m-%d").to_string();
-        let on = c.recorded_at.format("%Y-%m-%d").to_string();
+        let on = c.recorded_at.uk().format("%Y-%m-%d").to_string();
         csv.row(&[&nhs, &p.family_name, &p.given_name, &dob, &c.code, &c.term, &on])?;
     }
     csv.download(&format!("snomed-codes-{from}-to-{to}.csv"))

@@ -24,6 +24,7 @@ use linkwork_domain::ids::{ConnectionId, MessageId, OrgId, ServiceId};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::uktime::UkTime;
 use tower_sessions::Session;
 
 fn connect_form(user: &User, person: &Person, l: &Listing) -> FormPage {
@@ -139,7 +140,7 @@ pub(crate) async fn connect(
         name: person.full_name(),
         phone: person.phone.clone().filter(|_| has("phone")),
         email: person.email.clone().filter(|_| has("email")),
-        age: has("age").then(|| i64::from(person.age_on(now.date_naive()))),
+        age: has("age").then(|| i64::from(person.age_on(now.uk_date()))),
         note: if refer { note.clone() } else { String::new() },
         link_worker: user.display_name.clone(),
         link_worker_email: user.email.as_str().to_owned(),
@@ -336,7 +337,7 @@ pub(crate) async fn person_connections(
             kind: c.kind.label(),
             status: if c.kind == ConnectionKind::Signpost { "Signposted" } else { c.status.label() },
             need: c.need.label(),
-            when: c.created_at.format("%d %b %Y").to_string(),
+            when: c.created_at.uk().format("%d %b %Y").to_string(),
             unanswered: c.unanswered_at.is_some() && c.status == TaskStatus::Requested,
             reason: c.reason.map(DeclineReason::label),
             open: c.kind == ConnectionKind::Refer && !c.status.is_final(),
@@ -382,7 +383,7 @@ pub(crate) async fn inbox(
         .map(|c| {
             (
                 c.id.to_string(),
-                c.created_at.format("%d %b %Y").to_string(),
+                c.created_at.uk().format("%d %b %Y").to_string(),
                 c.shared.name,
                 c.need.label(),
                 c.status.label(),
@@ -425,7 +426,7 @@ fn referral_form(user: &User, c: &Connection, history: Vec<(String, String)>) ->
         ("Service".into(), c.service_name.clone()),
         ("Need".into(), c.need.label().into()),
         ("Status".into(), c.status.label().into()),
-        ("Referred".into(), c.created_at.format("%d %B %Y").to_string()),
+        ("Referred".into(), c.created_at.uk().format("%d %B %Y").to_string()),
         ("Link worker".into(), format!("{} ({})", c.shared.link_worker, c.shared.link_worker_email)),
     ];
     if let Some(p) = &c.shared.phone {
@@ -471,7 +472,7 @@ async fn history(state: &AppState, c: &Connection) -> Result<Vec<(String, String
         .into_iter()
         .map(|e| {
             (
-                e.at.format("%d %b %Y %H:%M").to_string(),
+                e.at.uk().format("%d %b %Y %H:%M").to_string(),
                 format!(
                     "{} by {}{}{}",
                     e.status.label(),

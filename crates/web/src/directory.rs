@@ -22,6 +22,7 @@ use linkwork_domain::organisations::{OrgKind, Organisation};
 use linkwork_domain::oruk::{self, DAY_NAMES};
 use linkwork_domain::permissions::{Permission, granted};
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -97,9 +98,9 @@ fn responsiveness_text(r: &Responsiveness) -> Option<String> {
 
 fn verified_text(l: &Listing) -> String {
     match (&l.verified_at, &l.verified_by) {
-        (Some(at), Some(by)) => format!("Checked {} by {by}", at.format("%d %B %Y")),
-        (Some(at), None) => format!("Checked {}", at.format("%d %B %Y")),
-        _ => format!("Not yet checked (listed {})", l.created_at.format("%d %B %Y")),
+        (Some(at), Some(by)) => format!("Checked {} by {by}", at.uk().format("%d %B %Y")),
+        (Some(at), None) => format!("Checked {}", at.uk().format("%d %B %Y")),
+        _ => format!("Not yet checked (listed {})", l.created_at.uk().format("%d %B %Y")),
     }
 }
 
@@ -210,7 +211,7 @@ pub(crate) async fn search(
             postcode = person.postcode.as_ref().map(ToString::to_string).unwrap_or_default();
         }
         if f.age.is_empty() {
-            let age = f64::from(person.age_on(state.clock.now().date_naive()));
+            let age = f64::from(person.age_on(state.clock.now().uk_date()));
             q.ages = Some((age, age));
         }
     }
@@ -512,7 +513,7 @@ pub(crate) async fn service(
             .listing_history(id, 50)
             .await?
             .into_iter()
-            .map(|c| (c.at.format("%d %b %Y %H:%M").to_string(), c.who, c.what))
+            .map(|c| (c.at.uk().format("%d %b %Y %H:%M").to_string(), c.who, c.what))
             .collect()
     } else {
         vec![]
@@ -523,7 +524,9 @@ pub(crate) async fn service(
             .service_reports(id)
             .await?
             .into_iter()
-            .map(|r| (r.reported_at.format("%d %b %Y").to_string(), r.kind.label(), r.details, r.resolved_at.is_some()))
+            .map(|r| {
+                (r.reported_at.uk().format("%d %b %Y").to_string(), r.kind.label(), r.details, r.resolved_at.is_some())
+            })
             .collect()
     } else {
         vec![]
@@ -540,7 +543,7 @@ pub(crate) async fn service(
         accepting: l.capacity == Capacity::Accepting,
         stale: l.is_stale(now),
         verified: verified_text(&l),
-        review_due: l.review_due().format("%d %B %Y").to_string(),
+        review_due: l.review_due().uk().format("%d %B %Y").to_string(),
         facts,
         places,
         hours,
@@ -666,7 +669,7 @@ pub(crate) async fn reports(
                 name,
                 r.kind.label(),
                 r.details,
-                r.reported_at.format("%d %b %Y").to_string(),
+                r.reported_at.uk().format("%d %b %Y").to_string(),
             )
         })
         .collect();

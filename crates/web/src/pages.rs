@@ -9,6 +9,7 @@ use linkwork_domain::accounts::{Role, User};
 use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::notifications::OutboxMessage;
 use linkwork_domain::permissions::{Permission, granted};
+use linkwork_domain::uktime::UkTime;
 
 /// What the layout needs to know about the viewer.
 pub struct Nav {

@@ -22,6 +22,7 @@ use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::people::Person;
 use linkwork_domain::permissions::{BREAK_GLASS_FOR, in_caseload, parse_break_glass_reason};
 use linkwork_domain::referrals::Referral;
+use linkwork_domain::uktime::UkTime;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -167,10 +168,11 @@ pub(crate) async fn break_glass(
             recipient: manager.email.to_string(),
             subject: "A record was opened outside a team's caseload".into(),
             body: format!(
-                "Hello {},\n\n{} opened a person's record outside their team's caseload at {}.\nTheir reason: {}\n\nThe audit trail in linkwork has the details.\n",
+                "Hello {},\n\n{} opened a person's record outside their team's caseload at {} {}.\nTheir reason: {}\n\nThe audit trail in linkwork has the details.\n",
                 manager.display_name,
                 user.display_name,
-                now.format("%d %b %Y %H:%M UTC"),
+                now.uk().format("%d %b %Y %H:%M"),
+                now.uk_zone(),
                 reason
             ),
             status: MessageStatus::Pending,

@@ -26,6 +26,7 @@ use linkwork_domain::ports::{StoreError, TriageDecision};
 use linkwork_domain::referrals::{
     DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency, triage_flags,
 };
+use linkwork_domain::uktime::UkTime;
 
 /// Find the person a referral is about: an existing record in the tenant with the same NHS
 /// number, date of birth and name (within a typo) is the same person. A matching NHS number
@@ -330,7 +331,7 @@ pub(crate) async fn mine(
         .iter()
         .map(|(r, p)| MadeRow {
             name: p.full_name(),
-            received: r.received_at.format("%d %b %Y").to_string(),
+            received: r.received_at.uk().format("%d %b %Y").to_string(),
             status: r.status.label(),
             decision: decision_label(r),
         })
@@ -395,11 +396,6 @@ pub(crate) async fn self_submit(
     let form = FormData::parse(&body)?;
     let key = format!("selfref:{}", source.as_deref().unwrap_or("unknown"));
     let now = state.clock.now();
-    // Every submission counts, valid or not, so the form cannot be used to probe or flood; the
-    // place is reserved before anything is stored, so parallel posts cannot pass one check.
-    if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
-        return Err(AppError::TooMany);
-    }
     // A bot filled in the field people cannot see: say thank you, keep nothing.
     if !form.get("website").is_empty() {
         tracing::info!("self-referral honeypot filled in; discarded");
@@ -414,6 +410,13 @@ pub(crate) async fn self_submit(
     let parsed = parse_referral(&raw, tenant.unwrap_or_default(), now, Channel::SelfReferral);
     match (parsed, tenant) {
         (Ok(mut intake), Some(_)) => {
+            // Requests that are accepted count (five per address in 15 minutes); corrections
+            // after an error summary do not, so a person fixing their form is never locked out.
+            // The place is reserved before anything is stored, so parallel posts cannot pass
+            // one check (issue 11).
+            if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
+                return Err(AppError::TooMany);
+            }
             intake.referral.referrer_name = "Self-referral".into();
             save(&state, intake, None, source).await?;
             self_sent()
@@ -472,7 +475,7 @@ pub(crate) async fn waiting(
         .map(|(r, p)| WaitingRow {
             id: r.id.to_string(),
             name: p.full_name(),
-            received: r.received_at.format("%d %b %Y").to_string(),
+            received: r.received_at.uk().format("%d %b %Y").to_string(),
             waiting_days: days_since(r.received_at, now),
             urgency: r.urgency.label(),
             urgent: r.urgency != Urgency::Routine,
@@ -514,10 +517,8 @@ async fn triage_page_for(
     let mut flags = vec![];
     if let Some(t) = team {
         let settings = state.store.team_settings(user.org_id, t).await?;
-        flags = triage_flags(&settings, &referral, person, state.clock.now().date_naive())
-            .into_iter()
-            .map(|f| f.0)
-            .collect();
+        flags =
+            triage_flags(&settings, &referral, person, state.clock.now().uk_date()).into_iter().map(|f| f.0).collect();
     }
     let candidates: Vec<(PersonId, String)> = state
         .store
@@ -595,7 +596,7 @@ async fn triage_page_for(
             context: Some(crate::forms::PersonContext::of(person)),
             back: Some("/triage".into()),
             summary: vec![
-                ("Received".into(), referral.received_at.format("%d %b %Y %H:%M").to_string()),
+                ("Received".into(), referral.received_at.uk().format("%d %b %Y %H:%M").to_string()),
                 (
                     "From".into(),
                     format!("{}: {}", referral.source.label(), referrer.trim()).trim_end_matches([':', ' ']).to_owned(),
@@ -605,7 +606,7 @@ async fn triage_page_for(
                 ("How soon".into(), referral.urgency.label().into()),
                 ("Tried already".into(), referral.tried.clone()),
                 ("Consent to refer".into(), if referral.consent { "Yes".into() } else { "Not recorded".into() }),
-                ("Age".into(), person.age_on(state.clock.now().date_naive()).to_string()),
+                ("Age".into(), person.age_on(state.clock.now().uk_date()).to_string()),
                 ("Postcode".into(), person.postcode.as_ref().map(|p| p.to_string()).unwrap_or_default()),
             ],
             warnings: flags.into_iter().chain(duplicates).collect(),
@@ -682,9 +683,7 @@ pub(crate) async fn triage(
                         worker_id: worker,
                         work: EpisodeWork::Connecting,
                         opened_at: now,
-                        follow_up_on: Some(
-                            now.date_naive() + chrono::Duration::days(i64::from(settings.follow_up_days)),
-                        ),
+                        follow_up_on: Some(now.uk_date() + chrono::Duration::days(i64::from(settings.follow_up_days))),
                         version: 1,
                         ..Episode::default()
                     });

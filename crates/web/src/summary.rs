@@ -25,6 +25,7 @@ use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::organisations::referral_tenant;
 use linkwork_domain::people::Person;
 use linkwork_domain::permissions::{Permission, granted};
+use linkwork_domain::uktime::UkTime;
 use serde::Serialize;
 use tower_sessions::Session;
 
@@ -140,7 +141,7 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
             modes.push(m);
         }
     }
-    let today = state.clock.now().date_naive();
+    let today = state.clock.now().uk_date();
     let gp_practice = match p.practice_id {
         Some(id) => state.store.get_org(id).await.ok().map(|o| (o.name, o.ods_code.map(String::from))),
         None => None,
@@ -158,13 +159,13 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
             gp_practice,
         },
         referral: ReferralPart {
-            received: d(referral.received_at.date_naive()),
+            received: d(referral.received_at.uk_date()),
             source: referral.source.label(),
             referrer,
             reason: referral.reason.clone(),
         },
-        opened: d(e.opened_at.date_naive()),
-        discharged: e.closed_at.map(|c| d(c.date_naive())),
+        opened: d(e.opened_at.uk_date()),
+        discharged: e.closed_at.map(|c| d(c.uk_date())),
         discharge_reason: e.discharge_reason.map(|r| r.label()),
         link_worker: worker,
         needs_and_concerns: needs
@@ -194,7 +195,7 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         codes: codes
             .iter()
             .filter(|c| c.referral_id == e.referral_id || c.episode_id == Some(e.id))
-            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: d(c.recorded_at.date_naive()) })
+            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: d(c.recorded_at.uk_date()) })
             .collect(),
     })
 }
@@ -348,7 +349,7 @@ pub(crate) async fn plan_pdf(
     };
     let mut b = vec![
         Block::Title(format!("My plan: {}", p.full_name())),
-        Block::Para(format!("Made with {worker}, your link worker. Printed {}.", d(state.clock.now().date_naive()))),
+        Block::Para(format!("Made with {worker}, your link worker. Printed {}.", d(state.clock.now().uk_date()))),
         Block::Heading("What matters to me".into()),
     ];
     if needs.is_empty() {
@@ -412,7 +413,7 @@ pub(crate) async fn send_message_back(state: &AppState, worker: &User, episode: 
                 } else {
                     "registered with your practice was referred to"
                 },
-                referral.received_at.format("%d %b %Y"),
+                referral.received_at.uk().format("%d %b %Y"),
                 state.config.public_url.trim_end_matches('/'),
                 e.id
             ),

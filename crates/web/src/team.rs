@@ -21,6 +21,7 @@ use linkwork_domain::casework::{
 use linkwork_domain::ids::{TeamId, UserId};
 use linkwork_domain::organisations::Team;
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::uktime::UkTime;
 
 struct TeamRow {
     id: String,
@@ -301,7 +302,7 @@ struct ProfilePage {
 }
 
 async fn profile_for(state: &AppState, viewer: &User, worker: &User) -> Result<Response, AppError> {
-    let since = state.clock.now().date_naive() - chrono::Duration::days(365);
+    let since = state.clock.now().uk_date() - chrono::Duration::days(365);
     let contacts = state.store.worker_contacts(viewer.org_id, worker.id, since).await?;
     let teams = state.store.user_teams(worker.id).await?;
     let caseload = state.store.caseload(viewer.org_id, &teams, Some(worker.id), state.clock.now()).await?;

@@ -498,7 +498,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     assert_accessible(&c, &axe, "contact").await;
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
-    assert!(text(&c, "main").await.contains("1 contacts, 45 minutes in all"));
+    assert!(text(&c, "main").await.contains("1 contact, 45 minutes in all"), "one contact, not \"1 contacts\"");
 
     follow(&c, "Start holding").await;
     wait_for_h1(&c, "Start holding").await;

@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod jobs;
 mod journey;
+mod journey_faults;
 mod people;
 mod schema;
 mod security;

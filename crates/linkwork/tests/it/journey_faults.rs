@@ -1,0 +1,91 @@
+//! Faults a new user found in the journey (issue 12), one test per item, named for its number.
+
+use crate::journey::{ADA, form, id_after, refer, setup, signed_in, triage};
+use chrono::{NaiveDate, TimeZone, Utc};
+use linkwork_domain::Clock;
+use linkwork_domain::ids::PersonId;
+use linkwork_testkit::{TestApp, app_test};
+use std::sync::Arc;
+
+app_test!(item_01_times_are_uk_local_either_side_of_both_clock_changes, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    refer(&mut gp, &s, ADA).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
+    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    // 10:00 on the clock in the UK, either side of the spring and autumn changes of 2027, and in July.
+    let days = [
+        ("2027-03-27", 10, "Sat 27 Mar 2027, 10:00"),
+        ("2027-03-29", 9, "Mon 29 Mar 2027, 10:00"),
+        ("2027-07-14", 9, "Wed 14 Jul 2027, 10:00"),
+        ("2027-10-30", 9, "Sat 30 Oct 2027, 10:00"),
+        ("2027-11-01", 10, "Mon 01 Nov 2027, 10:00"),
+    ];
+    for (day, _, _) in days {
+        let remind = if day == "2027-07-14" { "yes" } else { "" };
+        let r = lw
+            .post_form(
+                &format!("/episodes/{eid}/appointment"),
+                &form(&[
+                    ("day", day),
+                    ("time", "10:00"),
+                    ("minutes", "45"),
+                    ("mode", "face_to_face"),
+                    ("location", "practice"),
+                    ("remind", remind),
+                ]),
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{day}: {}", r.body);
+    }
+    let mut booked = app.store.appointments(s.org.id, eid).await.unwrap();
+    booked.sort_by_key(|a| a.starts_at);
+    for (a, (day, utc_hour, _)) in booked.iter().zip(days) {
+        let d: NaiveDate = day.parse().unwrap();
+        let expected = Utc.from_utc_datetime(&d.and_hms_opt(utc_hour, 0, 0).unwrap());
+        assert_eq!(a.starts_at, expected, "{day} 10:00 UK time is stored as the instant it is");
+    }
+    let record = lw.get(&format!("/people/{pid}")).await;
+    for (_, _, shown) in days {
+        assert!(record.body.contains(shown), "the record shows {shown}");
+    }
+    assert!(!record.body.contains(", 09:00"), "no appointment shows an hour early");
+
+    // The July reminder, the day before, says 10:00 and names no time zone.
+    let july = booked.iter().find(|a| a.remind).unwrap();
+    app.clock.advance(july.starts_at - chrono::Duration::hours(23) - app.clock.now());
+    let w = linkwork::worker::Worker {
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+        mailer: Arc::new(linkwork::mailer::LogMailer),
+        sms: Arc::new(linkwork::mailer::LogSms),
+        name: "test".into(),
+        nudge_days: 14,
+    };
+    while w.run_once().await.unwrap() {}
+    let sms = app.db.store.all_messages(20).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text");
+    assert!(sms.body.contains("Wednesday 14 July at 10:00"), "{}", sms.body);
+    assert!(!sms.body.contains("UTC") && !sms.body.contains("09:00"), "{}", sms.body);
+});
+
+app_test!(item_09_self_referral_is_linked_and_corrections_do_not_lock_anyone_out, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let mut public = crate::helpers::Client::new(&app.router);
+    public.address = Some("198.51.100.30:5000".parse().unwrap());
+    let sign_in = public.get("/sign-in").await;
+    assert!(sign_in.body.contains("href=\"/self-referral\""), "a way in for the public");
+    let service = s.org.id.to_string();
+    let me = crate::journey::self_referral(&service);
+    let mut wrong = me.clone();
+    wrong.retain(|(k, _)| *k != "phone");
+    // A person corrects their form many times: never locked out, and then it is accepted.
+    for _ in 0..8 {
+        let r = public.post_form("/self-referral", &form(&wrong)).await;
+        assert_eq!(r.status, axum::http::StatusCode::BAD_REQUEST, "an error summary, not a lock-out");
+    }
+    assert_eq!(public.post_form("/self-referral", &form(&me)).await.status, axum::http::StatusCode::OK);
+    assert_eq!(app.store.count_referrals(s.org.id).await.unwrap(), 1);
+});
