@@ -179,6 +179,19 @@ impl TestApp {
         Some(TestApp { db, store, clock, addr, base_url: format!("http://{addr}"), router, server })
     }
 
+    /// A background worker on this app's store and clock, with mail and texts written to the log
+    /// (and so to the outbox as "logged").
+    pub fn worker(&self) -> linkwork::worker::Worker {
+        linkwork::worker::Worker {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            mailer: Arc::new(linkwork::mailer::LogMailer),
+            sms: Arc::new(linkwork::mailer::LogSms),
+            name: "test".into(),
+            nudge_days: linkwork_domain::directory::DEFAULT_NUDGE_DAYS,
+        }
+    }
+
     /// Load the demo data (one PCN) into this app's database.
     pub async fn with_demo(self) -> Self {
         linkwork::demo::generate(

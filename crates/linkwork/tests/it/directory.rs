@@ -20,7 +20,6 @@ use linkwork_domain::values::Postcode;
 use linkwork_testkit::{TestApp, TestDb, app_test, db_test, test_epoch};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../share").join(rel)
@@ -486,14 +485,7 @@ app_test!(unanswered_referrals_are_nudged_and_capacity_declines_are_unmet_need, 
     let connect = format!("/people/{}/connect/{service}", person.id);
     let refer = form(&[("kind", "refer"), ("need", "physical_activity"), ("consent", "yes")]);
     assert_eq!(worker.post_form(&connect, &refer).await.status, StatusCode::SEE_OTHER);
-    let w = linkwork::worker::Worker {
-        store: app.store.clone(),
-        clock: app.clock.clone(),
-        mailer: Arc::new(linkwork::mailer::LogMailer),
-        sms: Arc::new(linkwork::mailer::LogSms),
-        name: "test".into(),
-        nudge_days: 14,
-    };
+    let w = app.worker();
     assert_eq!(w.nudge_referrals().await.unwrap(), (0, 0), "not yet due");
     app.clock.advance(Duration::days(14));
     assert_eq!(w.nudge_referrals().await.unwrap(), (1, 0), "the service is reminded");
@@ -610,14 +602,7 @@ app_test!(listings_are_trusted_reported_and_edited_by_their_owners, |app: TestAp
     assert!(found.body.contains("Waiting list: 1 to 3 months"), "{}", found.body);
     // Past its review date the listing is stale and its owner is reminded once.
     app.clock.advance(Duration::days(200));
-    let w = linkwork::worker::Worker {
-        store: app.store.clone(),
-        clock: app.clock.clone(),
-        mailer: Arc::new(linkwork::mailer::LogMailer),
-        sms: Arc::new(linkwork::mailer::LogSms),
-        name: "test".into(),
-        nudge_days: 14,
-    };
+    let w = app.worker();
     assert_eq!(w.remind_reviews().await.unwrap(), 1);
     assert_eq!(w.remind_reviews().await.unwrap(), 0);
     let mut worker = Client::new(&app.router);

@@ -14,7 +14,6 @@ use linkwork_domain::ids::{EpisodeId, PersonId, ReferralId, TeamId};
 use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::referrals::ReferralStatus;
 use linkwork_testkit::{TestApp, app_test};
-use std::sync::Arc;
 
 pub(crate) struct Setup {
     pub org: Organisation,
@@ -270,14 +269,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     )
     .await;
     let appt = app.store.appointments(s.org.id, eid).await.unwrap().remove(0);
-    let worker = linkwork::worker::Worker {
-        store: app.store.clone(),
-        clock: app.clock.clone(),
-        mailer: Arc::new(linkwork::mailer::LogMailer),
-        sms: Arc::new(linkwork::mailer::LogSms),
-        name: "test".into(),
-        nudge_days: 14,
-    };
+    let worker = app.worker();
     assert!(!worker.run_once().await.unwrap(), "the reminder is not due yet");
     app.clock.advance(Duration::hours(12));
     assert!(worker.run_once().await.unwrap(), "the reminder job runs");

@@ -5,7 +5,6 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use linkwork_domain::Clock;
 use linkwork_domain::ids::PersonId;
 use linkwork_testkit::{TestApp, app_test};
-use std::sync::Arc;
 
 app_test!(item_01_times_are_uk_local_either_side_of_both_clock_changes, |app: TestApp| async move {
     let s = setup(&app).await;
@@ -57,14 +56,7 @@ app_test!(item_01_times_are_uk_local_either_side_of_both_clock_changes, |app: Te
     // The July reminder, the day before, says 10:00 and names no time zone.
     let july = booked.iter().find(|a| a.remind).unwrap();
     app.clock.advance(july.starts_at - chrono::Duration::hours(23) - app.clock.now());
-    let w = linkwork::worker::Worker {
-        store: app.store.clone(),
-        clock: app.clock.clone(),
-        mailer: Arc::new(linkwork::mailer::LogMailer),
-        sms: Arc::new(linkwork::mailer::LogSms),
-        name: "test".into(),
-        nudge_days: 14,
-    };
+    let w = app.worker();
     while w.run_once().await.unwrap() {}
     let sms = app.db.store.all_messages(20).await.unwrap().into_iter().find(|m| m.channel == "sms").expect("a text");
     assert!(sms.body.contains("Wednesday 14 July at 10:00"), "{}", sms.body);
