@@ -522,7 +522,16 @@ impl CaseloadItem {
     }
     /// A follow-up or holding review whose date has passed.
     pub fn overdue(&self, today: NaiveDate) -> bool {
-        self.episode.follow_up_on.is_some_and(|d| d < today) || self.holding_review_on.is_some_and(|d| d < today)
+        self.follow_up_overdue(today) || self.review_overdue(today).is_some()
+    }
+    /// The next follow-up date has passed.
+    pub fn follow_up_overdue(&self, today: NaiveDate) -> bool {
+        self.episode.follow_up_on.is_some_and(|d| d < today)
+    }
+    /// The open holding period's review date, when it has passed. Shown as its own tag beside
+    /// the holding, never as "Overdue" beside a follow-up date still to come.
+    pub fn review_overdue(&self, today: NaiveDate) -> Option<NaiveDate> {
+        self.holding_review_on.filter(|d| *d < today)
     }
     pub fn appointment_today(&self, today: NaiveDate) -> bool {
         self.next_appointment.is_some_and(|t| t.uk_date() == today)

@@ -1463,7 +1463,10 @@ struct CaseRow {
     contacts: i64,
     last_contact: String,
     follow_up: String,
-    overdue: bool,
+    /// The follow-up date shown is the one overdue.
+    follow_up_overdue: bool,
+    /// The holding review's date, when it is overdue.
+    review_overdue: Option<String>,
     next_appointment: String,
     safeguarding: bool,
 }
@@ -1538,7 +1541,8 @@ pub(crate) async fn caseload(
             contacts: i.contacts,
             last_contact: i.last_contact.map(date).unwrap_or_else(|| "None yet".into()),
             follow_up: i.episode.follow_up_on.map(date).unwrap_or_default(),
-            overdue: i.overdue(today),
+            follow_up_overdue: i.follow_up_overdue(today),
+            review_overdue: i.review_overdue(today).map(date),
             next_appointment: i.next_appointment.map(|t| t.uk().format("%d %b %H:%M").to_string()).unwrap_or_default(),
             safeguarding: i.safeguarding,
         })

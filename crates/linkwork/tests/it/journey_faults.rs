@@ -81,3 +81,46 @@ app_test!(item_09_self_referral_is_linked_and_corrections_do_not_lock_anyone_out
     assert_eq!(public.post_form("/self-referral", &form(&me)).await.status, axum::http::StatusCode::OK);
     assert_eq!(app.store.count_referrals(s.org.id).await.unwrap(), 1);
 });
+
+app_test!(item_02_each_overdue_tag_says_what_is_overdue_beside_its_own_date, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    refer(&mut gp, &s, ADA).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
+    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    // A contact today with a follow-up still to come, and a holding period whose review passed.
+    let today = app.clock.now().date_naive();
+    let next_week = (today + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
+    lw.post_form(
+        &format!("/episodes/{eid}/contact"),
+        &form(&[
+            ("happened_on", &today.format("%Y-%m-%d").to_string()),
+            ("minutes", "30"),
+            ("mode", "phone"),
+            ("location", "remote"),
+            ("follow_up_on", &next_week),
+        ]),
+    )
+    .await;
+    let holding = linkwork_domain::casework::HoldingPeriod {
+        id: linkwork_domain::ids::HoldingId::new(),
+        org_id: s.org.id,
+        episode_id: eid,
+        reason: linkwork_domain::casework::HoldingReason::Waiting,
+        started_on: today - chrono::Duration::days(40),
+        review_on: today - chrono::Duration::days(5),
+        ended_on: None,
+        ended_how: None,
+        note: String::new(),
+    };
+    app.store.start_holding(&holding).await.unwrap();
+    let page = lw.get("/caseload").await;
+    let row = page.body.split("<tr class=\"nhsuk-table__row\">").find(|r| r.contains("Ada Okafor")).unwrap().to_owned();
+    assert!(!row.contains("Follow-up overdue"), "the follow-up date still to come is not called overdue: {row}");
+    let review = (today - chrono::Duration::days(5)).format("%d %b %Y").to_string();
+    assert!(row.contains(&format!("Holding review overdue: due {review}")), "{row}");
+    assert!(page.body.contains("Overdue follow-ups or holding reviews"));
+});
