@@ -327,23 +327,47 @@ pub(crate) async fn search(
 /// organisations whose steward is in this list.
 pub(crate) async fn stewardship(state: &AppState, user: &User) -> Result<Vec<OrgId>, AppError> {
     let mut out: Vec<OrgId> = vec![];
-    let mut frontier: Vec<OrgId> = user
-        .roles
-        .iter()
-        .filter(|g| linkwork_domain::permissions::role_allows(g.role, Permission::ManageDirectory))
-        .map(|g| g.org_id)
-        .collect();
+    let mut frontier: Vec<Organisation> = vec![];
+    for g in staff_grants(user) {
+        frontier.push(state.store.get_org(g).await?);
+    }
     while let Some(o) = frontier.pop() {
-        if out.contains(&o) {
+        if out.contains(&o.id) {
             continue;
         }
-        out.push(o);
-        let kind = state.store.get_org(o).await?.kind;
-        if matches!(kind, OrgKind::Icb | OrgKind::Pcn) {
-            frontier.extend(state.store.child_orgs(o).await?.into_iter().map(|c| c.id));
+        out.push(o.id);
+        // Practices and voluntary groups have nothing below them.
+        if matches!(o.kind, OrgKind::Icb | OrgKind::Pcn) {
+            frontier.extend(state.store.child_orgs(o.id).await?);
         }
     }
     Ok(out)
+}
+
+/// The organisations in which `user` holds a directory-staff role.
+fn staff_grants(user: &User) -> Vec<OrgId> {
+    user.roles
+        .iter()
+        .filter(|g| linkwork_domain::permissions::role_allows(g.role, Permission::ManageDirectory))
+        .map(|g| g.org_id)
+        .collect()
+}
+
+/// Whether `user` is directory staff for `steward`: it is one of their staff organisations or
+/// lies below one. Walks up from the steward (at most the depth of the tree), so a page that
+/// asks once per listing stays cheap.
+async fn stewards(state: &AppState, user: &User, steward: OrgId) -> Result<bool, AppError> {
+    let grants = staff_grants(user);
+    if grants.is_empty() {
+        return Ok(false);
+    }
+    let steward = state.store.get_org(steward).await?;
+    for g in grants {
+        if crate::organisations::is_within(state, &steward, g).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether `user` may edit `listing`: directory staff those their organisation stewards; a
@@ -355,9 +379,7 @@ pub(crate) async fn may_edit(state: &AppState, user: &User, listing: &Listing) -
         return Ok(true);
     }
     match listing.steward_org_id {
-        Some(steward) if granted(user, Permission::ManageDirectory) => {
-            Ok(stewardship(state, user).await?.contains(&steward))
-        }
+        Some(steward) if granted(user, Permission::ManageDirectory) => stewards(state, user, steward).await,
         _ => Ok(false),
     }
 }
