@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::directory::{
     Capacity, Claim, DirectoryQuery, Hit, Listing, ListingChange, ProblemKind, ProblemReport, Responsiveness,
@@ -706,9 +707,28 @@ pub(crate) async fn reports(
 }
 
 /// `POST /directory/reports/{id}/resolve`.
+/// An audit entry for a directory staff decision (no person's data: the record is the report or
+/// the claim).
+fn staff_act(
+    state: &AppState,
+    user: &User,
+    source: &Option<String>,
+    what: &str,
+    id: String,
+    reason: String,
+) -> AuditEntry {
+    AuditEntry {
+        record_id: Some(id),
+        reason: Some(reason),
+        source: source.clone(),
+        ..AuditEntry::new(state.clock.now(), AuditAction::Update, what).by(user)
+    }
+}
+
 pub(crate) async fn resolve(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -718,6 +738,7 @@ pub(crate) async fn resolve(
     let resolution = if resolution.is_empty() { "Checked and resolved".to_owned() } else { resolution };
     let stewards = stewardship(&state, &user).await?;
     state.store.resolve_report(id, &stewards, user.id, state.clock.now(), &resolution).await?;
+    state.audit(vec![staff_act(&state, &user, &source, "service_report", id.to_string(), "resolved".into())]).await?;
     Ok(Redirect::to("/directory/reports").into_response())
 }
 
@@ -854,6 +875,9 @@ pub(crate) async fn decide_claim(
     let now = state.clock.now();
     if data.get("decision") != "approve" {
         state.store.decide_claim(id, None, user.id, now).await?;
+        state
+            .audit(vec![staff_act(&state, &user, &source, "directory_claim", id.to_string(), "declined".into())])
+            .await?;
         return Ok(Redirect::to("/directory/reports").into_response());
     }
     if claim.email.trim().eq_ignore_ascii_case(user.email.as_str()) {
@@ -906,6 +930,7 @@ pub(crate) async fn decide_claim(
         }
         Err(e) => return Err(e.into()),
     }
+    state.audit(vec![staff_act(&state, &user, &source, "directory_claim", id.to_string(), "approved".into())]).await?;
     crate::admin::invite_partner(&state, &user, &source, owner, &claim.name, &claim.email).await?;
     Ok(Redirect::to("/directory/reports").into_response())
 }

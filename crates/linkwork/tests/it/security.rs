@@ -107,6 +107,15 @@ app_test!(finding_01_claims_cannot_take_over_an_owned_organisation, |app: TestAp
     assert_eq!(store.directory_orgs(&[uuid]).await.unwrap()[0].1, Some(OrgId(uuid)));
     // Now owned, it cannot be claimed again.
     assert_eq!(public.get(&claim).await.status, StatusCode::CONFLICT);
+    // Every decision is in the audit trail.
+    let decisions = store
+        .search_audit(&AuditFilter { org_id: Some(org.id), limit: 100, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.entry.record_type == "directory_claim")
+        .count();
+    assert_eq!(decisions, 3, "two declined, one approved");
 });
 
 app_test!(finding_01_directory_staff_act_only_on_what_they_steward, |app: TestApp| async move {
