@@ -81,6 +81,19 @@ pub(crate) const ADA: &[(&str, &str)] = &[
     ("consent", "yes"),
 ];
 
+/// Ada referred by the practice's GP (for the practice) and accepted by the team's worker.
+pub(crate) async fn ada_accepted(app: &TestApp, s: &Setup) -> (Client, PersonId, EpisodeId) {
+    let mut gp = signed_in(app, "gp@seacroft.test").await;
+    let practice = s.practice.id.to_string();
+    refer(&mut gp, s, &[ADA, &[("practice_id", practice.as_str())]].concat()).await;
+    let mut lw = signed_in(app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) = triage(&mut lw, app, s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
+    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    (lw, pid, eid)
+}
+
 /// A member of the public's self-referral to the PCN `service`.
 pub(crate) fn self_referral(service: &str) -> Vec<(&'static str, &str)> {
     vec![

@@ -1,20 +1,13 @@
 //! Faults a new user found in the journey (issue 12), one test per item, named for its number.
 
-use crate::journey::{ADA, form, id_after, refer, setup, signed_in, triage};
+use crate::journey::{ada_accepted, form, setup};
 use chrono::{NaiveDate, TimeZone, Utc};
 use linkwork_domain::Clock;
-use linkwork_domain::ids::PersonId;
 use linkwork_testkit::{TestApp, app_test};
 
 app_test!(item_01_times_are_uk_local_either_side_of_both_clock_changes, |app: TestApp| async move {
     let s = setup(&app).await;
-    let mut gp = signed_in(&app, "gp@seacroft.test").await;
-    refer(&mut gp, &s, ADA).await;
-    let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
-    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
-    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
-    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     // 10:00 on the clock in the UK, either side of the spring and autumn changes of 2027, and in July.
     let days = [
         ("2027-03-27", 10, "Sat 27 Mar 2027, 10:00"),
@@ -84,13 +77,7 @@ app_test!(item_09_self_referral_is_linked_and_corrections_do_not_lock_anyone_out
 
 app_test!(item_02_each_overdue_tag_says_what_is_overdue_beside_its_own_date, |app: TestApp| async move {
     let s = setup(&app).await;
-    let mut gp = signed_in(&app, "gp@seacroft.test").await;
-    refer(&mut gp, &s, ADA).await;
-    let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
-    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
-    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
-    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    let (mut lw, _, eid) = ada_accepted(&app, &s).await;
     // A contact today with a follow-up still to come, and a holding period whose review passed.
     let today = app.clock.now().date_naive();
     let next_week = (today + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();

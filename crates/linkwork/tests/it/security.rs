@@ -3,13 +3,13 @@
 //! databases.
 
 use crate::helpers::{Client, PASSWORD, pcn, user};
-use crate::journey::{ADA, Setup, form, id_after, refer, setup, signed_in, triage};
+use crate::journey::{ADA, Setup, ada_accepted, form, refer, setup, signed_in, triage};
 use axum::http::StatusCode;
 use linkwork::directory_import::{Feed, import};
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::Role;
 use linkwork_domain::audit::{AuditAction, AuditFilter};
-use linkwork_domain::ids::{EpisodeId, OrgId, PersonId};
+use linkwork_domain::ids::{OrgId, PersonId};
 use linkwork_domain::throttle::{self, ACCOUNT_LIMIT, SELF_REFERRAL_LIMIT};
 use linkwork_testkit::{TestApp, TestDb, app_test, db_test, test_epoch};
 use serde_json::json;
@@ -282,19 +282,6 @@ app_test!(finding_09_using_a_link_voids_the_users_other_links, |app: TestApp| as
     let r = holder.get(&invitation).await;
     assert_eq!(r.status, StatusCode::GONE, "the invitation was voided when the password was set");
 });
-
-/// Ada referred by the practice's GP (for the practice) and accepted by the team's worker.
-async fn ada_accepted(app: &TestApp, s: &Setup) -> (Client, PersonId, EpisodeId) {
-    let mut gp = signed_in(app, "gp@seacroft.test").await;
-    let practice = s.practice.id.to_string();
-    refer(&mut gp, s, &[ADA, &[("practice_id", practice.as_str())]].concat()).await;
-    let mut lw = signed_in(app, "lw@seacroft.test").await;
-    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
-    let (r, _) = triage(&mut lw, app, s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
-    let pid: PersonId = id_after(r.header("location"), "/people/").parse().unwrap();
-    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
-    (lw, pid, eid)
-}
 
 /// Another team of the same PCN, with its own worker.
 async fn second_team(app: &TestApp, s: &Setup) -> linkwork_domain::organisations::Team {
