@@ -75,8 +75,9 @@ pub async fn create_user(
         .map(|r| r.parse::<Role>().map(|role| RoleGrant { org_id: org.id, role }))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    linkwork_web::passwords::check_new_password(password).map_err(anyhow::Error::msg)?;
-    let hash = linkwork_web::passwords::hash(password).map_err(anyhow::Error::msg).context("hashing the password")?;
+    linkwork_web::access::passwords::check_new_password(password).map_err(anyhow::Error::msg)?;
+    let hash =
+        linkwork_web::access::passwords::hash(password).map_err(anyhow::Error::msg).context("hashing the password")?;
     let display_name =
         name.map_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned(), str::to_owned);
     let user = User {

@@ -298,11 +298,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .ok_or_else(|| anyhow::anyhow!("{} has no team called {name:?}; check the name", org.name))?,
                 ),
             };
-            let raws = match linkwork_web::import::parse_csv(&bytes) {
+            let raws = match linkwork_web::intake::import::parse_csv(&bytes) {
                 Ok(r) => r,
                 Err(rows) => return Ok(report_rows(&rows)),
             };
-            match linkwork_web::import::import(&store, org.id, team, None, clock.now(), &raws).await {
+            match linkwork_web::intake::import::import(&store, org.id, team, None, clock.now(), &raws).await {
                 Ok((report, referrals)) => {
                     let entries = referrals
                         .iter()
@@ -321,8 +321,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         report.referrals, org.name, report.new_people, report.existing_people
                     );
                 }
-                Err(linkwork_web::import::ImportError::Rows(rows)) => return Ok(report_rows(&rows)),
-                Err(linkwork_web::import::ImportError::Store(e)) => return Err(e.into()),
+                Err(linkwork_web::intake::import::ImportError::Rows(rows)) => return Ok(report_rows(&rows)),
+                Err(linkwork_web::intake::import::ImportError::Store(e)) => return Err(e.into()),
             }
             store.close().await;
         }
@@ -504,7 +504,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Print every row problem and say that nothing was imported.
-fn report_rows(rows: &[linkwork_web::import::RowError]) -> ExitCode {
+fn report_rows(rows: &[linkwork_web::intake::import::RowError]) -> ExitCode {
     for r in rows {
         eprintln!("{r}");
     }

@@ -265,7 +265,7 @@ pub async fn generate(
     let now = clock.now();
     let today = now.uk_date();
     let mut summary = DemoSummary::default();
-    let password_hash = linkwork_web::passwords::hash(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+    let password_hash = linkwork_web::access::passwords::hash(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut nhs_counter: u32 = 0;
 
     let org = |name: String, kind, ods: Option<String>, parent: Option<OrgId>| -> anyhow::Result<Organisation> {

@@ -2,7 +2,7 @@
 //! `Idempotency-Key` header: the key and the created record are committed in one transaction,
 //! so a retried request (even after the server died before answering) never creates twice.
 
-use crate::auth::ApiUser;
+use crate::access::auth::ApiUser;
 use crate::{AppState, ClientAddress, Problem};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -158,7 +158,7 @@ pub(crate) async fn create_organisation(
     // operator (`linkwork org create`).
     if invalid.errors.iter().all(|f| f.field != "parent_id") {
         let inside = match &parent {
-            Some(p) => crate::organisations::is_within(&state, p, user.org_id).await?,
+            Some(p) => crate::access::organisations::is_within(&state, p, user.org_id).await?,
             None => false,
         };
         if !inside {
@@ -246,10 +246,7 @@ pub(crate) async fn create_referral(
         }
     };
     if !raw.practice_id.trim().is_empty()
-        && !crate::referrals::practice_options(&state, tenant)
-            .await?
-            .iter()
-            .any(|(id, _)| *id == raw.practice_id.trim())
+        && !crate::intake::practice_options(&state, tenant).await?.iter().any(|(id, _)| *id == raw.practice_id.trim())
     {
         invalid = invalid.field("practice_id", "No GP practice of the receiving service has this id");
     }
@@ -265,7 +262,7 @@ pub(crate) async fn create_referral(
     };
     intake.referral.team_id = team;
     intake.referral.referred_by = Some(user.id);
-    let new_person = crate::referrals::resolve_person(state.store.as_ref(), &mut intake).await?;
+    let new_person = crate::intake::resolve_person(state.store.as_ref(), &mut intake).await?;
     let (referral, replayed) =
         match state.store.create_referral(new_person.as_ref(), &intake.referral, idem.as_ref()).await {
             Ok(Created::New(r)) => (r, false),

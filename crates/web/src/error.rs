@@ -21,6 +21,10 @@ pub enum AppError {
     /// The request cannot be understood; the message says what to do.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A write to an episode that has been discharged: its summary has been sent, so it stays
+    /// as it was. The page links back to the person's record.
+    #[error("episode closed")]
+    EpisodeClosed { person: String, episode: String, closed_on: String },
     /// Too many requests from this address.
     #[error("too many requests")]
     TooMany,
@@ -45,17 +49,29 @@ impl From<askama::Error> for AppError {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "shared/error.html")]
 pub(crate) struct ErrorPage<'a> {
     pub nav: Nav,
     pub title: &'a str,
     pub message: &'a str,
     pub reference: Option<String>,
+    /// Where to go next, instead of the start page: (address, text).
+    pub next: Option<(String, String)>,
 }
 
 /// Render an error page; if even that fails, plain text that still says nothing internal.
 pub(crate) fn error_page(status: StatusCode, title: &str, message: &str, reference: Option<String>) -> Response {
-    let page = ErrorPage { nav: Nav::anonymous(), title, message, reference };
+    error_page_to(status, title, message, reference, None)
+}
+
+fn error_page_to(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    reference: Option<String>,
+    next: Option<(String, String)>,
+) -> Response {
+    let page = ErrorPage { nav: Nav::anonymous(), title, message, reference, next };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title.to_owned()).into_response(),
@@ -85,6 +101,15 @@ impl IntoResponse for AppError {
             AppError::BadRequest(message) => {
                 error_page(StatusCode::BAD_REQUEST, "There is a problem with the request", &message, None)
             }
+            AppError::EpisodeClosed { person, episode, closed_on } => error_page_to(
+                StatusCode::CONFLICT,
+                "This episode is closed",
+                &format!(
+                    "It was discharged on {closed_on} and its summary has been sent, so nothing more can be added to it or changed. If the person needs support again, a new referral opens a new episode."
+                ),
+                None,
+                Some((format!("/people/{person}#episode-{episode}"), "Go back to the record".into())),
+            ),
             AppError::TooMany => error_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests",
@@ -174,6 +199,10 @@ impl From<AppError> for Problem {
             AppError::NotFound => Problem::not_found(),
             AppError::Forbidden => Problem::forbidden(),
             AppError::BadRequest(m) => Problem::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request").detail(m),
+            AppError::EpisodeClosed { closed_on, .. } => {
+                Problem::new(StatusCode::CONFLICT, "episode-closed", "Episode closed")
+                    .detail(format!("The episode was discharged on {closed_on}; it refuses further changes."))
+            }
             AppError::TooMany => Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
             AppError::Internal(cause) => Problem::internal(cause),
         }

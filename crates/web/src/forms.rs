@@ -83,6 +83,17 @@ impl Field {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FormData(pub Vec<(String, String)>);
 
+/// A form body as a handler argument: `f: FormData`. A body that is not a form is a clear 400;
+/// one over the size limit is the limit's 413.
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        FormData::parse(&body).map_err(IntoResponse::into_response)
+    }
+}
+
 impl FormData {
     pub fn parse(body: &[u8]) -> Result<Self, AppError> {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
@@ -181,7 +192,7 @@ pub(crate) struct SummaryError {
 }
 
 #[derive(Template)]
-#[template(path = "form.html")]
+#[template(path = "shared/form.html")]
 pub(crate) struct FormPage {
     pub nav: Nav,
     pub title: &'static str,
@@ -244,7 +255,7 @@ impl FormPage {
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "shared/message.html")]
 pub(crate) struct MessagePage {
     pub nav: Nav,
     pub title: &'static str,

@@ -2,32 +2,20 @@
 //! JSON API under `/api/v1`, sessions stored in the database, CSRF protection and security
 //! headers. Handlers stay thin: parse the input into domain values, call a storage port, render.
 
-mod account;
-mod admin;
+pub mod access;
 pub mod api;
 mod assets;
-pub mod auth;
 mod casework;
-mod codes;
 mod connections;
 pub mod directory;
 mod error;
 mod export;
 mod forms;
-pub mod import;
-pub mod openreferral;
-mod organisations;
+pub mod intake;
 mod pages;
-pub mod passwords;
-mod pdf;
 mod people;
-mod referrals;
 pub mod routes;
 mod security;
-mod session_store;
-mod summary;
-mod team;
-pub mod two_factor;
 
 use axum::Router;
 use linkwork_domain::Clock;

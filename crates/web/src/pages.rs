@@ -1,6 +1,6 @@
 //! Signed-in pages: home, the directory list and the administrators' notification outbox.
 
-use crate::auth::CurrentUser;
+use crate::access::auth::CurrentUser;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::extract::State;
@@ -72,7 +72,7 @@ pub(crate) async fn start() -> Redirect {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "shared/home.html")]
 struct HomePage {
     nav: Nav,
     user_name: String,
@@ -101,7 +101,7 @@ pub(crate) async fn home(State(state): State<AppState>, CurrentUser(user): Curre
 }
 
 #[derive(Template)]
-#[template(path = "messages.html")]
+#[template(path = "access/messages.html")]
 struct MessagesPage {
     nav: Nav,
     messages: Vec<OutboxMessage>,

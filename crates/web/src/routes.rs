@@ -2,10 +2,13 @@
 //! this table and nothing else, so a route cannot exist without a rule; the guard checks the rule
 //! before the handler runs, and tests walk the table route by route, role by role.
 
-use crate::auth::{NoUser, session_user};
+use crate::access::auth::{NoUser, session_user};
+use crate::access::{account, admin, auth, two_factor};
+use crate::casework::{codes, summary, team};
+use crate::directory::oruk;
+use crate::intake::{self as referrals, import};
 use crate::{
-    AppError, AppState, Problem, account, admin, api, assets, auth, casework, client_address, codes, connections,
-    directory, import, openreferral, pages, people, referrals, summary, team, two_factor,
+    AppError, AppState, Problem, api, assets, casework, client_address, connections, directory, pages, people,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -70,26 +73,26 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/partner", AnswerReferrals, get(connections::inbox)),
         route(Method::GET, "/partner/referrals/{id}", AnswerReferrals, get(connections::referral_page)),
         route(Method::POST, "/partner/referrals/{id}", AnswerReferrals, post(connections::update_referral)),
-        route(Method::GET, "/openreferral", Public, get(openreferral::root)),
-        route(Method::GET, "/openreferral/openapi.json", Public, get(openreferral::openapi)),
-        route(Method::GET, "/openreferral/services", Public, get(openreferral::services)),
-        route(Method::GET, "/openreferral/services/{id}", Public, get(openreferral::service)),
-        route(Method::GET, "/openreferral/service_at_locations", Public, get(openreferral::service_at_locations)),
-        route(Method::GET, "/openreferral/service_at_locations/{id}", Public, get(openreferral::service_at_location)),
-        route(Method::GET, "/openreferral/taxonomies", Public, get(openreferral::taxonomies)),
-        route(Method::GET, "/openreferral/taxonomies/{id}", Public, get(openreferral::taxonomy)),
-        route(Method::GET, "/openreferral/taxonomy_terms", Public, get(openreferral::taxonomy_terms)),
-        route(Method::GET, "/openreferral/taxonomy_terms/{id}", Public, get(openreferral::taxonomy_term)),
+        route(Method::GET, "/openreferral", Public, get(oruk::root)),
+        route(Method::GET, "/openreferral/openapi.json", Public, get(oruk::openapi)),
+        route(Method::GET, "/openreferral/services", Public, get(oruk::services)),
+        route(Method::GET, "/openreferral/services/{id}", Public, get(oruk::service)),
+        route(Method::GET, "/openreferral/service_at_locations", Public, get(oruk::service_at_locations)),
+        route(Method::GET, "/openreferral/service_at_locations/{id}", Public, get(oruk::service_at_location)),
+        route(Method::GET, "/openreferral/taxonomies", Public, get(oruk::taxonomies)),
+        route(Method::GET, "/openreferral/taxonomies/{id}", Public, get(oruk::taxonomy)),
+        route(Method::GET, "/openreferral/taxonomy_terms", Public, get(oruk::taxonomy_terms)),
+        route(Method::GET, "/openreferral/taxonomy_terms/{id}", Public, get(oruk::taxonomy_term)),
         route(Method::GET, "/caseload", ViewCaseload, get(casework::caseload)),
-        route(Method::GET, "/people/search", RecordCasework, get(casework::search_page)),
-        route(Method::POST, "/people/search", RecordCasework, post(casework::search)),
+        route(Method::GET, "/people/search", RecordCasework, get(people::search_page)),
+        route(Method::POST, "/people/search", RecordCasework, post(people::search)),
         route(Method::GET, "/people/{id}", ViewCaseload, get(people::person)),
         route(Method::POST, "/people/{id}/break-glass", ViewCaseload, post(people::break_glass)),
-        route(Method::GET, "/people/{id}/details", RecordCasework, get(casework::details_page)),
-        route(Method::POST, "/people/{id}/details", RecordCasework, post(casework::save_details)),
-        route(Method::POST, "/people/{id}/safeguarding", RecordCasework, post(casework::safeguarding)),
-        route(Method::GET, "/people/{id}/merge/{other}", RecordCasework, get(casework::merge_page)),
-        route(Method::POST, "/people/{id}/merge/{other}", RecordCasework, post(casework::merge)),
+        route(Method::GET, "/people/{id}/details", RecordCasework, get(people::details_page)),
+        route(Method::POST, "/people/{id}/details", RecordCasework, post(people::save_details)),
+        route(Method::POST, "/people/{id}/safeguarding", RecordCasework, post(people::safeguarding)),
+        route(Method::GET, "/people/{id}/merge/{other}", RecordCasework, get(people::merge_page)),
+        route(Method::POST, "/people/{id}/merge/{other}", RecordCasework, post(people::merge)),
         route(Method::GET, "/episodes/{id}/need", RecordCasework, get(casework::need_page)),
         route(Method::POST, "/episodes/{id}/need", RecordCasework, post(casework::add_need)),
         route(Method::GET, "/episodes/{id}/goal", RecordCasework, get(casework::goal_page)),

@@ -1,7 +1,7 @@
 //! The layers every response passes through: sessions, CSRF, body limits, security headers,
 //! panic containment and request tracing.
 
-use crate::session_store::DbSessionStore;
+use crate::access::session_store::DbSessionStore;
 use crate::{AppState, Problem};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};

@@ -339,7 +339,8 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_accessible(&c, &axe, "two-factor setup").await;
     let nurse = app.store.find_user_by_email("nurse@pcn1.test").await.unwrap();
     let secret = app.store.two_factor(nurse.id).await.unwrap().unwrap().secret;
-    let code = linkwork_web::two_factor::code_at(&secret, linkwork_domain::Clock::now(app.clock.as_ref())).unwrap();
+    let code =
+        linkwork_web::access::two_factor::code_at(&secret, linkwork_domain::Clock::now(app.clock.as_ref())).unwrap();
     c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
     c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".app-recovery-codes")).await.unwrap();

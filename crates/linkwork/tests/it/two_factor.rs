@@ -8,7 +8,7 @@ use linkwork_domain::Clock;
 use linkwork_domain::audit::{AuditAction, AuditFilter};
 use linkwork_domain::organisations::Organisation;
 use linkwork_testkit::{TestApp, app_test};
-use linkwork_web::two_factor::code_at;
+use linkwork_web::access::two_factor::code_at;
 
 /// A PCN with the default setting: two-factor required.
 async fn strict_pcn(app: &TestApp, name: &str) -> Organisation {

@@ -1,0 +1,140 @@
+//! The link worker's day (caseload) and finding a person.
+
+use crate::access::auth::CurrentUser;
+use crate::pages::Nav;
+use crate::people::listed;
+use crate::{AppError, AppState, ClientAddress};
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use linkwork_domain::casework::{CaseloadItem, NORM_CONTACTS_PER_PERSON, NORM_PEOPLE_PER_YEAR};
+use linkwork_domain::uktime::UkTime;
+use linkwork_domain::values::NhsNumber;
+
+use super::date;
+
+struct CaseRow {
+    person_id: String,
+    name: String,
+    nhs_number: String,
+    work: &'static str,
+    holding: Option<String>,
+    contacts: i64,
+    last_contact: String,
+    follow_up: String,
+    /// The follow-up date shown is the one overdue.
+    follow_up_overdue: bool,
+    /// The holding review's date, when it is overdue.
+    review_overdue: Option<String>,
+    next_appointment: String,
+    safeguarding: bool,
+}
+
+struct RecentRow {
+    person_id: String,
+    name: String,
+    received: String,
+    reason: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "casework/caseload.html")]
+struct CaseloadPage {
+    nav: Nav,
+    team_view: bool,
+    no_team: bool,
+    rows: Vec<CaseRow>,
+    active: usize,
+    holding: usize,
+    waiting: usize,
+    overdue: usize,
+    today: usize,
+    for_supervision: usize,
+    mean_contacts: String,
+    norm_people: (i64, i64),
+    norm_contacts: (i64, i64),
+    recent: Vec<RecentRow>,
+}
+
+/// The link worker's day: their open episodes (or the team's), the counts that matter today,
+/// with the national norms as context, and the latest referrals to the team.
+pub(crate) async fn caseload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let team_view = q.as_deref().is_some_and(|q| q.contains("view=team"));
+    let teams = state.store.user_teams(user.id).await?;
+    let now = state.clock.now();
+    let today = now.uk_date();
+    let worker = if team_view { None } else { Some(user.id) };
+    let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
+    let waiting = usize::try_from(state.store.count_waiting(user.org_id, &teams).await?).unwrap_or(0);
+    let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
+    // Every person listed is a view of their data, recorded (one event with its people) before
+    // the list is shown.
+    let shown = items.iter().map(|i| i.episode.person_id).chain(recent.iter().map(|(_, p)| p.id));
+    state.audit(vec![listed(&state, &user, &source, "caseload", shown)]).await?;
+    let total_contacts: i64 = items.iter().map(|i| i.contacts).sum();
+    let mean_contacts = if items.is_empty() {
+        "0".into()
+    } else {
+        let tenths = total_contacts * 10 / i64::try_from(items.len()).unwrap_or(1);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
+    let rows: Vec<CaseRow> = items
+        .iter()
+        .map(|i| CaseRow {
+            person_id: i.episode.person_id.to_string(),
+            name: i.person_name.clone(),
+            nhs_number: i
+                .nhs_number
+                .as_deref()
+                .and_then(|n| NhsNumber::parse(n).ok())
+                .map(|n| n.formatted())
+                .unwrap_or_else(|| "Not known".into()),
+            work: i.episode.work.label(),
+            holding: i.holding_since.map(|d| format!("since {} ({} days)", date(d), (today - d).num_days())),
+            contacts: i.contacts,
+            last_contact: i.last_contact.map(date).unwrap_or_else(|| "None yet".into()),
+            follow_up: i.episode.follow_up_on.map(date).unwrap_or_default(),
+            follow_up_overdue: i.follow_up_overdue(today),
+            review_overdue: i.review_overdue(today).map(date),
+            next_appointment: i.next_appointment.map(|t| t.uk().format("%d %b %H:%M").to_string()).unwrap_or_default(),
+            safeguarding: i.safeguarding,
+        })
+        .collect();
+    let page = CaseloadPage {
+        nav: Nav::for_user(&user),
+        team_view,
+        no_team: teams.is_empty(),
+        active: items.len(),
+        holding: items.iter().filter(|i| i.holding()).count(),
+        waiting,
+        overdue: items.iter().filter(|i| i.overdue(today)).count(),
+        today: items.iter().filter(|i| i.appointment_today(today)).count(),
+        for_supervision: items
+            .iter()
+            .filter(|i| {
+                i.holding_since.is_some_and(|d| (today - d).num_days() >= linkwork_domain::casework::LONG_HOLDING_DAYS)
+            })
+            .count(),
+        mean_contacts,
+        norm_people: NORM_PEOPLE_PER_YEAR,
+        norm_contacts: NORM_CONTACTS_PER_PERSON,
+        rows,
+        recent: recent
+            .into_iter()
+            .map(|(r, p)| RecentRow {
+                person_id: p.id.to_string(),
+                name: p.full_name(),
+                received: date(r.received_at.uk_date()),
+                reason: r.reason,
+                status: r.status.label(),
+            })
+            .collect(),
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -1,0 +1,97 @@
+//! Contacts with the person, filled in from the team's usual length, way and place.
+
+use crate::AppError;
+use crate::forms::{Field, FormData};
+use axum::response::Response;
+use chrono::NaiveDate;
+use linkwork_domain::casework::{Contact, ContactLocation, ContactMode, parse_date, parse_number};
+use linkwork_domain::ids::ContactId;
+use linkwork_domain::people::optional_text;
+use linkwork_domain::uktime::UkTime;
+
+use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, created};
+
+const CONTACT_FORM: EpisodeForm = EpisodeForm { title: "Record a contact", step: "contact", submit: "Save contact" };
+
+fn contact_fields(defaults: &linkwork_domain::casework::TeamSettings, today: NaiveDate) -> Vec<Field> {
+    vec![
+        Field::of("date", "happened_on", "Date").value(today.format("%Y-%m-%d").to_string()),
+        Field::of("number", "minutes", "Minutes").value(defaults.default_minutes.to_string()),
+        Field::of("radios", "mode", "How").options(ContactMode::options()).value(defaults.default_mode.as_str()),
+        Field::of("radios", "location", "Where").options(ContactLocation::options()).value(defaults.default_location.as_str()),
+        Field::of("text", "present", "Who else was there (optional)"),
+        Field::of("textarea", "notes", "Notes (optional)"),
+        Field::of("checkbox", "outside_usual", "Outside the team's usual criteria")
+            .hint("Longer, more often or somewhere other than usual: a choice made for this person, recorded so it can be discussed"),
+        Field::of("date", "follow_up_on", "Follow up by").value((today + chrono::Duration::days(i64::from(defaults.follow_up_days))).format("%Y-%m-%d").to_string()),
+    ]
+}
+
+pub(crate) async fn contact_page(OpenEpisode(cx): OpenEpisode) -> Result<Response, AppError> {
+    let EpisodeCtx { state, user, episode: e, person: p, .. } = cx.viewed().await?;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, state.clock.now().uk_date()));
+    page.intro = vec!["The team's usual length, way and place are filled in: change what was different."];
+    page.respond()
+}
+
+pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Result<Response, AppError> {
+    let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
+    let settings = state.store.team_settings(user.org_id, e.team_id).await?;
+    let today = state.clock.now().uk_date();
+    let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, today));
+    f.refill(&mut page.fields);
+    let happened = parse_date(&f.get("happened_on"), "date of the contact");
+    let minutes = parse_number(&f.get("minutes"), 1, 600, "length in minutes");
+    let mode = f.get("mode").parse::<ContactMode>();
+    let location = f.get("location").parse::<ContactLocation>();
+    let present = optional_text(&f.get("present"), 200, "who was there");
+    let notes = optional_text(&f.get("notes"), 5000, "notes");
+    let follow = if f.get("follow_up_on").trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(&f.get("follow_up_on"), "follow-up date").map(Some)
+    };
+    if let Ok(d) = &happened
+        && *d > today
+    {
+        page.error("happened_on", "The date of a contact cannot be in the future: book an appointment instead");
+    }
+    for (name, err) in [
+        ("happened_on", happened.as_ref().err()),
+        ("minutes", minutes.as_ref().err()),
+        ("mode", mode.as_ref().err()),
+        ("location", location.as_ref().err()),
+        ("present", present.as_ref().err()),
+        ("notes", notes.as_ref().err()),
+        ("follow_up_on", follow.as_ref().err()),
+    ] {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    let (Ok(happened_on), Ok(minutes), Ok(mode), Ok(location), Ok(present), Ok(notes), Ok(follow), true) =
+        (happened, minutes, mode, location, present, notes, follow, page.errors.is_empty())
+    else {
+        return page.respond();
+    };
+    let so_far = state.store.contacts(user.org_id, e.id).await?.len();
+    let outside_usual = f.checked("outside_usual") || !settings.outside_usual(minutes, location, so_far).is_empty();
+    let c = Contact {
+        id: ContactId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        worker_id: Some(user.id),
+        happened_on,
+        minutes,
+        mode,
+        location,
+        present: present.unwrap_or_default(),
+        notes: notes.unwrap_or_default(),
+        outside_usual,
+        created_at: state.clock.now(),
+    };
+    state.store.add_contact(&c, follow).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "contact", c.id.to_string())]).await?;
+    Ok(back_to(&p))
+}

@@ -1,0 +1,93 @@
+//! Holding periods: ongoing support while the person waits, prepares for change or has no one else.
+
+use crate::AppError;
+use crate::forms::{Field, FormData};
+use axum::extract::Path;
+use axum::response::Response;
+use chrono::NaiveDate;
+use linkwork_domain::casework::{HoldingEnd, HoldingPeriod, HoldingReason, parse_date};
+use linkwork_domain::ids::HoldingId;
+use linkwork_domain::people::optional_text;
+use linkwork_domain::uktime::UkTime;
+
+use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, changed, created};
+
+const HOLDING_FORM: EpisodeForm = EpisodeForm { title: "Start holding", step: "holding", submit: "Start holding" };
+
+fn holding_fields(today: NaiveDate) -> Vec<Field> {
+    vec![
+        Field::of("radios", "reason", "Why you are holding the person").options(HoldingReason::options()),
+        Field::of("date", "started_on", "Started").value(today.format("%Y-%m-%d").to_string()),
+        Field::of("date", "review_on", "Review by")
+            .value((today + chrono::Duration::days(28)).format("%Y-%m-%d").to_string()),
+        Field::of("textarea", "note", "Note (optional)"),
+    ]
+}
+
+pub(crate) async fn holding_page(OpenEpisode(cx): OpenEpisode) -> Result<Response, AppError> {
+    let EpisodeCtx { state, user, episode: e, person: p, .. } = cx.viewed().await?;
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
+    page.intro = vec![
+        "Holding is legitimate work: ongoing support while the person waits, prepares for change, or has no one else. Long holding is brought to supervision, not counted against you.",
+    ];
+    page.respond()
+}
+
+pub(crate) async fn start_holding(OpenEpisode(cx): OpenEpisode, f: FormData) -> Result<Response, AppError> {
+    let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
+    let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
+    f.refill(&mut page.fields);
+    let reason = f.get("reason").parse::<HoldingReason>();
+    let started = parse_date(&f.get("started_on"), "start date");
+    let review = parse_date(&f.get("review_on"), "review date");
+    let note = optional_text(&f.get("note"), 2000, "note");
+    if reason.is_err() {
+        page.error("reason", "Choose why you are holding the person");
+    }
+    for (name, err) in
+        [("started_on", started.as_ref().err()), ("review_on", review.as_ref().err()), ("note", note.as_ref().err())]
+    {
+        if let Some(err) = err {
+            page.error(name, err.0.clone());
+        }
+    }
+    if let (Ok(s), Ok(r)) = (&started, &review)
+        && r <= s
+    {
+        page.error("review_on", "The review date must be after the start");
+    }
+    let (Ok(reason), Ok(started_on), Ok(review_on), Ok(note), true) =
+        (reason, started, review, note, page.errors.is_empty())
+    else {
+        return page.respond();
+    };
+    let h = HoldingPeriod {
+        id: HoldingId::new(),
+        org_id: user.org_id,
+        episode_id: e.id,
+        reason,
+        started_on,
+        review_on,
+        ended_on: None,
+        ended_how: None,
+        note: note.unwrap_or_default(),
+    };
+    state.store.start_holding(&h).await?;
+    state.audit(vec![created(&state, &user, &source, p.id, "holding", h.id.to_string())]).await?;
+    Ok(back_to(&p))
+}
+
+pub(crate) async fn end_holding(
+    OpenEpisode(cx): OpenEpisode,
+    Path((_, hid)): Path<(String, String)>,
+    f: FormData,
+) -> Result<Response, AppError> {
+    let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
+    let hid = hid.parse::<HoldingId>().map_err(|_| AppError::NotFound)?;
+    let how =
+        f.get("how").parse::<HoldingEnd>().map_err(|_| AppError::BadRequest("Choose how the holding ended.".into()))?;
+    // Only a holding period of this episode: the audit then names the right person.
+    state.store.end_holding(user.org_id, e.id, hid, state.clock.now().uk_date(), how).await?;
+    state.audit(vec![changed(&state, &user, &source, p.id, "holding", hid.to_string())]).await?;
+    Ok(back_to(&p))
+}

@@ -1,0 +1,427 @@
+//! The discharge summary ("message back to the GP and referrer", PRSB Social Prescribing
+//! Information Standard): person, referral, needs and concerns, support offered, outcomes and
+//! codes, as a page, a printable PDF and structured JSON. Also the personalised care and
+//! support plan as a PDF to hand to the person.
+//!
+//! The referrer may read the summary of an episode their referral opened, and so may referring
+//! staff of the person's GP practice; link workers and managers under the usual
+//! legitimate-relationship rule. The email that tells the referrer it
+//! is ready carries a link, never the person's details.
+
+use crate::access::auth::CurrentUser;
+use crate::casework::pdf::{Block, render};
+use crate::pages::Nav;
+use crate::people::authorise;
+use crate::{AppError, AppState, ClientAddress};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Json, Response};
+use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::casework::{Episode, GoalStatus};
+use linkwork_domain::ids::{EpisodeId, MessageId};
+use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
+use linkwork_domain::organisations::referral_tenant;
+use linkwork_domain::people::Person;
+use linkwork_domain::permissions::{Permission, granted};
+use linkwork_domain::uktime::UkTime;
+use serde::Serialize;
+use tower_sessions::Session;
+
+#[derive(Serialize)]
+pub struct Demographics {
+    pub nhs_number: Option<String>,
+    pub name: String,
+    pub date_of_birth: String,
+    pub address: String,
+    pub postcode: Option<String>,
+    pub gender: &'static str,
+    pub ethnicity: &'static str,
+    /// The GP practice: name and ODS code.
+    pub gp_practice: Option<(String, Option<String>)>,
+}
+
+#[derive(Serialize)]
+pub struct ReferralPart {
+    pub received: String,
+    pub source: &'static str,
+    pub referrer: String,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+pub struct GoalPart {
+    pub goal: String,
+    pub area: &'static str,
+    pub status: &'static str,
+    pub progress_out_of_10: i32,
+}
+
+#[derive(Serialize)]
+pub struct SupportPart {
+    pub contacts: usize,
+    pub minutes: i64,
+    pub modes: Vec<String>,
+    pub holding: Vec<String>,
+    pub barriers: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct CodePart {
+    pub code: String,
+    pub term: String,
+    pub date: String,
+}
+
+/// The message back, in the PRSB model's sections.
+#[derive(Serialize)]
+pub struct MessageBack {
+    pub standard: &'static str,
+    pub person: Demographics,
+    pub referral: ReferralPart,
+    pub opened: String,
+    pub discharged: Option<String>,
+    pub discharge_reason: Option<&'static str>,
+    pub link_worker: String,
+    pub needs_and_concerns: Vec<String>,
+    pub support_offered: SupportPart,
+    pub outcomes: Vec<GoalPart>,
+    pub summary: String,
+    pub codes: Vec<CodePart>,
+}
+
+/// Reach an episode as its referrer or as a worker with a legitimate relationship.
+async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Result<(Episode, Person), AppError> {
+    let id = id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
+    let tenant = referral_tenant(&state.store.get_org(user.org_id).await?);
+    let episode = state.store.get_episode(tenant, id).await?;
+    if granted(user, Permission::ViewCaseload) && tenant == user.org_id {
+        let person = authorise(state, user, session, &episode.person_id.to_string()).await?;
+        return Ok((episode, person));
+    }
+    let referral = state.store.get_referral(tenant, episode.referral_id).await?;
+    let person = state.store.get_person(tenant, episode.person_id).await?;
+    // The referrer, or a referrer at the person's GP practice (the message back is for them),
+    // and only once it is sent: an open episode's record is casework, not a message back.
+    if referral.referred_by != Some(user.id) && person.practice_id != Some(user.org_id) {
+        return Err(AppError::NotFound);
+    }
+    if episode.is_open() {
+        return Err(AppError::NotFound);
+    }
+    Ok((episode, person))
+}
+
+fn d(t: chrono::NaiveDate) -> String {
+    t.format("%d %B %Y").to_string()
+}
+
+async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack, AppError> {
+    let org = e.org_id;
+    let referral = state.store.get_referral(org, e.referral_id).await?;
+    let needs = state.store.needs(org, e.id).await?;
+    let goals = state.store.goals(org, e.id).await?;
+    let contacts = state.store.contacts(org, e.id).await?;
+    let holdings = state.store.holdings(org, e.id).await?;
+    let barriers = state.store.barriers(org, e.id).await?;
+    let codes = state.store.coded_events(org, p.id).await?;
+    let worker = match e.worker_id {
+        Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let referrer = match referral.referred_by {
+        Some(u) => state.store.get_user(u).await.map(|u| u.display_name).unwrap_or_default(),
+        None => referral.referrer_name.clone(),
+    };
+    let mut modes: Vec<String> = vec![];
+    for c in &contacts {
+        let m = format!("{} ({})", c.mode.label(), c.location.label());
+        if !modes.contains(&m) {
+            modes.push(m);
+        }
+    }
+    let today = state.clock.now().uk_date();
+    let gp_practice = match p.practice_id {
+        Some(id) => state.store.get_org(id).await.ok().map(|o| (o.name, o.ods_code.map(String::from))),
+        None => None,
+    };
+    Ok(MessageBack {
+        standard: "PRSB Social Prescribing Information Standard v1.1: message back to GP and referrer",
+        person: Demographics {
+            nhs_number: p.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
+            name: p.full_name(),
+            date_of_birth: p.date_of_birth.format("%Y-%m-%d").to_string(),
+            address: p.address.clone(),
+            postcode: p.postcode.as_ref().map(|c| c.to_string()),
+            gender: p.gender.label(),
+            ethnicity: p.ethnicity.label(),
+            gp_practice,
+        },
+        referral: ReferralPart {
+            received: d(referral.received_at.uk_date()),
+            source: referral.source.label(),
+            referrer,
+            reason: referral.reason.clone(),
+        },
+        opened: d(e.opened_at.uk_date()),
+        discharged: e.closed_at.map(|c| d(c.uk_date())),
+        discharge_reason: e.discharge_reason.map(|r| r.label()),
+        link_worker: worker,
+        needs_and_concerns: needs
+            .iter()
+            .map(|n| format!("{}: \u{201C}{}\u{201D}", n.domain.label(), n.own_words))
+            .collect(),
+        support_offered: SupportPart {
+            contacts: contacts.len(),
+            minutes: contacts.iter().map(|c| i64::from(c.minutes)).sum(),
+            modes,
+            holding: holdings
+                .iter()
+                .map(|h| format!("{} from {} for {} days", h.reason.label(), d(h.started_on), h.days(today)))
+                .collect(),
+            barriers: barriers.iter().map(|b| format!("{} ({})", b.code.label(), b.kind.label())).collect(),
+        },
+        outcomes: goals
+            .iter()
+            .map(|g| GoalPart {
+                goal: g.own_words.clone(),
+                area: g.domain.label(),
+                status: g.status.label(),
+                progress_out_of_10: g.progress,
+            })
+            .collect(),
+        summary: e.discharge_note.clone().unwrap_or_default(),
+        codes: codes
+            .iter()
+            .filter(|c| c.referral_id == e.referral_id || c.episode_id == Some(e.id))
+            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: d(c.recorded_at.uk_date()) })
+            .collect(),
+    })
+}
+
+async fn audited(
+    state: &AppState,
+    user: &User,
+    source: Option<String>,
+    p: &Person,
+    e: &Episode,
+    action: AuditAction,
+    what: &str,
+) -> Result<(), AppError> {
+    state
+        .audit(vec![AuditEntry {
+            person_id: Some(p.id),
+            record_id: Some(e.id.to_string()),
+            org_id: Some(e.org_id),
+            source,
+            ..AuditEntry { org_id: Some(e.org_id), ..AuditEntry::new(state.clock.now(), action, what).by(user) }
+        }])
+        .await
+}
+
+#[derive(Template)]
+#[template(path = "casework/summary.html")]
+struct SummaryPage {
+    nav: Nav,
+    episode_id: String,
+    m: MessageBack,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = reach(&state, &user, &session, &id).await?;
+    audited(&state, &user, source, &p, &e, AuditAction::View, "discharge_summary").await?;
+    let m = build(&state, &e, &p).await?;
+    Ok(Html(SummaryPage { nav: Nav::for_user(&user), episode_id: e.id.to_string(), m }.render()?).into_response())
+}
+
+pub(crate) async fn json(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = reach(&state, &user, &session, &id).await?;
+    audited(&state, &user, source, &p, &e, AuditAction::Export, "discharge_summary_json").await?;
+    Ok(Json(build(&state, &e, &p).await?).into_response())
+}
+
+fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub(crate) async fn pdf(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (e, p) = reach(&state, &user, &session, &id).await?;
+    audited(&state, &user, source, &p, &e, AuditAction::Export, "discharge_summary_pdf").await?;
+    let m = build(&state, &e, &p).await?;
+    let mut b = vec![
+        Block::Title("Social prescribing: discharge summary".into()),
+        Block::Para("Message back to the GP and referrer (PRSB Social Prescribing Information Standard).".into()),
+        Block::Heading("Person".into()),
+        Block::Field("Name".into(), m.person.name.clone()),
+        Block::Field("NHS number".into(), m.person.nhs_number.clone().unwrap_or_else(|| "Not known".into())),
+        Block::Field("Date of birth".into(), m.person.date_of_birth.clone()),
+        Block::Field(
+            "GP practice".into(),
+            m.person.gp_practice.clone().map_or_else(
+                || "Not known".into(),
+                |(name, ods)| format!("{name} {}", ods.unwrap_or_default()).trim().to_owned(),
+            ),
+        ),
+        Block::Field(
+            "Address".into(),
+            format!("{} {}", m.person.address, m.person.postcode.clone().unwrap_or_default()),
+        ),
+        Block::Heading("Referral".into()),
+        Block::Field("Received".into(), m.referral.received.clone()),
+        Block::Field("From".into(), format!("{} {}", m.referral.source, m.referral.referrer)),
+        Block::Field("Reason".into(), m.referral.reason.clone()),
+        Block::Field("Link worker".into(), m.link_worker.clone()),
+        Block::Field(
+            "Support".into(),
+            format!("{} to {}", m.opened, m.discharged.clone().unwrap_or_else(|| "now".into())),
+        ),
+        Block::Heading("What mattered to the person".into()),
+    ];
+    b.extend(m.needs_and_concerns.iter().map(|n| Block::Item(n.clone())));
+    b.push(Block::Heading("Support offered".into()));
+    b.push(Block::Para(format!(
+        "{} contacts, {} minutes in all.",
+        m.support_offered.contacts, m.support_offered.minutes
+    )));
+    b.extend(m.support_offered.modes.iter().map(|x| Block::Item(x.clone())));
+    b.extend(m.support_offered.holding.iter().map(|x| Block::Item(format!("Holding: {x}"))));
+    b.extend(m.support_offered.barriers.iter().map(|x| Block::Item(format!("Barrier: {x}"))));
+    b.push(Block::Heading("Outcomes".into()));
+    b.extend(m.outcomes.iter().map(|g| {
+        Block::Item(format!("\u{201C}{}\u{201D} ({}): {}, {}/10", g.goal, g.area, g.status, g.progress_out_of_10))
+    }));
+    if let Some(r) = m.discharge_reason {
+        b.push(Block::Field("Discharged".into(), r.to_owned()));
+    }
+    b.push(Block::Heading("Summary".into()));
+    b.push(Block::Para(m.summary.clone()));
+    b.push(Block::Heading("Codes for the GP record".into()));
+    b.extend(m.codes.iter().map(|c| Block::Item(format!("{} {} ({})", c.code, c.term, c.date))));
+    Ok(pdf_response(
+        render("Discharge summary", "linkwork discharge summary - confidential", &b),
+        "discharge-summary.pdf",
+    ))
+}
+
+/// The plan as a PDF to hand to the person: their goals in their own words.
+pub(crate) async fn plan_pdf(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let eid = id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
+    let e = state.store.get_episode(user.org_id, eid).await?;
+    let p = authorise(&state, &user, &session, &e.person_id.to_string()).await?;
+    audited(&state, &user, source, &p, &e, AuditAction::Export, "plan_pdf").await?;
+    let needs = state.store.needs(e.org_id, e.id).await?;
+    let goals = state.store.goals(e.org_id, e.id).await?;
+    let worker = match e.worker_id {
+        Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let mut b = vec![
+        Block::Title(format!("My plan: {}", p.full_name())),
+        Block::Para(format!("Made with {worker}, your link worker. Printed {}.", d(state.clock.now().uk_date()))),
+        Block::Heading("What matters to me".into()),
+    ];
+    if needs.is_empty() {
+        b.push(Block::Para("We have not written this down yet.".into()));
+    }
+    b.extend(needs.iter().map(|n| Block::Item(format!("{}: \u{201C}{}\u{201D}", n.domain.label(), n.own_words))));
+    b.push(Block::Heading("My goals".into()));
+    for g in &goals {
+        b.push(Block::Item(format!("\u{201C}{}\u{201D}", g.own_words)));
+        if !g.steps.is_empty() {
+            b.push(Block::Field("Steps".into(), g.steps.clone()));
+        }
+        let status =
+            if g.status == GoalStatus::NotStarted { "Just started".to_owned() } else { g.status.label().to_owned() };
+        b.push(Block::Field("Where I am".into(), format!("{status}, {} out of 10", g.progress)));
+        b.push(Block::Gap);
+    }
+    b.push(Block::Heading("If things get worse".into()));
+    b.push(Block::Para(
+        "Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into(),
+    ));
+    Ok(pdf_response(render("My plan", "My personalised care and support plan", &b), "my-plan.pdf"))
+}
+
+/// After discharge: tell the referrer, and the staff of the person's GP practice who refer,
+/// that the summary is ready (a link only; no personal details in email).
+pub(crate) async fn send_message_back(state: &AppState, worker: &User, episode: EpisodeId) -> Result<(), AppError> {
+    let e = state.store.get_episode(worker.org_id, episode).await?;
+    let referral = state.store.get_referral(worker.org_id, e.referral_id).await?;
+    let person = state.store.get_person(worker.org_id, e.person_id).await?;
+    let mut recipients: Vec<User> = vec![];
+    if let Some(referrer) = referral.referred_by {
+        recipients.push(state.store.get_user(referrer).await?);
+    }
+    if let Some(practice) = person.practice_id {
+        recipients.extend(
+            state
+                .store
+                .list_org_users(practice)
+                .await?
+                .into_iter()
+                .filter(|u| u.has_role(linkwork_domain::accounts::Role::Referrer)),
+        );
+    }
+    recipients.retain(|u| !u.disabled);
+    recipients.sort_by_key(|u| u.id);
+    recipients.dedup_by_key(|u| u.id);
+    let now = state.clock.now();
+    for r in recipients {
+        let msg = OutboxMessage {
+            id: MessageId::new(),
+            org_id: Some(worker.org_id),
+            channel: "email".into(),
+            recipient: r.email.to_string(),
+            subject: "A social prescribing discharge summary is ready".into(),
+            body: format!(
+                "Hello {},\n\nA person {} social prescribing on {} has been discharged. The summary for the GP record is ready:\n\n{}/episodes/{}/summary\n\nSign in to read it.\n",
+                r.display_name,
+                if referral.referred_by == Some(r.id) {
+                    "you referred to"
+                } else {
+                    "registered with your practice was referred to"
+                },
+                referral.received_at.uk().format("%d %b %Y"),
+                state.config.public_url.trim_end_matches('/'),
+                e.id
+            ),
+            status: MessageStatus::Pending,
+            created_at: now,
+            sent_at: None,
+        };
+        state.store.enqueue_message(&msg).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! Referring someone: the referral form (practice staff and other agencies), finding the person a referral is about, and the referrer's own list.
+
+use crate::access::auth::CurrentUser;
+use crate::forms::{Field, FormData, FormExtras, FormPage};
+use crate::pages::Nav;
+use crate::{AppError, AppState, ClientAddress};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use linkwork_domain::accounts::User;
+use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::casework::NeedDomain;
+use linkwork_domain::ids::{OrgId, TeamId};
+use linkwork_domain::intake::{Channel, FieldError, Intake, RawReferral, parse_referral};
+use linkwork_domain::organisations::{OrgKind, referral_tenant};
+use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_duplicate};
+use linkwork_domain::ports::StoreError;
+use linkwork_domain::referrals::{DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency};
+use linkwork_domain::uktime::UkTime;
+
+/// Find the person a referral is about: an existing record in the tenant with the same NHS
+/// number, date of birth and name (within a typo) is the same person. A matching NHS number
+/// with another name or date of birth is not trusted: the referral brings a new record, which
+/// triage shows beside the other for a worker to reconcile, and the referrer never learns what
+/// the stored record says.
+pub async fn resolve_person(
+    state_store: &dyn linkwork_domain::ports::Store,
+    intake: &mut Intake,
+) -> Result<Option<Person>, StoreError> {
+    let candidates = state_store
+        .duplicate_candidates(intake.person.org_id, intake.person.nhs_number.as_ref(), intake.person.date_of_birth)
+        .await?;
+    if let Some(existing) = candidates
+        .into_iter()
+        .find(|c| likely_duplicate(&intake.person, c) == Some(linkwork_domain::people::DuplicateReason::SameNhsNumber))
+    {
+        intake.referral.person_id = existing.id;
+        intake.person = existing;
+        return Ok(None);
+    }
+    Ok(Some(intake.person.clone()))
+}
+
+/// Raw referral fields from a submitted form.
+pub(crate) fn raw_from_form(f: &FormData) -> RawReferral {
+    RawReferral {
+        nhs_number: f.get("nhs_number"),
+        given_name: f.get("given_name"),
+        family_name: f.get("family_name"),
+        date_of_birth: f.get("date_of_birth"),
+        address: f.get("address"),
+        postcode: f.get("postcode"),
+        phone: f.get("phone"),
+        email: f.get("email"),
+        contact_by: f.get("contact_by"),
+        language: f.get("language"),
+        interpreter: f.checked("interpreter"),
+        gender: f.get("gender"),
+        ethnicity: f.get("ethnicity"),
+        reason: f.get("reason"),
+        needs: f.all("needs"),
+        urgency: f.get("urgency"),
+        consent: f.checked("consent"),
+        tried: f.get("tried"),
+        source: f.get("source"),
+        referrer_name: f.get("referrer_name"),
+        team_id: f.get("team_id"),
+        practice_id: f.get("practice_id"),
+    }
+}
+
+/// The GP practices of a tenant PCN, for the "GP practice" choice.
+pub(crate) async fn practice_options(state: &AppState, tenant: OrgId) -> Result<Vec<(String, String)>, AppError> {
+    Ok(std::iter::once((String::new(), "Not known".to_owned()))
+        .chain(
+            state
+                .store
+                .child_orgs(tenant)
+                .await?
+                .into_iter()
+                .filter(|o| o.kind == OrgKind::Practice)
+                .map(|o| (o.id.to_string(), o.name)),
+        )
+        .collect())
+}
+
+pub(super) fn person_fields(self_referral: bool) -> Vec<Field> {
+    let you = |pro: &'static str, me: &'static str| if self_referral { me } else { pro };
+    vec![
+        Field::new("given_name", you("First name", "Your first name"), "text", "off"),
+        Field::new("family_name", you("Last name", "Your last name"), "text", "off"),
+        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth"))
+            .hint("For example, 31 March 1958"),
+        Field::of("text", "nhs_number", "NHS number (if known)").hint("10 digits, like 943 476 5919"),
+        Field::of("textarea", "address", you("Address", "Your address")),
+        Field::of("text", "postcode", "Postcode"),
+        Field::of("tel", "phone", you("Phone number", "Your phone number")),
+        Field::of("email", "email", you("Email address", "Your email address")),
+        Field::of("radios", "contact_by", you("How the person prefers to be contacted", "How should we contact you?"))
+            .options(ContactChannel::options())
+            .value("phone"),
+        Field::of("text", "language", "Preferred language").value("English"),
+        Field::of("checkbox", "interpreter", "An interpreter is needed"),
+    ]
+}
+
+pub(super) fn referral_fields(self_referral: bool) -> Vec<Field> {
+    let mut fields = vec![
+        Field::of(
+            "textarea",
+            "reason",
+            if self_referral { "What would you like help with?" } else { "Reason for referral" },
+        )
+        .hint("In a few words: what is going on, and what might help"),
+        Field::of("checkboxes", "needs", "What is it about?")
+            .hint("Choose all that apply")
+            .options(NeedDomain::options()),
+        Field::of("radios", "urgency", "How soon").options(Urgency::options()).value("routine"),
+        Field::of("textarea", "tried", "What has been tried already (optional)"),
+    ];
+    if !self_referral {
+        fields.push(Field::of("select", "source", "Who is referring").options(ReferralSource::options()).value("gp"));
+        fields.push(Field::of("text", "referrer_name", "Your name, role and contact (optional)"));
+        fields.push(
+            Field::of("checkbox", "consent", "The person agrees to be referred to social prescribing")
+                .hint("Social prescribing is voluntary: refer only with the person's agreement"),
+        );
+    }
+    fields
+}
+
+pub(super) fn equality_fields() -> Vec<Field> {
+    vec![
+        Field::of("select", "gender", "Gender").options(Gender::options()),
+        Field::of("select", "ethnicity", "Ethnic group").options(Ethnicity::options()),
+    ]
+}
+
+pub(super) async fn team_options(state: &AppState, tenant: OrgId) -> Result<Vec<(String, String)>, AppError> {
+    Ok(std::iter::once((String::new(), "Any team (decided at triage)".to_owned()))
+        .chain(state.store.list_teams(tenant).await?.into_iter().map(|t| (t.id.to_string(), t.name)))
+        .collect())
+}
+
+pub(super) async fn tenant_of(state: &AppState, user: &User) -> Result<OrgId, AppError> {
+    Ok(referral_tenant(&state.store.get_org(user.org_id).await?))
+}
+
+pub(super) async fn referral_form(state: &AppState, user: &User) -> Result<FormPage, AppError> {
+    let tenant = tenant_of(state, user).await?;
+    let mut fields = person_fields(false);
+    fields.extend(referral_fields(false));
+    fields.extend(equality_fields());
+    let mut team = Field::of("select", "team_id", "Team");
+    team.options = team_options(state, tenant).await?;
+    fields.push(team);
+    let mut practice = Field::of("select", "practice_id", "The person's GP practice");
+    practice.options = practice_options(state, tenant).await?;
+    // A practice's own staff refer their own patients, usually.
+    if practice.options.iter().any(|(id, _)| *id == user.org_id.to_string()) {
+        practice.value = user.org_id.to_string();
+    }
+    fields.push(practice);
+    // What a referrer needs to give in under a minute comes first; the rest is folded away.
+    const FIRST: &[&str] = &[
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "postcode",
+        "phone",
+        "practice_id",
+        "reason",
+        "needs",
+        "urgency",
+        "source",
+        "consent",
+    ];
+    let (mut first, more): (Vec<Field>, Vec<Field>) = fields.into_iter().partition(|f| FIRST.contains(&f.name));
+    first.sort_by_key(|f| FIRST.iter().position(|n| *n == f.name));
+    Ok(FormPage {
+        nav: Nav::for_user(user),
+        title: "Refer someone to social prescribing",
+        intro: vec![
+            "A link worker will contact the person. Only the name, date of birth, reason and the person's agreement are required.",
+        ],
+        action: "/referrals/new".into(),
+        submit: "Send referral",
+        fields: first,
+        errors: vec![],
+        extras: FormExtras {
+            back: Some("/referrals".into()),
+            more,
+            more_label: "More about the person (optional)",
+            ..FormExtras::default()
+        },
+    })
+}
+
+pub(crate) async fn new_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
+    referral_form(&state, &user).await?.respond()
+}
+
+/// Save a validated referral, audited. A professional's referral joins the person already known
+/// by its NHS number; a self-referral always brings a new record (its identity is unverified, so
+/// a typed NHS number is flagged as a possible duplicate for a worker to merge, never trusted).
+pub(super) async fn save(
+    state: &AppState,
+    mut intake: Intake,
+    actor: Option<&User>,
+    source: Option<String>,
+) -> Result<Referral, AppError> {
+    let new_person = if actor.is_some() {
+        resolve_person(state.store.as_ref(), &mut intake).await?
+    } else {
+        Some(intake.person.clone())
+    };
+    state.store.create_referral(new_person.as_ref(), &intake.referral, None).await?;
+    let mut entry = AuditEntry {
+        person_id: Some(intake.referral.person_id),
+        record_id: Some(intake.referral.id.to_string()),
+        org_id: Some(intake.referral.org_id),
+        source,
+        ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral")
+    };
+    if let Some(u) = actor {
+        entry = AuditEntry { org_id: Some(intake.referral.org_id), ..entry.by(u) };
+    } else {
+        entry.actor = "self-referral form".into();
+    }
+    state.audit(vec![entry]).await?;
+    Ok(intake.referral)
+}
+
+pub(super) fn parse_team(raw: &str, teams: &[(String, String)]) -> Result<Option<TeamId>, FieldError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<TeamId>() {
+        Ok(t) if teams.iter().any(|(id, _)| *id == t.to_string()) => Ok(Some(t)),
+        _ => Err(FieldError { field: "team_id", message: "Choose a team from the list".into() }),
+    }
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = FormData::parse(&body)?;
+    let raw = raw_from_form(&form);
+    let tenant = tenant_of(&state, &user).await?;
+    let teams = team_options(&state, tenant).await?;
+    let team = parse_team(&raw.team_id, &teams);
+    let practices = practice_options(&state, tenant).await?;
+    let practice_ok = practices.iter().any(|(id, _)| *id == raw.practice_id.trim());
+    let parsed = parse_referral(&raw, tenant, state.clock.now(), Channel::Professional);
+    let (mut intake, team) = match (parsed, team) {
+        (Ok(i), Ok(t)) if practice_ok => (i, t),
+        (parsed, team) => {
+            let mut page = referral_form(&state, &user).await?;
+            page.refill(&form);
+            page.field_errors(parsed.err().unwrap_or_default());
+            if let Err(e) = team {
+                page.field_errors(vec![e]);
+            }
+            if !practice_ok && !page.errors.iter().any(|e| e.field == "practice_id") {
+                page.error("practice_id", "Choose a GP practice from the list");
+            }
+            return page.respond();
+        }
+    };
+    intake.referral.team_id = team;
+    intake.referral.referred_by = Some(user.id);
+    save(&state, intake, Some(&user), source).await?;
+    Ok(Redirect::to("/referrals?sent=1").into_response())
+}
+
+pub(super) struct MadeRow {
+    name: String,
+    received: String,
+    status: &'static str,
+    decision: String,
+}
+
+#[derive(Template)]
+#[template(path = "intake/my_referrals.html")]
+pub(super) struct MyReferralsPage {
+    nav: Nav,
+    sent: bool,
+    rows: Vec<MadeRow>,
+}
+
+pub(super) fn decision_label(r: &Referral) -> String {
+    let reason = r.decision_reason.as_deref().unwrap_or_default();
+    match r.status {
+        ReferralStatus::Declined => reason.parse::<DeclineReason>().map(|d| d.label().to_owned()).unwrap_or_default(),
+        ReferralStatus::Redirected => {
+            reason.parse::<RedirectTarget>().map(|d| format!("To: {}", d.label())).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+/// A referrer's own referrals and where each stands; nothing else of the caseload.
+pub(crate) async fn mine(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ClientAddress(source): ClientAddress,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let made = state.store.referrals_made_by(user.id, 200).await?;
+    state
+        .audit(vec![crate::people::listed(&state, &user, &source, "my_referrals", made.iter().map(|(_, p)| p.id))])
+        .await?;
+    let rows = made
+        .iter()
+        .map(|(r, p)| MadeRow {
+            name: p.full_name(),
+            received: r.received_at.uk().format("%d %b %Y").to_string(),
+            status: r.status.label(),
+            decision: decision_label(r),
+        })
+        .collect();
+    let sent = q.as_deref().is_some_and(|q| q.contains("sent=1"));
+    Ok(Html(MyReferralsPage { nav: Nav::for_user(&user), sent, rows }.render()?).into_response())
+}

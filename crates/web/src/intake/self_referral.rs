@@ -1,0 +1,107 @@
+//! The public self-referral form: a honeypot, a throttle per address, and a new record always (the identity is unverified).
+
+use super::refer::person_fields;
+use super::refer::raw_from_form;
+use super::refer::referral_fields;
+use super::refer::save;
+use crate::forms::{Field, FormData, FormExtras, FormPage, MessagePage};
+use crate::pages::Nav;
+use crate::{AppError, AppState, ClientAddress};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use linkwork_domain::ids::OrgId;
+use linkwork_domain::intake::{Channel, parse_referral};
+use linkwork_domain::organisations::OrgKind;
+
+pub(super) async fn self_form(state: &AppState) -> Result<FormPage, AppError> {
+    let mut pcn = Field::of("select", "service", "Where do you live?")
+        .hint("Choose the social prescribing service for your GP practice's area");
+    pcn.options = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == OrgKind::Pcn)
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
+    let mut fields = vec![pcn];
+    fields.extend(person_fields(true));
+    fields.extend(referral_fields(true));
+    Ok(FormPage {
+        nav: Nav::anonymous(),
+        title: "Ask for help from a social prescribing link worker",
+        intro: vec![
+            "A link worker can help with things that affect your health and well-being, such as loneliness, money worries, housing or caring.",
+            "They will contact you within two weeks. If you need help urgently, call 111, or 999 in an emergency.",
+        ],
+        action: "/self-referral".into(),
+        submit: "Send",
+        fields,
+        errors: vec![],
+        extras: FormExtras { honeypot: true, ..FormExtras::default() },
+    })
+}
+
+pub(crate) async fn self_page(State(state): State<AppState>) -> Result<Response, AppError> {
+    self_form(&state).await?.respond()
+}
+
+pub(super) fn self_sent() -> Result<Response, AppError> {
+    MessagePage {
+        nav: Nav::anonymous(),
+        title: "Thank you: we have your request",
+        paragraphs: vec![
+            "A link worker will contact you within two weeks, in the way you asked.".into(),
+            "If things get worse, or you need help urgently, call 111, or 999 in an emergency.".into(),
+        ],
+        link: None,
+    }
+    .respond(StatusCode::OK)
+}
+
+pub(crate) async fn self_submit(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = FormData::parse(&body)?;
+    let key = format!("selfref:{}", source.as_deref().unwrap_or("unknown"));
+    let now = state.clock.now();
+    // A bot filled in the field people cannot see: say thank you, keep nothing.
+    if !form.get("website").is_empty() {
+        tracing::info!("self-referral honeypot filled in; discarded");
+        return self_sent();
+    }
+    let tenant = form.get("service").parse::<OrgId>().ok();
+    let tenant = match tenant {
+        Some(id) => state.store.get_org(id).await.ok().filter(|o| o.kind == OrgKind::Pcn).map(|o| o.id),
+        None => None,
+    };
+    let raw = raw_from_form(&form);
+    let parsed = parse_referral(&raw, tenant.unwrap_or_default(), now, Channel::SelfReferral);
+    match (parsed, tenant) {
+        (Ok(mut intake), Some(_)) => {
+            // Requests that are accepted count (five per address in 15 minutes); corrections
+            // after an error summary do not, so a person fixing their form is never locked out.
+            // The place is reserved before anything is stored, so parallel posts cannot pass
+            // one check (issue 11).
+            if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
+                return Err(AppError::TooMany);
+            }
+            intake.referral.referrer_name = "Self-referral".into();
+            save(&state, intake, None, source).await?;
+            self_sent()
+        }
+        (parsed, tenant) => {
+            let mut page = self_form(&state).await?;
+            form.refill(&mut page.fields);
+            if tenant.is_none() {
+                page.error("service", "Choose where you live from the list");
+            }
+            page.field_errors(parsed.err().unwrap_or_default());
+            page.respond()
+        }
+    }
+}
