@@ -5,6 +5,7 @@
 
 mod access;
 mod account;
+mod architecture;
 mod audit;
 mod browser;
 mod casework_store;
