@@ -5,11 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const NEEDED: &[&str] = &[
-    "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css",
-    "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js",
-    "htmx.org/dist/htmx.min.js",
-];
+const NEEDED: &[&str] =
+    &["nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css", "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js"];
 
 fn main() -> Result<(), String> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);

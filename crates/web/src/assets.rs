@@ -1,4 +1,4 @@
-//! Static assets, embedded in the binary at build time: the NHS.UK frontend and htmx from their
+//! Static assets, embedded in the binary at build time: the NHS.UK frontend from its
 //! pinned npm packages (see build.rs), and our own small script and stylesheet. Served from
 //! 'self' only, so the Content-Security-Policy needs no outside origin.
 
@@ -30,7 +30,6 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(asset(CSS, include_bytes!(concat!(env!("OUT_DIR"), "/nhsuk-frontend.min.css")))),
         ),
         ("/assets/nhsuk-frontend.min.js", get(asset(JS, npm!("nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js")))),
-        ("/assets/htmx.min.js", get(asset(JS, npm!("htmx.org/dist/htmx.min.js")))),
         ("/assets/app.js", get(asset(JS, include_bytes!("../static/app.js")))),
         ("/assets/app.css", get(asset(CSS, include_bytes!("../static/app.css")))),
         (

@@ -1,4 +1,4 @@
-//! linkwork's HTTP surface: server-rendered pages (askama + htmx on the NHS.UK frontend), the
+//! linkwork's HTTP surface: server-rendered pages (askama on the NHS.UK frontend, plain HTML forms), the
 //! JSON API under `/api/v1`, sessions stored in the database, CSRF protection and security
 //! headers. Handlers stay thin: parse the input into domain values, call a storage port, render.
 

@@ -129,8 +129,18 @@ pub(crate) async fn messages(
 }
 
 /// Unknown addresses: an HTML page, or a problem document under the API.
+/// Whether `path` belongs to a JSON face (the API, the Open Referral UK API, FHIR), whose every
+/// answer, refusals and errors included, is JSON: a problem document, never an HTML page.
+pub(crate) fn is_json_face(path: &str) -> bool {
+    ["/api", "/openreferral", "/fhir"]
+        .iter()
+        .any(|face| path.strip_prefix(face).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
+/// The fallback for an unknown path: under the JSON faces (`/api`, `/openreferral`) a problem
+/// document, never an HTML page; elsewhere the NHS-style "Page not found".
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
+    if is_json_face(uri.path()) {
         crate::Problem::not_found().into_response()
     } else {
         AppError::NotFound.into_response()

@@ -74,6 +74,7 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/partner/referrals/{id}", AnswerReferrals, get(connections::referral_page)),
         route(Method::POST, "/partner/referrals/{id}", AnswerReferrals, post(connections::update_referral)),
         route(Method::GET, "/openreferral", Public, get(oruk::root)),
+        route(Method::GET, "/openreferral/", Public, get(oruk::root)),
         route(Method::GET, "/openreferral/openapi.json", Public, get(oruk::openapi)),
         route(Method::GET, "/openreferral/services", Public, get(oruk::services)),
         route(Method::GET, "/openreferral/services/{id}", Public, get(oruk::service)),
@@ -175,8 +176,7 @@ async fn guard(State((state, permission)): State<(AppState, Permission)>, req: R
     if permission == Permission::Public {
         return next.run(req).await;
     }
-    let api = req.uri().path().starts_with("/api/");
-    let htmx = req.headers().contains_key("hx-request");
+    let api = crate::pages::is_json_face(req.uri().path());
     let (mut parts, body) = req.into_parts();
     match session_user(&mut parts, &state).await {
         Ok(user) if granted(&user, permission) => {
@@ -198,7 +198,6 @@ async fn guard(State((state, permission)): State<(AppState, Permission)>, req: R
             }
         }
         Err(NoUser::NotSignedIn) if api => Problem::unauthorized().into_response(),
-        Err(NoUser::NotSignedIn) if htmx => ([("hx-redirect", "/sign-in")], "").into_response(),
         Err(NoUser::NotSignedIn) => Redirect::to("/sign-in").into_response(),
         Err(NoUser::Fault(e)) if api => Problem::internal(e).into_response(),
         Err(NoUser::Fault(e)) => AppError::Internal(e).into_response(),

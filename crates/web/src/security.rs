@@ -43,7 +43,7 @@ fn has_control(bytes: &[u8]) -> bool {
 
 /// Refuse requests with NUL bytes or (in forms and JSON) text that is not UTF-8.
 async fn reject_bad_text(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+    let api = crate::pages::is_json_face(req.uri().path());
     let refuse = |why: &str| -> Response {
         if api {
             Problem::new(
@@ -119,7 +119,7 @@ async fn same_scheme(
 /// A refusal the layers make before any handler: a problem document under the APIs, an error
 /// page elsewhere. Never a bare status line.
 fn refused(path: &str, status: axum::http::StatusCode) -> Response {
-    let api = path.starts_with("/api/") || path.starts_with("/openreferral") || path.starts_with("/fhir/");
+    let api = crate::pages::is_json_face(path);
     let (slug, title, detail) = match status {
         axum::http::StatusCode::PAYLOAD_TOO_LARGE => (
             "too-large",

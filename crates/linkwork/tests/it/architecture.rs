@@ -127,3 +127,23 @@ app_test!(every_casework_write_on_a_discharged_episode_is_refused, |app: TestApp
     // Reading what was sent still works.
     assert_eq!(lw.get(&format!("{episode}/summary")).await.status, StatusCode::OK);
 });
+
+app_test!(the_json_faces_answer_json_at_their_roots_and_for_unknown_paths, |app: TestApp| async move {
+    let mut anon = crate::helpers::Client::new(&app.router);
+    for root in ["/openreferral", "/openreferral/"] {
+        let r = anon.get(root).await;
+        assert_eq!(r.status, StatusCode::OK, "{root}");
+        assert!(r.header("content-type").starts_with("application/json"), "{root}: {}", r.header("content-type"));
+    }
+    for unknown in
+        ["/openreferral/nothing", "/openreferral/services/x/y", "/api", "/api/", "/api/v2/anything", "/fhir/r4/x"]
+    {
+        let r = anon.get(unknown).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{unknown}");
+        assert_eq!(r.header("content-type"), "application/problem+json", "{unknown}: {}", r.body);
+        assert!(!r.body.contains("<html"), "{unknown}");
+    }
+    // Pages elsewhere keep the NHS-style page.
+    let r = anon.get("/no-such-page").await;
+    assert!(r.status == StatusCode::NOT_FOUND && r.body.contains("Page not found"));
+});
