@@ -105,21 +105,29 @@ pub trait SessionStore: Send + Sync {
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
-/// Person-identifiable casework records. Every call is scoped to one tenant.
+/// People's records: person-identifiable, so every call names the tenant. A person's details
+/// carry a `version`; a stale save fails with `Conflict("version")`.
 #[async_trait::async_trait]
-pub trait CaseStore: Send + Sync {
+pub trait PeopleStore: Send + Sync {
     /// Insert many people in one transaction (imports and demo data).
     async fn insert_people(&self, people: &[Person]) -> StoreResult<()>;
     async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person>;
     async fn count_people(&self, org: OrgId) -> StoreResult<i64>;
-    async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()>;
-    /// The most recent referrals of a tenant, newest first.
-    async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
-    async fn count_referrals(&self, org: OrgId) -> StoreResult<i64>;
-    /// A person's referrals, newest first.
-    async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>>;
-    /// The most recent referrals to any of `teams`, with their people, newest first.
-    async fn team_referrals(&self, org: OrgId, teams: &[TeamId], limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
+    /// Save a person's details; `person.version` is the version edited. Returns the new version.
+    async fn update_person(&self, person: &Person) -> StoreResult<Person>;
+    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()>;
+    /// People (not merged away) with this NHS number or born on this day: duplicate candidates.
+    async fn duplicate_candidates(
+        &self,
+        org: OrgId,
+        nhs: Option<&NhsNumber>,
+        born: NaiveDate,
+    ) -> StoreResult<Vec<Person>>;
+    async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
+    /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
+    /// merged record stays, marked as merged. `Conflict("episodes.open")` if both have an open
+    /// episode.
+    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
 }
 
 /// What to search people by; any one is enough.
@@ -171,27 +179,18 @@ pub struct CaseworkBatch {
     pub appointments: Vec<Appointment>,
 }
 
-/// The casework of the pathway: people's details, referrals in, triage, episodes and what
-/// happens in them. Every call names the tenant. Updates that could overwrite someone else's
-/// change carry the version the editor saw and fail with `Conflict("version")` when it is stale.
+/// Referrals in and triage: every call names the tenant (or the referrer, for their own list).
 #[async_trait::async_trait]
-pub trait CaseworkStore: Send + Sync {
-    /// Save a person's details; `person.version` is the version edited. Returns the new version.
-    async fn update_person(&self, person: &Person) -> StoreResult<Person>;
-    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()>;
-    /// People (not merged away) with this NHS number or born on this day: duplicate candidates.
-    async fn duplicate_candidates(
-        &self,
-        org: OrgId,
-        nhs: Option<&NhsNumber>,
-        born: NaiveDate,
-    ) -> StoreResult<Vec<Person>>;
-    async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
-    /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
-    /// merged record stays, marked as merged. `Conflict("episodes.open")` if both have an open
-    /// episode.
-    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
-
+pub trait IntakeStore: Send + Sync {
+    /// Insert many referrals in one transaction (demo data); their people exist already.
+    async fn insert_referrals(&self, referrals: &[Referral]) -> StoreResult<()>;
+    /// The most recent referrals of a tenant, newest first.
+    async fn recent_referrals(&self, org: OrgId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
+    async fn count_referrals(&self, org: OrgId) -> StoreResult<i64>;
+    /// A person's referrals, newest first.
+    async fn person_referrals(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Referral>>;
+    /// The most recent referrals to any of `teams`, with their people, newest first.
+    async fn team_referrals(&self, org: OrgId, teams: &[TeamId], limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     /// Create a referral, and its person when new, in one transaction.
     async fn create_referral(
         &self,
@@ -209,6 +208,13 @@ pub trait CaseworkStore: Send + Sync {
     /// The referrals a user made, newest first.
     async fn referrals_made_by(&self, user: UserId, limit: i64) -> StoreResult<Vec<(Referral, Person)>>;
     async fn decide_referral(&self, decision: &TriageDecision) -> StoreResult<()>;
+}
+
+/// Episodes: opening and closing them, the caseload, their codes, the team settings that guide
+/// them, and casework written in bulk. Every call names the tenant; an episode's work carries a
+/// `version`.
+#[async_trait::async_trait]
+pub trait EpisodeStore: Send + Sync {
     async fn coded_events(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<CodedEvent>>;
     /// A tenant's codes recorded in `[from, to)`, oldest first, with their people: for the GP
     /// record.
@@ -234,6 +240,20 @@ pub trait CaseworkStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<CaseloadItem>>;
 
+    /// Write a batch of casework in one transaction.
+    async fn insert_casework(&self, batch: &CaseworkBatch) -> StoreResult<()>;
+
+    /// A team's settings (the defaults if never saved).
+    async fn team_settings(&self, org: OrgId, team: TeamId) -> StoreResult<TeamSettings>;
+    /// Save settings; `settings.version` is the version edited.
+    async fn save_team_settings(&self, settings: &TeamSettings) -> StoreResult<TeamSettings>;
+}
+
+/// What happens in an episode: needs, goals and their reviews, contacts, holding,
+/// appointments and barriers. Every call names the tenant; a nested id is checked against its
+/// episode.
+#[async_trait::async_trait]
+pub trait CaseworkStore: Send + Sync {
     async fn add_need(&self, need: &Need) -> StoreResult<()>;
     async fn needs(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Need>>;
     async fn add_goal(&self, goal: &Goal) -> StoreResult<()>;
@@ -274,14 +294,6 @@ pub trait CaseworkStore: Send + Sync {
     async fn appointments(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Appointment>>;
     async fn add_barrier(&self, barrier: &Barrier) -> StoreResult<()>;
     async fn barriers(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Barrier>>;
-
-    /// Write a batch of casework in one transaction.
-    async fn insert_casework(&self, batch: &CaseworkBatch) -> StoreResult<()>;
-
-    /// A team's settings (the defaults if never saved).
-    async fn team_settings(&self, org: OrgId, team: TeamId) -> StoreResult<TeamSettings>;
-    /// Save settings; `settings.version` is the version edited.
-    async fn save_team_settings(&self, settings: &TeamSettings) -> StoreResult<TeamSettings>;
 }
 
 /// One import's worth of directory records, written in one transaction (each record was
@@ -542,7 +554,9 @@ pub trait Store:
     OrgStore
     + UserStore
     + SessionStore
-    + CaseStore
+    + PeopleStore
+    + IntakeStore
+    + EpisodeStore
     + CaseworkStore
     + DirectoryStore
     + ConnectionStore

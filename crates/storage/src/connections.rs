@@ -2,7 +2,7 @@
 //! worker's side reads by tenant; a service's inbox reads by the organisations that manage the
 //! service, and sees only the `shared` details chosen at referral.
 
-use crate::rows::corrupt;
+use crate::access::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::directory::{

@@ -3,7 +3,7 @@
 //! queried as byte-order prefix ranges, the same SQL on SQLite and PostgreSQL; filters are
 //! `IN` subqueries driven by their own indexes (terms, opening days, coordinates); distance is a bounding box in SQL refined by great-circle distance.
 
-use crate::rows::corrupt;
+use crate::access::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::directory::{

@@ -9,24 +9,19 @@
 //! differ (job claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL), the arms are written out
 //! by hand. The contract tests in `tests/it/storage` run every port against both.
 
-mod audit;
-mod cases;
+mod access;
 mod casework;
-mod connect;
 mod connections;
+mod database;
 mod directory;
+mod intake;
 mod jobs;
-mod orgs;
 mod outbox;
-mod rows;
-mod sessions;
-mod throttle;
-mod tokens;
-mod two_factor;
-mod users;
+mod people;
+mod table;
 
-pub use audit::GroupCommitAudit;
-pub use connect::{DatabaseLocation, OpenError, redact_url};
+pub use access::audit::GroupCommitAudit;
+pub use database::{DatabaseLocation, OpenError, redact_url};
 
 use linkwork_domain::ports::{SchemaStatus, Store, StoreError, StoreResult};
 use sqlx::migrate::Migrator;
@@ -137,7 +132,7 @@ pub enum MigrateError {
 impl SqlStore {
     /// Open a store (the database must be reachable; migrations are not run).
     pub async fn open(location: &DatabaseLocation) -> Result<Self, OpenError> {
-        connect::open(location).await
+        database::open(location).await
     }
 
     /// The pool, for tests and tools that need raw SQL (schema parity, benchmarks).
@@ -206,6 +201,11 @@ impl SqlStore {
 }
 
 /// Map a driver error to a port error. Unique violations become `Conflict` naming the rule.
+/// A versioned update that matched nothing: someone saved in between.
+pub(crate) fn stale() -> StoreError {
+    StoreError::Conflict("version".into())
+}
+
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,

@@ -1,6 +1,6 @@
 //! The notification outbox: a message and the job that delivers it are written together.
 
-use crate::rows::MessageRow;
+use crate::access::rows::MessageRow;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::ids::{JobId, MessageId, OrgId};

@@ -16,8 +16,8 @@ use linkwork_domain::jobs::NewJob;
 use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person};
 use linkwork_domain::ports::{
-    CaseStore, CaseworkStore, Created, Discharge, IdempotencyKey, JobStore, OrgStore, PeopleQuery, StoreError,
-    TriageDecision,
+    CaseworkStore, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore, PeopleQuery,
+    PeopleStore, StoreError, TriageDecision,
 };
 use linkwork_domain::referrals::{Referral, ReferralStatus, Urgency};
 use linkwork_domain::values::{NhsNumber, Postcode};

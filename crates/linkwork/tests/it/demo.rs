@@ -8,7 +8,7 @@ use linkwork::demo::{
 use linkwork_domain::Clock;
 use linkwork_domain::accounts::Role;
 use linkwork_domain::organisations::OrgKind;
-use linkwork_domain::ports::{CaseStore, OrgStore};
+use linkwork_domain::ports::{IntakeStore, OrgStore};
 use linkwork_testkit::{TestApp, app_test};
 
 app_test!(two_pcns_of_demo_data_and_every_role_can_sign_in, |app: TestApp| async move {

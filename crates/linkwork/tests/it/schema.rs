@@ -1,6 +1,6 @@
 //! The two backends define the same schema, and migrating never damages existing data.
 
-use linkwork_domain::ports::{CaseStore, OrgStore, Store};
+use linkwork_domain::ports::{IntakeStore, OrgStore, PeopleStore, Store};
 use linkwork_domain::{Clock, FixedClock};
 use linkwork_storage::{Db, MigrateError, SqlStore};
 use linkwork_testkit::{Backend, TestDb, db_test, test_epoch};

@@ -1,6 +1,6 @@
 //! User accounts and their role grants.
 
-use crate::rows::{RoleRow, UserRow};
+use crate::access::rows::{RoleRow, UserRow};
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use linkwork_domain::accounts::{RoleGrant, User};
 use linkwork_domain::ids::UserId;

@@ -2,15 +2,12 @@
 //! their conversion into domain values. A stored value that no longer parses is reported as a
 //! database error rather than silently patched.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use linkwork_domain::StoreError;
 use linkwork_domain::accounts::{Role, RoleGrant, User};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::organisations::{Organisation, Team};
-use linkwork_domain::people::Person;
-use linkwork_domain::referrals::Referral;
-use linkwork_domain::values::{Email, NhsNumber, OdsCode, Postcode};
-use linkwork_domain::vocab::parse_list;
+use linkwork_domain::values::{Email, OdsCode};
 use uuid::Uuid;
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -94,106 +91,6 @@ impl UserRow {
             session_generation: self.session_generation,
             roles,
             created_at: self.created_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct PersonRow {
-    id: Uuid,
-    org_id: Uuid,
-    nhs_number: Option<String>,
-    given_name: String,
-    family_name: String,
-    date_of_birth: NaiveDate,
-    postcode: Option<String>,
-    practice_id: Option<Uuid>,
-    address: String,
-    phone: Option<String>,
-    email: Option<String>,
-    contact_by: String,
-    language: String,
-    interpreter: bool,
-    gender: String,
-    ethnicity: String,
-    safeguarding: Option<String>,
-    merged_into: Option<Uuid>,
-    version: i32,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<PersonRow> for Person {
-    type Error = StoreError;
-    fn try_from(r: PersonRow) -> Result<Self, StoreError> {
-        Ok(Person {
-            id: r.id.into(),
-            org_id: r.org_id.into(),
-            nhs_number: r.nhs_number.map(|n| NhsNumber::parse(&n)).transpose().map_err(|e| corrupt("NHS number", e))?,
-            given_name: r.given_name,
-            family_name: r.family_name,
-            date_of_birth: r.date_of_birth,
-            postcode: r.postcode.map(|p| Postcode::parse(&p)).transpose().map_err(|e| corrupt("postcode", e))?,
-            practice_id: r.practice_id.map(Into::into),
-            address: r.address,
-            phone: r.phone,
-            email: r.email,
-            contact_by: r.contact_by.parse().map_err(|e| corrupt("contact channel", e))?,
-            language: r.language,
-            interpreter: r.interpreter,
-            gender: r.gender.parse().map_err(|e| corrupt("gender", e))?,
-            ethnicity: r.ethnicity.parse().map_err(|e| corrupt("ethnicity", e))?,
-            safeguarding: r.safeguarding,
-            merged_into: r.merged_into.map(Into::into),
-            version: r.version,
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct ReferralRow {
-    id: Uuid,
-    org_id: Uuid,
-    person_id: Uuid,
-    team_id: Option<Uuid>,
-    source: String,
-    reason: String,
-    needs: String,
-    urgency: String,
-    consent: bool,
-    tried: String,
-    referred_by: Option<Uuid>,
-    referrer_name: String,
-    status: String,
-    received_at: DateTime<Utc>,
-    decided_at: Option<DateTime<Utc>>,
-    decided_by: Option<Uuid>,
-    decision_reason: Option<String>,
-    decision_note: Option<String>,
-}
-
-impl TryFrom<ReferralRow> for Referral {
-    type Error = StoreError;
-    fn try_from(r: ReferralRow) -> Result<Self, StoreError> {
-        Ok(Referral {
-            id: r.id.into(),
-            org_id: r.org_id.into(),
-            person_id: r.person_id.into(),
-            team_id: r.team_id.map(Into::into),
-            source: r.source.parse().map_err(|e| corrupt("referral source", e))?,
-            reason: r.reason,
-            needs: parse_list(&r.needs).map_err(|e| corrupt("referral needs", e))?,
-            urgency: r.urgency.parse().map_err(|e| corrupt("urgency", e))?,
-            consent: r.consent,
-            tried: r.tried,
-            referred_by: r.referred_by.map(Into::into),
-            referrer_name: r.referrer_name,
-            status: r.status.parse().map_err(|e| corrupt("referral status", e))?,
-            received_at: r.received_at,
-            decided_at: r.decided_at,
-            decided_by: r.decided_by.map(Into::into),
-            decision_reason: r.decision_reason,
-            decision_note: r.decision_note,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Organisations and teams, with idempotent creation for the API.
 
-use crate::rows::{OrgRow, TeamRow};
+use crate::access::rows::{OrgRow, TeamRow};
 use crate::{BeginWrite, SqlStore, idempotent_replay, map_err, on_db, remember_idempotency};
 use linkwork_domain::ids::OrgId;
 use linkwork_domain::organisations::{Organisation, Team};

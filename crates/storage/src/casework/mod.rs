@@ -1,0 +1,6 @@
+//! Casework on both backends: episodes and everything recorded in them.
+
+mod episodes;
+mod records;
+mod rows;
+mod tables;

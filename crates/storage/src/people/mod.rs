@@ -1,0 +1,375 @@
+//! People's records on both backends: details, duplicates, search and merging. Person-
+//! identifiable, so every query names its tenant; a stale save is `Conflict("version")`.
+
+use crate::access::rows::corrupt;
+use crate::table::{Insert, Table, Value};
+use crate::{BeginWrite, Db, SqlStore, map_err, on_db, stale};
+use chrono::{DateTime, NaiveDate, Utc};
+use linkwork_domain::StoreError;
+use linkwork_domain::ids::{OrgId, PersonId};
+use linkwork_domain::people::Person;
+use linkwork_domain::ports::{PeopleQuery, PeopleStore, StoreResult};
+use linkwork_domain::values::{NhsNumber, Postcode};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub(crate) const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, \
+     practice_id, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, merged_into, version, \
+     created_at FROM people";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PersonRow {
+    id: Uuid,
+    org_id: Uuid,
+    nhs_number: Option<String>,
+    given_name: String,
+    family_name: String,
+    date_of_birth: NaiveDate,
+    postcode: Option<String>,
+    practice_id: Option<Uuid>,
+    address: String,
+    phone: Option<String>,
+    email: Option<String>,
+    contact_by: String,
+    language: String,
+    interpreter: bool,
+    gender: String,
+    ethnicity: String,
+    safeguarding: Option<String>,
+    merged_into: Option<Uuid>,
+    version: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PersonRow> for Person {
+    type Error = StoreError;
+    fn try_from(r: PersonRow) -> Result<Self, StoreError> {
+        Ok(Person {
+            id: r.id.into(),
+            org_id: r.org_id.into(),
+            nhs_number: r.nhs_number.map(|n| NhsNumber::parse(&n)).transpose().map_err(|e| corrupt("NHS number", e))?,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            date_of_birth: r.date_of_birth,
+            postcode: r.postcode.map(|p| Postcode::parse(&p)).transpose().map_err(|e| corrupt("postcode", e))?,
+            practice_id: r.practice_id.map(Into::into),
+            address: r.address,
+            phone: r.phone,
+            email: r.email,
+            contact_by: r.contact_by.parse().map_err(|e| corrupt("contact channel", e))?,
+            language: r.language,
+            interpreter: r.interpreter,
+            gender: r.gender.parse().map_err(|e| corrupt("gender", e))?,
+            ethnicity: r.ethnicity.parse().map_err(|e| corrupt("ethnicity", e))?,
+            safeguarding: r.safeguarding,
+            merged_into: r.merged_into.map(Into::into),
+            version: r.version,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// The `people` table: every field of [`Person`], once.
+impl Table for Person {
+    const TABLE: &'static str = "people";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "org_id",
+        "nhs_number",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "postcode",
+        "practice_id",
+        "address",
+        "phone",
+        "email",
+        "contact_by",
+        "language",
+        "interpreter",
+        "gender",
+        "ethnicity",
+        "safeguarding",
+        "merged_into",
+        "version",
+        "created_at",
+    ];
+    fn values(&self) -> Vec<Value> {
+        let Person {
+            id,
+            org_id,
+            nhs_number,
+            given_name,
+            family_name,
+            date_of_birth,
+            postcode,
+            practice_id,
+            address,
+            phone,
+            email,
+            contact_by,
+            language,
+            interpreter,
+            gender,
+            ethnicity,
+            safeguarding,
+            merged_into,
+            version,
+            created_at,
+        } = self;
+        vec![
+            Value::uuid(id.0),
+            Value::uuid(org_id.0),
+            Value::opt_text(nhs_number.as_ref().map(|n| n.as_str())),
+            Value::text(given_name),
+            Value::text(family_name),
+            Value::date(*date_of_birth),
+            Value::opt_text(postcode.as_ref().map(|c| c.as_str())),
+            Value::uuid(practice_id.map(|o| o.0)),
+            Value::text(address),
+            Value::opt_text(phone.as_deref()),
+            Value::opt_text(email.as_deref()),
+            Value::text(contact_by.as_str()),
+            Value::text(language),
+            Value::bool(*interpreter),
+            Value::text(gender.as_str()),
+            Value::text(ethnicity.as_str()),
+            Value::opt_text(safeguarding.as_deref()),
+            Value::uuid(merged_into.map(|p| p.0)),
+            Value::int(*version),
+            Value::time(*created_at),
+        ]
+    }
+}
+
+pub(crate) fn people(rows: Vec<PersonRow>) -> StoreResult<Vec<Person>> {
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+impl SqlStore {
+    /// People of a tenant by id, in one query per thousand.
+    pub(crate) async fn people_by_id(&self, org: OrgId, ids: &[PersonId]) -> StoreResult<HashMap<PersonId, Person>> {
+        let mut by_id: HashMap<PersonId, Person> = HashMap::new();
+        for chunk in ids.chunks(1000) {
+            let people: Vec<PersonRow> = on_db!(&self.db, pool => {
+                let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
+                qb.push_bind(org.0).push(" AND id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.0);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+            });
+            for p in people {
+                let p: Person = p.try_into()?;
+                by_id.insert(p.id, p);
+            }
+        }
+        Ok(by_id)
+    }
+
+    /// A person by id within the tenant, merged or not.
+    async fn get_person_any(&self, org: OrgId, id: PersonId) -> StoreResult<Person> {
+        let row: PersonRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{PERSON_COLUMNS} WHERE org_id = $1 AND id = $2"
+        )))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_one(pool)
+        .await
+        .map_err(map_err)?);
+        row.try_into()
+    }
+}
+
+#[async_trait::async_trait]
+impl PeopleStore for SqlStore {
+    async fn insert_people(&self, people: &[Person]) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            tx.insert(people).await?;
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
+    async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person> {
+        let row: PersonRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("{PERSON_COLUMNS} WHERE org_id = $1 AND id = $2")))
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .map_err(map_err)?);
+        row.try_into()
+    }
+
+    async fn count_people(&self, org: OrgId) -> StoreResult<i64> {
+        on_db!(&self.db, pool => sqlx::query_scalar("SELECT count(*) FROM people WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_one(pool)
+            .await
+            .map_err(map_err))
+    }
+
+    async fn update_person(&self, p: &Person) -> StoreResult<Person> {
+        let changed = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
+             address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
+             ethnicity = $13, practice_id = $17, version = version + 1 WHERE org_id = $14 AND id = $15 AND version = $16",
+        )
+        .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+        .bind(&p.given_name)
+        .bind(&p.family_name)
+        .bind(p.date_of_birth)
+        .bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(&p.address)
+        .bind(&p.phone)
+        .bind(&p.email)
+        .bind(p.contact_by.as_str())
+        .bind(&p.language)
+        .bind(p.interpreter)
+        .bind(p.gender.as_str())
+        .bind(p.ethnicity.as_str())
+        .bind(p.org_id.0)
+        .bind(p.id.0)
+        .bind(p.version)
+        .bind(p.practice_id.map(|o| o.0))
+        .execute(pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected());
+        if changed == 0 {
+            return Err(stale());
+        }
+        self.get_person_any(p.org_id, p.id).await
+    }
+
+    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()> {
+        let n = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE people SET safeguarding = $1, version = version + 1 WHERE org_id = $2 AND id = $3",
+        )
+        .bind(concern)
+        .bind(org.0)
+        .bind(person.0)
+        .execute(pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected());
+        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        org: OrgId,
+        nhs: Option<&NhsNumber>,
+        born: NaiveDate,
+    ) -> StoreResult<Vec<Person>> {
+        let rows: Vec<PersonRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{PERSON_COLUMNS} WHERE org_id = $1 AND merged_into IS NULL AND (date_of_birth = $2 OR nhs_number = $3) \
+             ORDER BY created_at LIMIT 200"
+        )))
+        .bind(org.0)
+        .bind(born)
+        .bind(nhs.map(|n| n.as_str().to_owned()))
+        .fetch_all(pool)
+        .await
+        .map_err(map_err)?);
+        people(rows)
+    }
+
+    async fn search_people(&self, org: OrgId, q: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>> {
+        // Byte-order comparison: PostgreSQL's default collation may not be.
+        let c = match self.db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " COLLATE \"C\"",
+        };
+        let rows: Vec<PersonRow> = on_db!(&self.db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("{PERSON_COLUMNS} WHERE org_id = "));
+            qb.push_bind(org.0).push(" AND merged_into IS NULL");
+            if let Some(n) = &q.nhs_number {
+                qb.push(" AND nhs_number = ").push_bind(n.as_str().to_owned());
+            }
+            if let Some(d) = q.date_of_birth {
+                qb.push(" AND date_of_birth = ").push_bind(d);
+            }
+            if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                // A case-insensitive prefix as a range on the name-key indexes: [lower(p),
+                // lower(p + U+10FFFD)) in byte order takes every name that starts with p. A
+                // name with a space is the start of the given name and the start of the family
+                // name ("margaret o'b"); otherwise either may match.
+                let range = |qb: &mut sqlx::QueryBuilder<_>, column: &str, prefix: &str| {
+                    qb.push(format!("(lower({column}){c} >= lower(")).push_bind(prefix.to_owned());
+                    qb.push(format!("){c} AND lower({column}){c} < lower(")).push_bind(format!("{prefix}{}", '\u{10FFFD}'));
+                    qb.push(format!("){c})"));
+                };
+                match name.split_once(' ') {
+                    Some((given, family)) if !family.trim().is_empty() => {
+                        qb.push(" AND ");
+                        range(&mut qb, "given_name", given);
+                        qb.push(" AND ");
+                        range(&mut qb, "family_name", family.trim());
+                    }
+                    _ => {
+                        qb.push(" AND (");
+                        range(&mut qb, "family_name", name);
+                        qb.push(" OR ");
+                        range(&mut qb, "given_name", name);
+                        qb.push(")");
+                    }
+                }
+            }
+            qb.push(" ORDER BY family_name, given_name, date_of_birth LIMIT ").push_bind(limit);
+            qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
+        });
+        people(rows)
+    }
+
+    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            let present: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM people WHERE org_id = $1 AND id IN ($2, $3) AND merged_into IS NULL",
+            )
+            .bind(org.0)
+            .bind(kept.0)
+            .bind(merged.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if present != 2 || kept == merged {
+                return Err(StoreError::NotFound);
+            }
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(DISTINCT person_id) FROM episodes WHERE org_id = $1 AND person_id IN ($2, $3) AND closed_at IS NULL",
+            )
+            .bind(org.0)
+            .bind(kept.0)
+            .bind(merged.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if open > 1 {
+                return Err(StoreError::Conflict("episodes.open".into()));
+            }
+            for table in ["referrals", "episodes", "appointments", "coded_events"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET person_id = $1 WHERE org_id = $2 AND person_id = $3"
+                )))
+                .bind(kept.0)
+                .bind(org.0)
+                .bind(merged.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            sqlx::query("UPDATE people SET merged_into = $1, version = version + 1 WHERE org_id = $2 AND id = $3")
+                .bind(kept.0)
+                .bind(org.0)
+                .bind(merged.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)
+        })
+    }
+}
