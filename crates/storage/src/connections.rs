@@ -9,7 +9,7 @@ use linkwork_domain::directory::{
     Connection, ConnectionEvent, DeclineReason, Responsiveness, TaskStatus, UnmetNeed, UnmetReason,
 };
 use linkwork_domain::ids::{ConnectionId, OrgId, PersonId, ServiceId, UserId};
-use linkwork_domain::ports::{ConnectionStore, StoreError, StoreResult};
+use linkwork_domain::ports::{ConnectionScope, ConnectionStore, StoreError, StoreResult};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -126,9 +126,32 @@ impl ConnectionStore for SqlStore {
         })
     }
 
-    async fn get_connection(&self, id: ConnectionId) -> StoreResult<Connection> {
-        let sql = format!("{CONNECTION} WHERE c.id = $1");
-        let row: ConnectionRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(pool).await.map_err(map_err)?);
+    async fn get_connection(&self, scope: ConnectionScope<'_>, id: ConnectionId) -> StoreResult<Connection> {
+        let row: ConnectionRow = on_db!(&self.db, pool => {
+            let mut qb = match scope {
+                ConnectionScope::Tenant(org) => {
+                    let mut qb = sqlx::QueryBuilder::new(format!("{CONNECTION} WHERE c.org_id = "));
+                    qb.push_bind(org.0);
+                    qb
+                }
+                ConnectionScope::Receiving(owners) => {
+                    if owners.is_empty() {
+                        return Err(StoreError::NotFound);
+                    }
+                    let mut qb = sqlx::QueryBuilder::new(format!(
+                        "{CONNECTION} JOIN directory_organizations o ON o.id = s.organization_id WHERE c.kind = 'refer' AND o.owner_org_id IN ("
+                    ));
+                    let mut sep = qb.separated(", ");
+                    for o in owners {
+                        sep.push_bind(o.0);
+                    }
+                    qb.push(")");
+                    qb
+                }
+            };
+            qb.push(" AND c.id = ").push_bind(id.0);
+            qb.build_query_as().fetch_one(pool).await.map_err(map_err)?
+        });
         row.try_into()
     }
 
@@ -160,7 +183,13 @@ impl ConnectionStore for SqlStore {
         connections(rows)
     }
 
-    async fn connection_events(&self, id: ConnectionId) -> StoreResult<Vec<ConnectionEvent>> {
+    async fn connection_events(
+        &self,
+        scope: ConnectionScope<'_>,
+        id: ConnectionId,
+    ) -> StoreResult<Vec<ConnectionEvent>> {
+        // Out of scope is NotFound, as for the connection itself.
+        self.get_connection(scope, id).await?;
         let rows: Vec<(String, Option<String>, String, DateTime<Utc>, Uuid, String)> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT status, reason, note, at, by_user, by_name FROM connection_events WHERE connection_id = $1 ORDER BY at, id",
         ).bind(id.0).fetch_all(pool).await.map_err(map_err)?);
@@ -221,7 +250,7 @@ impl ConnectionStore for SqlStore {
             }
             tx.commit().await.map_err(map_err)?;
         });
-        self.get_connection(c.id).await
+        self.get_connection(ConnectionScope::Tenant(c.org_id), c.id).await
     }
 
     async fn unanswered(&self, limit: i64) -> StoreResult<Vec<Connection>> {

@@ -444,7 +444,18 @@ app_test!(a_referral_out_closes_the_loop, |app: TestApp| async move {
         .post_form(&format!("/partner/referrals/{}", c.id), &form(&[("status", "cancelled"), ("version", &v(1))]))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "completed is final");
-    let done = app.store.get_connection(c.id).await.unwrap();
+    use linkwork_domain::ports::ConnectionScope;
+    let done = app.store.get_connection(ConnectionScope::Tenant(c.org_id), c.id).await.unwrap();
+    // The tenant is in the query: another tenant, or an organisation that does not own the
+    // service, finds nothing, the connection or its history.
+    let stranger = linkwork_domain::ids::OrgId::new();
+    for scope in
+        [ConnectionScope::Tenant(stranger), ConnectionScope::Receiving(&[stranger]), ConnectionScope::Receiving(&[])]
+    {
+        assert!(matches!(app.store.get_connection(scope, c.id).await, Err(linkwork_domain::StoreError::NotFound)));
+        assert!(matches!(app.store.connection_events(scope, c.id).await, Err(linkwork_domain::StoreError::NotFound)));
+    }
+    assert!(!app.store.connection_events(ConnectionScope::Tenant(c.org_id), c.id).await.unwrap().is_empty());
     assert_eq!(done.status, TaskStatus::Completed);
     assert!(done.answered_at.is_some());
     // Back on the link worker's record.

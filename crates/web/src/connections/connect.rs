@@ -19,7 +19,7 @@ use linkwork_domain::directory::{
 use linkwork_domain::ids::{ConnectionId, MessageId, OrgId, ServiceId};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::people::Person;
-use linkwork_domain::ports::StoreError;
+use linkwork_domain::ports::{ConnectionScope, StoreError};
 use linkwork_domain::uktime::UkTime;
 use tower_sessions::Session;
 
@@ -256,10 +256,7 @@ pub(crate) async fn cancel(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let id = id.parse::<ConnectionId>().map_err(|_| AppError::NotFound)?;
-    let c = state.store.get_connection(id).await?;
-    if c.org_id != user.org_id {
-        return Err(AppError::NotFound);
-    }
+    let c = state.store.get_connection(ConnectionScope::Tenant(user.org_id), id).await?;
     let person = authorise(&state, &user, &session, &c.person_id.to_string()).await?;
     let data = FormData::parse(&body)?;
     let to = if data.get("status") == "entered-in-error" { TaskStatus::EnteredInError } else { TaskStatus::Cancelled };

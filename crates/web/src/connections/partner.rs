@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::accounts::User;
 use linkwork_domain::audit::{AuditAction, AuditEntry};
-use linkwork_domain::directory::{Connection, ConnectionEvent, ConnectionKind, DeclineReason, TaskStatus};
+use linkwork_domain::directory::{Connection, ConnectionEvent, DeclineReason, TaskStatus};
 use linkwork_domain::ids::{ConnectionId, OrgId};
-use linkwork_domain::ports::StoreError;
+use linkwork_domain::ports::{ConnectionScope, StoreError};
 use linkwork_domain::uktime::UkTime;
 
 pub(super) fn partner_orgs(user: &User) -> Vec<OrgId> {
@@ -63,13 +63,9 @@ pub(crate) async fn inbox(
 
 pub(super) async fn partner_connection(state: &AppState, user: &User, id: &str) -> Result<Connection, AppError> {
     let id = id.parse::<ConnectionId>().map_err(|_| AppError::NotFound)?;
-    let c = state.store.get_connection(id).await?;
-    let l = state.store.get_listing(c.service_id).await?;
-    // Another group's referral does not exist, as far as this user can tell.
-    match l.owner_org_id {
-        Some(o) if partner_orgs(user).contains(&o) && c.kind == ConnectionKind::Refer => Ok(c),
-        _ => Err(AppError::NotFound),
-    }
+    // Another group's referral does not exist, as far as this user can tell: the store finds
+    // only referrals to services these organisations own.
+    Ok(state.store.get_connection(ConnectionScope::Receiving(&partner_orgs(user)), id).await?)
 }
 
 /// The actions a service can take from a status, as form choices.
@@ -131,10 +127,14 @@ pub(super) fn referral_form(user: &User, c: &Connection, history: Vec<(String, S
     }
 }
 
-pub(super) async fn history(state: &AppState, c: &Connection) -> Result<Vec<(String, String)>, AppError> {
+pub(super) async fn history(
+    state: &AppState,
+    scope: ConnectionScope<'_>,
+    c: &Connection,
+) -> Result<Vec<(String, String)>, AppError> {
     Ok(state
         .store
-        .connection_events(c.id)
+        .connection_events(scope, c.id)
         .await?
         .into_iter()
         .map(|e| {
@@ -176,7 +176,7 @@ pub(crate) async fn referral_page(
 ) -> Result<Response, AppError> {
     let c = partner_connection(&state, &user, &id).await?;
     state.audit(vec![person_seen(&state, &user, &source, &c, AuditAction::View)]).await?;
-    let h = history(&state, &c).await?;
+    let h = history(&state, ConnectionScope::Receiving(&partner_orgs(&user)), &c).await?;
     referral_form(&user, &c, h).respond()
 }
 
@@ -189,7 +189,7 @@ pub(crate) async fn update_referral(
 ) -> Result<Response, AppError> {
     let c = partner_connection(&state, &user, &id).await?;
     let data = FormData::parse(&body)?;
-    let h = history(&state, &c).await?;
+    let h = history(&state, ConnectionScope::Receiving(&partner_orgs(&user)), &c).await?;
     let mut page = referral_form(&user, &c, h);
     page.refill(&data);
     let to = data
