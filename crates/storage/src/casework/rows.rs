@@ -252,8 +252,6 @@ pub(crate) struct SettingsRow {
     pub version: i32,
 }
 
-/// The waiting-list condition: the tenant's referrals not yet triaged, to `teams` or to no team.
-
 pub(crate) fn coded(r: CodedRow) -> CodedEvent {
     CodedEvent {
         id: r.id.into(),

@@ -1,0 +1,107 @@
+//! Storage ports: the narrow traits the web layer and the binary use to reach the database.
+//! `linkwork-storage` implements them on SQLite and PostgreSQL; one contract suite tests both.
+//!
+//! Every method touching person-identifiable data takes the tenant `OrgId` and is scoped by it.
+//!
+//! One module per area, as in every crate; everything is re-exported here, so callers name
+//! `linkwork_domain::ports::X`.
+
+mod access;
+mod casework;
+mod connections;
+mod directory;
+mod intake;
+mod jobs;
+mod people;
+
+pub use access::*;
+pub use casework::*;
+pub use connections::*;
+pub use directory::*;
+pub use intake::*;
+pub use jobs::*;
+pub use people::*;
+
+/// A storage failure, in terms the callers can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names the rule (e.g. `users.email`).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The database could not be reached or failed; details are for the log only.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The result of a create request that carried an `Idempotency-Key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created<T> {
+    /// Created now.
+    New(T),
+    /// The same key was used before for the same request: this is what it created.
+    Replayed(T),
+}
+
+/// An idempotency key scoped to whoever sent it, with a hash of the request it was used for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// The state of the schema, for `linkwork check` and start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations applied.
+    pub applied: Vec<i64>,
+    /// Migrations this build knows.
+    pub known: Vec<i64>,
+    /// A migration that started but did not finish.
+    pub dirty: Option<i64>,
+}
+
+impl SchemaStatus {
+    pub fn is_current(&self) -> bool {
+        self.dirty.is_none() && self.applied == self.known
+    }
+    pub fn pending(&self) -> Vec<i64> {
+        self.known.iter().filter(|v| !self.applied.contains(v)).copied().collect()
+    }
+    /// Applied migrations this build does not know: the database is newer than the binary.
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied.iter().filter(|v| !self.known.contains(v)).copied().collect()
+    }
+}
+
+/// Everything the application needs from storage.
+#[async_trait::async_trait]
+pub trait Store:
+    OrgStore
+    + UserStore
+    + SessionStore
+    + PeopleStore
+    + IntakeStore
+    + EpisodeStore
+    + CaseworkStore
+    + DirectoryStore
+    + ConnectionStore
+    + JobStore
+    + OutboxStore
+    + AuditStore
+    + ThrottleStore
+    + TwoFactorStore
+    + TokenStore
+{
+    /// Which backend this is: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for `/health`.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+    /// Refresh the query planner's statistics after a bulk load (demo data, imports).
+    async fn analyze(&self) -> StoreResult<()>;
+}

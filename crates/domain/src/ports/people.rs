@@ -1,0 +1,41 @@
+//! People's records.
+
+use super::StoreResult;
+use crate::ids::{OrgId, PersonId};
+use crate::people::Person;
+use crate::values::NhsNumber;
+use chrono::NaiveDate;
+
+/// People's records: person-identifiable, so every call names the tenant. A person's details
+/// carry a `version`; a stale save fails with `Conflict("version")`.
+#[async_trait::async_trait]
+pub trait PeopleStore: Send + Sync {
+    /// Insert many people in one transaction (imports and demo data).
+    async fn insert_people(&self, people: &[Person]) -> StoreResult<()>;
+    async fn get_person(&self, org: OrgId, id: PersonId) -> StoreResult<Person>;
+    async fn count_people(&self, org: OrgId) -> StoreResult<i64>;
+    /// Save a person's details; `person.version` is the version edited. Returns the new version.
+    async fn update_person(&self, person: &Person) -> StoreResult<Person>;
+    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()>;
+    /// People (not merged away) with this NHS number or born on this day: duplicate candidates.
+    async fn duplicate_candidates(
+        &self,
+        org: OrgId,
+        nhs: Option<&NhsNumber>,
+        born: NaiveDate,
+    ) -> StoreResult<Vec<Person>>;
+    async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
+    /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
+    /// merged record stays, marked as merged. `Conflict("episodes.open")` if both have an open
+    /// episode.
+    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
+}
+
+/// What to search people by; any one is enough.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeopleQuery {
+    /// Part of a name: matches the start of the given or family name, or the full name.
+    pub name: Option<String>,
+    pub nhs_number: Option<NhsNumber>,
+    pub date_of_birth: Option<NaiveDate>,
+}
