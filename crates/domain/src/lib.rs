@@ -2,24 +2,17 @@
 //! storage ports the rest of the system implements. Nothing here knows about HTTP or SQL, so the
 //! rules can be read and tested on their own.
 
-pub mod accounts;
-pub mod audit;
+pub mod access;
 pub mod casework;
 pub mod clock;
-pub mod coding;
 pub mod directory;
 pub mod exports;
 pub mod ids;
 pub mod intake;
 pub mod jobs;
 pub mod notifications;
-pub mod organisations;
-pub mod oruk;
 pub mod people;
-pub mod permissions;
 pub mod ports;
-pub mod referrals;
-pub mod throttle;
 pub mod uktime;
 pub mod values;
 pub mod vocab;

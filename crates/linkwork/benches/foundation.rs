@@ -122,7 +122,7 @@ async fn http(backend: Backend, total: usize) -> Option<[f64; 5]> {
 
 /// Audit events per second from 64 concurrent writers, `per_writer` events each.
 async fn audit_rate(store: &linkwork_storage::SqlStore, group: bool, per_writer: usize) -> f64 {
-    use linkwork_domain::audit::{AuditAction, AuditEntry, AuditLog};
+    use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditLog};
     use linkwork_domain::ports::AuditStore;
     let writer = std::sync::Arc::new(linkwork_storage::GroupCommitAudit::start(std::sync::Arc::new(store.clone())));
     let start = Instant::now();

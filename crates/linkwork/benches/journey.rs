@@ -58,10 +58,10 @@ fn get(path: String, cookie: Option<String>) -> impl Fn() -> Request<Body> + Sen
 /// The caseload page's storage steps, one at a time, in milliseconds per call (mean of 100).
 async fn caseload_steps(
     app: &TestApp,
-    user: &linkwork_domain::accounts::User,
+    user: &linkwork_domain::access::accounts::User,
     teams: &[linkwork_domain::ids::TeamId],
 ) -> Vec<(&'static str, f64)> {
-    use linkwork_domain::audit::{AuditAction, AuditEntry, AuditLog};
+    use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditLog};
     let n = 100;
     let now = app.clock.now();
     let mut out = vec![];

@@ -3,10 +3,10 @@
 
 use anyhow::{Context, bail};
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::{Role, RoleGrant, User};
-use linkwork_domain::audit::{AuditAction, AuditEntry, GENESIS, verify_chain};
+use linkwork_domain::access::accounts::{Role, RoleGrant, User};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry, GENESIS, verify_chain};
+use linkwork_domain::access::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ids::{OrgId, UserId};
-use linkwork_domain::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ports::{Created, Store, StoreError};
 use linkwork_domain::values::{Email, OdsCode};
 
@@ -140,7 +140,7 @@ pub enum Verified {
         events: i64,
         last_hash: String,
     },
-    Broken(linkwork_domain::audit::BrokenLink),
+    Broken(linkwork_domain::access::audit::BrokenLink),
     /// The chain holds, but it is shorter than (or differs from) the latest anchor.
     Cut(String),
 }

@@ -9,7 +9,7 @@
 
 use anyhow::Context;
 use linkwork_domain::Clock;
-use linkwork_domain::audit::Anchor;
+use linkwork_domain::access::audit::Anchor;
 use linkwork_domain::ports::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};

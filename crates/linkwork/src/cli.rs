@@ -4,7 +4,7 @@ use crate::config::{Config, EXAMPLE};
 use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use linkwork_domain::audit::AuditAction;
+use linkwork_domain::access::audit::AuditAction;
 use linkwork_domain::ports::DirectoryStore;
 use linkwork_domain::ports::{AuditStore, OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
@@ -306,13 +306,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok((report, referrals)) => {
                     let entries = referrals
                         .iter()
-                        .map(|r| linkwork_domain::audit::AuditEntry {
+                        .map(|r| linkwork_domain::access::audit::AuditEntry {
                             org_id: Some(org.id),
                             person_id: Some(r.person_id),
                             record_id: Some(r.id.to_string()),
                             reason: Some(format!("bulk import from {}", file.display())),
                             actor: "command line".into(),
-                            ..linkwork_domain::audit::AuditEntry::new(clock.now(), AuditAction::Create, "referral")
+                            ..linkwork_domain::access::audit::AuditEntry::new(
+                                clock.now(),
+                                AuditAction::Create,
+                                "referral",
+                            )
                         })
                         .collect::<Vec<_>>();
                     store.append_audit(&entries).await?;
@@ -476,7 +480,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 UserCommand::Unlock { email } => {
-                    store.clear_throttle(&linkwork_domain::throttle::account_key(&email)).await?;
+                    store.clear_throttle(&linkwork_domain::access::throttle::account_key(&email)).await?;
                     let org = store.find_user_by_email(&email).await.ok().map(|u| u.org_id);
                     admin::audit_cli(&store, &clock, AuditAction::Update, "user", format!("{email} unlocked"), org)
                         .await?;

@@ -11,23 +11,23 @@ use chrono::Duration;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::{Role, RoleGrant, User};
+use linkwork_domain::access::accounts::{Role, RoleGrant, User};
+use linkwork_domain::access::organisations::{OrgKind, Organisation, Team};
+use linkwork_domain::casework::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
     GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, Need, NeedDomain, TeamSettings,
 };
-use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::ids::{
     AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, OrgId, PersonId, ReferralId,
     ServiceId, TeamId, UserId,
 };
-use linkwork_domain::organisations::{OrgKind, Organisation, Team};
+use linkwork_domain::intake::referrals::Urgency;
+use linkwork_domain::intake::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::people::Person;
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
 use linkwork_domain::ports::CaseworkBatch;
 use linkwork_domain::ports::Store;
-use linkwork_domain::referrals::Urgency;
-use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::uktime::UkTime;
 use linkwork_domain::values::{Email, NhsNumber, OdsCode, Postcode};
 
@@ -755,7 +755,7 @@ async fn demo_connections(
         Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus,
     };
     use linkwork_domain::ids::ConnectionId;
-    let active: Vec<&linkwork_domain::oruk::ServiceEntry> =
+    let active: Vec<&linkwork_domain::directory::oruk::ServiceEntry> =
         directory.services.iter().filter(|s| s.document.status == "active").collect();
     if active.is_empty() {
         return Ok(0);
@@ -868,7 +868,7 @@ fn demo_directory(
 ) -> anyhow::Result<linkwork_domain::ports::DirectoryBatch> {
     use linkwork_domain::casework::NeedDomain;
     use linkwork_domain::directory::Capacity;
-    use linkwork_domain::oruk;
+    use linkwork_domain::directory::oruk;
     let taxonomy = uuid::Uuid::parse_str(DEMO_TAXONOMY)?;
     let term_id = |i: usize| uuid::Uuid::from_u128(0x0193_a000_0000_7000_8000_0000_0000_1000 + i as u128);
     let terms: Vec<oruk::TaxonomyTerm> = NeedDomain::ALL
@@ -1049,7 +1049,7 @@ pub fn national_directory(
 ) -> anyhow::Result<Vec<linkwork_domain::ports::DirectoryBatch>> {
     use linkwork_domain::casework::NeedDomain;
     use linkwork_domain::directory::Capacity;
-    use linkwork_domain::oruk;
+    use linkwork_domain::directory::oruk;
     const TOWNS: &[&str] = &[
         "Leeds",
         "Bradford",

@@ -7,7 +7,9 @@
 
 use anyhow::{Context, bail};
 use linkwork_domain::Clock;
-use linkwork_domain::oruk::{self, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm, check_service};
+use linkwork_domain::directory::oruk::{
+    self, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm, check_service,
+};
 use linkwork_domain::ports::{DirectoryBatch, ImportCounts, Store};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};

@@ -6,12 +6,12 @@
 use crate::access::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
+use linkwork_domain::directory::oruk;
 use linkwork_domain::directory::{
     Claim, DirectoryQuery, Hit, Listing, ListingChange, NEAREST_CANDIDATES, ProblemKind, ProblemReport, distance_km,
     outward, postcode_key,
 };
 use linkwork_domain::ids::{ClaimId, OrgId, ReportId, ServiceId, UserId};
-use linkwork_domain::oruk;
 use linkwork_domain::ports::{DirectoryBatch, DirectoryStore, ImportCounts, PostcodePoint, StoreError, StoreResult};
 use std::collections::HashMap;
 use uuid::Uuid;

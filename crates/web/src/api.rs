@@ -8,9 +8,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ports::{Created, IdempotencyKey, StoreError};
 use linkwork_domain::values::OdsCode;
 use serde::Deserialize;
@@ -225,7 +225,7 @@ pub(crate) async fn create_referral(
     use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
     let raw: RawReferral = json_body(&headers, &body)?;
     let idem = idempotency_key(&headers, format!("user:{}", user.id), "POST /api/v1/referrals", &body)?;
-    let tenant = linkwork_domain::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
+    let tenant = linkwork_domain::access::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
     let mut invalid = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid");
     let team = if raw.team_id.trim().is_empty() {
         None
@@ -317,10 +317,13 @@ pub(crate) async fn get_referral(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, Problem> {
     let id = id.parse::<linkwork_domain::ids::ReferralId>().map_err(|_| Problem::not_found())?;
-    let tenant = linkwork_domain::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
+    let tenant = linkwork_domain::access::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
     let r = state.store.get_referral(tenant, id).await?;
     let worker = tenant == user.org_id
-        && linkwork_domain::permissions::granted(&user, linkwork_domain::permissions::Permission::Triage);
+        && linkwork_domain::access::permissions::granted(
+            &user,
+            linkwork_domain::access::permissions::Permission::Triage,
+        );
     if r.referred_by != Some(user.id) && !worker {
         return Err(Problem::not_found());
     }
@@ -346,8 +349,8 @@ pub(crate) async fn get_referral(
 /// vocabularies so the description cannot drift from what the server accepts.
 pub(crate) async fn openapi() -> Json<serde_json::Value> {
     use linkwork_domain::casework::NeedDomain;
+    use linkwork_domain::intake::referrals::{ReferralSource, Urgency};
     use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
-    use linkwork_domain::referrals::{ReferralSource, Urgency};
     fn codes(options: Vec<(&'static str, &'static str)>) -> Vec<&'static str> {
         options.into_iter().map(|(c, _)| c).collect()
     }

@@ -19,7 +19,7 @@ mod security;
 
 use axum::Router;
 use linkwork_domain::Clock;
-use linkwork_domain::audit::{AuditEntry, AuditLog};
+use linkwork_domain::access::audit::{AuditEntry, AuditLog};
 use linkwork_domain::ports::Store;
 use std::sync::Arc;
 

@@ -5,10 +5,10 @@ use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::{Role, User};
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::{Role, User};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::notifications::OutboxMessage;
-use linkwork_domain::permissions::{Permission, granted};
 use linkwork_domain::uktime::UkTime;
 
 /// What the layout needs to know about the viewer.

@@ -16,9 +16,9 @@ use axum::http::Method;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
-use linkwork_domain::permissions::{Permission, granted};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::permissions::{Permission, granted};
 
 /// A route's method, path and rule: what the tests enumerate.
 #[derive(Clone, Debug, PartialEq, Eq)]

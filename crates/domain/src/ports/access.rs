@@ -1,11 +1,11 @@
 //! Accounts and access: organisations and teams, users, sessions, the audit trail, throttles, second factors and one-time links.
 
 use super::{Created, IdempotencyKey, StoreResult};
-use crate::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
-use crate::audit::{AuditEntry, AuditEvent, AuditFilter};
+use crate::access::accounts::{AccountToken, RoleGrant, SessionRecord, TwoFactor, User};
+use crate::access::audit::{AuditEntry, AuditEvent, AuditFilter};
+use crate::access::organisations::{Organisation, Team};
+use crate::access::throttle::ThrottleState;
 use crate::ids::{OrgId, TeamId, UserId};
-use crate::organisations::{Organisation, Team};
-use crate::throttle::ThrottleState;
 use chrono::{DateTime, Utc};
 
 #[async_trait::async_trait]
@@ -55,7 +55,7 @@ pub trait SessionStore: Send + Sync {
 #[async_trait::async_trait]
 pub trait AuditStore: Send + Sync {
     /// Append entries in one transaction, chaining each to the last stored event. Callers
-    /// should go through an [`crate::audit::AuditLog`], which batches concurrent entries.
+    /// should go through an [`crate::access::audit::AuditLog`], which batches concurrent entries.
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
     /// Events in sequence order after `after_seq`, for verification.
     async fn audit_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
@@ -65,8 +65,12 @@ pub trait AuditStore: Send + Sync {
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
     /// Whether an event of `action` on this record was ever written (a replayed create checks
     /// that the first attempt's event exists before answering).
-    async fn audited(&self, action: crate::audit::AuditAction, record_type: &str, record_id: &str)
-    -> StoreResult<bool>;
+    async fn audited(
+        &self,
+        action: crate::access::audit::AuditAction,
+        record_type: &str,
+        record_id: &str,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait::async_trait]

@@ -1,11 +1,11 @@
 //! Episodes and what happens in them.
 
 use super::StoreResult;
+use crate::casework::coding::CodedEvent;
 use crate::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, DischargeReason, Episode, Goal, GoalReview,
     HoldingEnd, HoldingPeriod, Need, TeamSettings,
 };
-use crate::coding::CodedEvent;
 use crate::ids::{AppointmentId, EpisodeId, GoalId, HoldingId};
 use crate::ids::{OrgId, PersonId, TeamId, UserId};
 use crate::jobs::NewJob;

@@ -1,10 +1,10 @@
 //! The community directory.
 
 use super::StoreResult;
+use crate::directory::oruk;
 use crate::directory::{Claim, DirectoryQuery, Hit, Listing, ListingChange, ProblemReport};
 use crate::ids::{ClaimId, ReportId, ServiceId};
 use crate::ids::{OrgId, UserId};
-use crate::oruk;
 use chrono::{DateTime, Utc};
 
 /// One import's worth of directory records, written in one transaction (each record was

@@ -2,12 +2,12 @@
 
 use super::{Created, IdempotencyKey, StoreResult};
 use crate::casework::Episode;
-use crate::coding::CodedEvent;
+use crate::casework::coding::CodedEvent;
 use crate::ids::ReferralId;
 use crate::ids::{OrgId, PersonId, TeamId, UserId};
+use crate::intake::referrals::Referral;
+use crate::intake::referrals::ReferralStatus;
 use crate::people::Person;
-use crate::referrals::Referral;
-use crate::referrals::ReferralStatus;
 use chrono::{DateTime, Utc};
 
 /// A triage decision, applied in one transaction: the referral's new status, the episode it

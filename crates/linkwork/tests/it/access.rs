@@ -4,8 +4,8 @@
 use crate::helpers::{Client, PASSWORD, Resp, pcn, user};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use linkwork_domain::accounts::Role;
-use linkwork_domain::permissions::{Permission, role_allows};
+use linkwork_domain::access::accounts::Role;
+use linkwork_domain::access::permissions::{Permission, role_allows};
 use linkwork_testkit::{TestApp, app_test};
 use std::collections::HashSet;
 

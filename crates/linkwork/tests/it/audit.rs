@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use linkwork::admin::{Verified, verify_audit};
 use linkwork_domain::Clock;
-use linkwork_domain::audit::{AuditAction, AuditEntry, AuditFilter, AuditLog};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditFilter, AuditLog};
 use linkwork_domain::ids::PersonId;
 use linkwork_domain::ports::AuditStore;
 use linkwork_storage::{Db, GroupCommitAudit, SqlStore};
@@ -22,7 +22,7 @@ fn entry(i: usize) -> AuditEntry {
     }
 }
 
-async fn all_events(store: &SqlStore) -> Vec<linkwork_domain::audit::AuditEvent> {
+async fn all_events(store: &SqlStore) -> Vec<linkwork_domain::access::audit::AuditEvent> {
     store.audit_after(0, 100_000).await.unwrap()
 }
 

@@ -565,7 +565,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
         version: 1,
         ..her.clone()
     };
-    let twin_referral = linkwork_domain::referrals::Referral {
+    let twin_referral = linkwork_domain::intake::referrals::Referral {
         id: linkwork_domain::ids::ReferralId::new(),
         person_id: twin.id,
         ..referral

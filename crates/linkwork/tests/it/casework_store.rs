@@ -4,24 +4,24 @@
 
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::Clock;
+use linkwork_domain::access::organisations::{Organisation, Team};
+use linkwork_domain::casework::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
     GoalReview, GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, NeedDomain, TeamSettings,
 };
-use linkwork_domain::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
 use linkwork_domain::ids::{
     AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, OrgId, PersonId, ReferralId, TeamId,
 };
+use linkwork_domain::intake::referrals::{Referral, ReferralStatus, Urgency};
 use linkwork_domain::jobs::NewJob;
-use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person};
 use linkwork_domain::ports::{
     CaseworkStore, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore, PeopleQuery,
     PeopleStore, StoreError, TriageDecision,
 };
-use linkwork_domain::referrals::{Referral, ReferralStatus, Urgency};
 use linkwork_domain::values::{NhsNumber, Postcode};
-use linkwork_domain::{FixedClock, accounts::User};
+use linkwork_domain::{FixedClock, access::accounts::User};
 use linkwork_storage::SqlStore;
 use linkwork_testkit::{TestDb, db_test, test_epoch};
 

@@ -6,8 +6,8 @@ use linkwork::demo::{
     DEMO_PASSWORD, DemoOptions, LINK_WORKERS_PER_PCN, PEOPLE_PER_PCN, REFERRALS_PER_WORKER_YEAR, SERVICES_PER_PCN,
 };
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::Role;
-use linkwork_domain::organisations::OrgKind;
+use linkwork_domain::access::accounts::Role;
+use linkwork_domain::access::organisations::OrgKind;
 use linkwork_domain::ports::{IntakeStore, OrgStore};
 use linkwork_testkit::{TestApp, app_test};
 

@@ -9,13 +9,13 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use linkwork::directory_import::{Feed, import};
 use linkwork_domain::Clock;
+use linkwork_domain::access::organisations::Team;
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::directory::{Capacity, DirectoryQuery, NEAREST_CANDIDATES, TaskStatus, UnmetReason};
 use linkwork_domain::ids::{ReferralId, TeamId};
-use linkwork_domain::organisations::Team;
+use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{DirectoryStore, Store};
-use linkwork_domain::referrals::Referral;
 use linkwork_domain::values::Postcode;
 use linkwork_testkit::{TestApp, TestDb, app_test, db_test, test_epoch};
 use serde_json::{Value, json};
@@ -476,13 +476,14 @@ app_test!(a_referral_out_closes_the_loop, |app: TestApp| async move {
     assert!(!stranger.get("/partner").await.body.contains("Ada"));
     // Every view of the person by the group is audited.
     let events = app.store.audit_after(0, 10_000).await.unwrap();
-    let seen = |action: linkwork_domain::audit::AuditAction| {
+    let seen = |action: linkwork_domain::access::audit::AuditAction| {
         events.iter().any(|e| {
             e.entry.actor == "val@walkers.test" && e.entry.person_id == Some(person.id) && e.entry.action == action
         })
     };
     assert!(
-        seen(linkwork_domain::audit::AuditAction::View) && seen(linkwork_domain::audit::AuditAction::Update),
+        seen(linkwork_domain::access::audit::AuditAction::View)
+            && seen(linkwork_domain::access::audit::AuditAction::Update),
         "{events:?}"
     );
     assert!(

@@ -4,8 +4,8 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::User;
-use linkwork_domain::organisations::Organisation;
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::organisations::Organisation;
 use linkwork_domain::ports::Store;
 use tower::ServiceExt;
 

@@ -139,8 +139,8 @@ const FIELDS: &[&str] = &[
 
 app_test!(every_casework_form_answers_hostile_input_without_a_5xx, |app: TestApp| async move {
     use linkwork_domain::Clock;
+    use linkwork_domain::access::organisations::Team;
     use linkwork_domain::ids::TeamId;
-    use linkwork_domain::organisations::Team;
     let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
     let org = pcn(store, clock, "Fuzz PCN").await;
     let team = Team { id: TeamId::new(), org_id: org.id, name: "Fuzz team".into(), created_at: clock.now() };

@@ -244,7 +244,7 @@ async fn bad_smtp_settings_are_explained() {
 }
 
 db_test!(the_worker_sweeps_expired_sessions, |db: TestDb| async move {
-    use linkwork_domain::accounts::SessionRecord;
+    use linkwork_domain::access::accounts::SessionRecord;
     let clock = Arc::new(FixedClock::new(test_epoch()));
     for (id, mins) in [("old", -1), ("live", 30)] {
         let rec = SessionRecord {

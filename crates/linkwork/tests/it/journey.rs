@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Duration;
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::organisations::{Organisation, Team};
 use linkwork_domain::ids::{EpisodeId, PersonId, ReferralId, TeamId};
-use linkwork_domain::organisations::{Organisation, Team};
-use linkwork_domain::referrals::ReferralStatus;
+use linkwork_domain::intake::referrals::ReferralStatus;
 use linkwork_testkit::{TestApp, app_test};
 
 pub(crate) struct Setup {
@@ -491,7 +491,7 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     let r = anon.post_form("/self-referral", &form(&me)).await;
     assert_eq!(r.status, StatusCode::OK);
     let (referral, person) = app.store.waiting_referrals(s.org.id, &[]).await.unwrap().remove(0);
-    assert_eq!(referral.source, linkwork_domain::referrals::ReferralSource::SelfReferral);
+    assert_eq!(referral.source, linkwork_domain::intake::referrals::ReferralSource::SelfReferral);
     assert!(referral.consent, "asking for help is consent to be contacted");
     assert_eq!(person.full_name(), "Sam Hughes");
     let trail = app

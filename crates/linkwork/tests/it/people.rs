@@ -5,11 +5,11 @@ use crate::helpers::{Client, PASSWORD, pcn, user};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::Clock;
-use linkwork_domain::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::organisations::{Organisation, Team};
 use linkwork_domain::ids::{PersonId, ReferralId, TeamId};
-use linkwork_domain::organisations::{Organisation, Team};
+use linkwork_domain::intake::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::people::Person;
-use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::values::NhsNumber;
 use linkwork_testkit::{TestApp, app_test};
 

@@ -5,20 +5,20 @@
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::Clock;
 use linkwork_domain::FixedClock;
+use linkwork_domain::access::organisations::Team;
+use linkwork_domain::casework::coding::CodedEvent;
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Barrier, BarrierCode, BarrierKind, Contact, ContactLocation, ContactMode,
     DischargeReason, Episode, EpisodeWork, Goal, GoalReview, GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason,
     Need, NeedDomain,
 };
-use linkwork_domain::coding::CodedEvent;
 use linkwork_domain::ids::{
     AppointmentId, BarrierId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, NeedId, PersonId, ReferralId,
     TeamId,
 };
-use linkwork_domain::organisations::Team;
+use linkwork_domain::intake::referrals::{Referral, ReferralSource, ReferralStatus, Urgency};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person};
 use linkwork_domain::ports::{CaseworkBatch, CaseworkStore, EpisodeStore, IntakeStore, OrgStore, PeopleStore};
-use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus, Urgency};
 use linkwork_domain::values::{NhsNumber, Postcode};
 use linkwork_storage::SqlStore;
 use linkwork_testkit::{TestDb, db_test, test_epoch};

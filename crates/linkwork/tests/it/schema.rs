@@ -68,7 +68,7 @@ async fn seed(store: &SqlStore) -> (i64, usize) {
     let clock = FixedClock::new(test_epoch());
     linkwork::demo::generate(store, &clock, &linkwork::demo::DemoOptions::default(), false).await.unwrap();
     let orgs = store.list_orgs().await.unwrap();
-    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::organisations::OrgKind::Pcn).unwrap();
+    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::access::organisations::OrgKind::Pcn).unwrap();
     let _ = clock.now();
     (store.count_people(pcn.id).await.unwrap() + store.count_referrals(pcn.id).await.unwrap(), orgs.len())
 }
@@ -90,7 +90,7 @@ db_test!(migrating_a_current_seeded_database_changes_nothing, |db: TestDb| async
 
 async fn seed_counts(store: &SqlStore) -> (i64, usize) {
     let orgs = store.list_orgs().await.unwrap();
-    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::organisations::OrgKind::Pcn).unwrap();
+    let pcn = orgs.iter().find(|o| o.kind == linkwork_domain::access::organisations::OrgKind::Pcn).unwrap();
     (store.count_people(pcn.id).await.unwrap() + store.count_referrals(pcn.id).await.unwrap(), orgs.len())
 }
 
@@ -167,7 +167,11 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
     };
     assert_eq!(steward, Some(icb.id.0));
     // The upgraded schema works: the new audit table accepts events.
-    let e = linkwork_domain::audit::AuditEntry::new(test_epoch(), linkwork_domain::audit::AuditAction::View, "person");
+    let e = linkwork_domain::access::audit::AuditEntry::new(
+        test_epoch(),
+        linkwork_domain::access::audit::AuditAction::View,
+        "person",
+    );
     linkwork_domain::ports::AuditStore::append_audit(&fresh.store, &[e]).await.unwrap();
 });
 
@@ -175,8 +179,8 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
 /// people, referrals, services). Never seed an old schema with today's generator: it writes
 /// tables the old schema does not have.
 async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
+    use linkwork_domain::access::organisations::Team;
     use linkwork_domain::ids::{PersonId, ReferralId, TeamId};
-    use linkwork_domain::organisations::Team;
     use linkwork_domain::ports::OrgStore;
     let clock = FixedClock::new(test_epoch());
     let icb = linkwork::admin::create_org(store, &clock, "Old ICB", "icb", Some("QOL"), None).await.unwrap();

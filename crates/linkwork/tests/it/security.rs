@@ -7,10 +7,10 @@ use crate::journey::{ADA, Setup, ada_accepted, form, refer, setup, signed_in, tr
 use axum::http::StatusCode;
 use linkwork::directory_import::{Feed, import};
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::Role;
-use linkwork_domain::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::accounts::Role;
+use linkwork_domain::access::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::throttle::{self, ACCOUNT_LIMIT, SELF_REFERRAL_LIMIT};
 use linkwork_domain::ids::{OrgId, PersonId};
-use linkwork_domain::throttle::{self, ACCOUNT_LIMIT, SELF_REFERRAL_LIMIT};
 use linkwork_testkit::{TestApp, TestDb, app_test, db_test, test_epoch};
 use serde_json::json;
 
@@ -20,7 +20,7 @@ fn claim_form(name: &str, email: &str) -> String {
 
 /// A PCN stewarding two directory organisations: one its voluntary group manages, one nobody
 /// has claimed. Returns (pcn, owned id, unclaimed id).
-async fn stewarded_directory(app: &TestApp) -> (linkwork_domain::organisations::Organisation, String, String) {
+async fn stewarded_directory(app: &TestApp) -> (linkwork_domain::access::organisations::Organisation, String, String) {
     let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
     let org = pcn(store, clock, "Claim PCN").await;
     let vcse = linkwork::admin::create_org(store, clock, "Claim Walkers", "vcse", None, None).await.unwrap();
@@ -284,9 +284,9 @@ app_test!(finding_09_using_a_link_voids_the_users_other_links, |app: TestApp| as
 });
 
 /// Another team of the same PCN, with its own worker.
-async fn second_team(app: &TestApp, s: &Setup) -> linkwork_domain::organisations::Team {
+async fn second_team(app: &TestApp, s: &Setup) -> linkwork_domain::access::organisations::Team {
     let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
-    let team = linkwork_domain::organisations::Team {
+    let team = linkwork_domain::access::organisations::Team {
         id: linkwork_domain::ids::TeamId::new(),
         org_id: s.org.id,
         name: "Other team".into(),
@@ -299,7 +299,12 @@ async fn second_team(app: &TestApp, s: &Setup) -> linkwork_domain::organisations
 }
 
 /// A person referred straight to `team`, as an import would bring them.
-async fn person_for(app: &TestApp, s: &Setup, team: &linkwork_domain::organisations::Team, given: &str) -> PersonId {
+async fn person_for(
+    app: &TestApp,
+    s: &Setup,
+    team: &linkwork_domain::access::organisations::Team,
+    given: &str,
+) -> PersonId {
     let person = linkwork_domain::people::Person {
         org_id: s.org.id,
         given_name: given.into(),
@@ -308,7 +313,7 @@ async fn person_for(app: &TestApp, s: &Setup, team: &linkwork_domain::organisati
         created_at: app.clock.now(),
         ..Default::default()
     };
-    let referral = linkwork_domain::referrals::Referral {
+    let referral = linkwork_domain::intake::referrals::Referral {
         id: linkwork_domain::ids::ReferralId::new(),
         org_id: s.org.id,
         person_id: person.id,
@@ -630,7 +635,7 @@ app_test!(finding_17_the_origin_scheme_counts_and_big_bodies_get_a_problem, |app
 
 db_test!(finding_12_deleting_the_end_of_the_audit_trail_is_detected, |db: TestDb| async move {
     use linkwork::admin::{Verified, verify_anchored, verify_audit};
-    use linkwork_domain::audit::AuditEntry;
+    use linkwork_domain::access::audit::AuditEntry;
     use linkwork_domain::ports::AuditStore;
     use linkwork_storage::Db;
     let entries: Vec<AuditEntry> = (1..=40_i64)
@@ -679,7 +684,7 @@ db_test!(finding_12_deleting_the_end_of_the_audit_trail_is_detected, |db: TestDb
     assert!(matches!(verify_anchored(&db.store, &anchors).await.unwrap(), Verified::Cut(_)), "all of it deleted");
 
     // Nor can a shorter anchor be slipped in without the key.
-    let forged = linkwork_domain::audit::Anchor::new(b"not the key at all", 0, "x", test_epoch());
+    let forged = linkwork_domain::access::audit::Anchor::new(b"not the key at all", 0, "x", test_epoch());
     let line = format!("{} {} {} {}\n", forged.seq, forged.hash, forged.at.to_rfc3339(), forged.mac);
     let log = dir.join("audit-anchors.log");
     let mut text = std::fs::read_to_string(&log).unwrap();

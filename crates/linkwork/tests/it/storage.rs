@@ -2,12 +2,12 @@
 
 use crate::helpers::{pcn, user};
 use chrono::{Duration, NaiveDate};
-use linkwork_domain::accounts::{Role, RoleGrant, SessionRecord};
+use linkwork_domain::access::accounts::{Role, RoleGrant, SessionRecord};
+use linkwork_domain::access::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::ids::*;
-use linkwork_domain::organisations::{OrgKind, Organisation, Team};
+use linkwork_domain::intake::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::*;
-use linkwork_domain::referrals::{Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::values::{NhsNumber, OdsCode, Postcode};
 use linkwork_domain::{Clock, FixedClock, StoreError};
 use linkwork_testkit::{TestDb, db_test, test_epoch};

@@ -4,7 +4,7 @@
 use crate::helpers::{Client, PASSWORD, pcn, user};
 use axum::http::StatusCode;
 use chrono::Duration;
-use linkwork_domain::throttle::{ACCOUNT_LIMIT, ADDRESS_LIMIT};
+use linkwork_domain::access::throttle::{ACCOUNT_LIMIT, ADDRESS_LIMIT};
 use linkwork_testkit::{TestApp, app_test};
 
 const LOCKED: &str = "Too many failed attempts";
@@ -111,7 +111,7 @@ app_test!(administrators_unlock_and_sign_users_out_everywhere, |app: TestApp| as
 async fn behind_a_trusted_proxy_the_forwarded_address_counts_and_spoofing_does_not() {
     use axum::body::Body;
     use axum::http::Request;
-    use linkwork_domain::audit::{AuditAction, AuditFilter};
+    use linkwork_domain::access::audit::{AuditAction, AuditFilter};
     let web = linkwork_web::WebConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
     let Some(app) = TestApp::spawn_with(linkwork_testkit::Backend::Sqlite, web).await else { return };
     let attempt = |xff: &'static str| {

@@ -5,8 +5,8 @@ use crate::helpers::{Client, PASSWORD, user};
 use axum::http::StatusCode;
 use chrono::Duration;
 use linkwork_domain::Clock;
-use linkwork_domain::audit::{AuditAction, AuditFilter};
-use linkwork_domain::organisations::Organisation;
+use linkwork_domain::access::audit::{AuditAction, AuditFilter};
+use linkwork_domain::access::organisations::Organisation;
 use linkwork_testkit::{TestApp, app_test};
 use linkwork_web::access::two_factor::code_at;
 
@@ -117,7 +117,7 @@ app_test!(the_password_step_expires_and_wrong_codes_lock_the_account, |app: Test
     assert_eq!(c.get("/sign-in/code").await.header("location"), "/sign-in", "ten minutes to enter the code");
 
     c.sign_in("w@armley.test", PASSWORD).await;
-    for _ in 0..linkwork_domain::throttle::ACCOUNT_LIMIT {
+    for _ in 0..linkwork_domain::access::throttle::ACCOUNT_LIMIT {
         c.post_form("/sign-in/code", "code=000000").await;
     }
     app.clock.advance(Duration::seconds(30));

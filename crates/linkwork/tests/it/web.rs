@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Duration;
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::SessionRecord;
+use linkwork_domain::access::accounts::SessionRecord;
 use linkwork_testkit::{Backend, TestApp, app_test};
 
 async fn admin_client(app: &TestApp) -> Client {

@@ -4,7 +4,7 @@
 
 use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter, AuditLog, GENESIS, chain_hash};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter, AuditLog, GENESIS, chain_hash};
 use linkwork_domain::ports::{AuditStore, StoreError, StoreResult};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};

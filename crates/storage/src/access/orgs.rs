@@ -2,8 +2,8 @@
 
 use crate::access::rows::{OrgRow, TeamRow};
 use crate::{BeginWrite, SqlStore, idempotent_replay, map_err, on_db, remember_idempotency};
+use linkwork_domain::access::organisations::{Organisation, Team};
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::ports::{Created, IdempotencyKey, OrgStore, StoreResult};
 use uuid::Uuid;
 

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use linkwork_domain::StoreError;
-use linkwork_domain::accounts::{Role, RoleGrant, User};
+use linkwork_domain::access::accounts::{Role, RoleGrant, User};
+use linkwork_domain::access::organisations::{Organisation, Team};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
-use linkwork_domain::organisations::{Organisation, Team};
 use linkwork_domain::values::{Email, OdsCode};
 use uuid::Uuid;
 

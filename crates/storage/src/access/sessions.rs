@@ -3,7 +3,7 @@
 
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::SessionRecord;
+use linkwork_domain::access::accounts::SessionRecord;
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::{SessionStore, StoreResult};
 use uuid::Uuid;

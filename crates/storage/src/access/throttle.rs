@@ -3,8 +3,8 @@
 
 use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
+use linkwork_domain::access::throttle::ThrottleState;
 use linkwork_domain::ports::{StoreResult, ThrottleStore};
-use linkwork_domain::throttle::ThrottleState;
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -2,7 +2,7 @@
 
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::AccountToken;
+use linkwork_domain::access::accounts::AccountToken;
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::{StoreResult, TokenStore};
 use uuid::Uuid;

@@ -2,7 +2,7 @@
 
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::TwoFactor;
+use linkwork_domain::access::accounts::TwoFactor;
 use linkwork_domain::ids::{OrgId, UserId};
 use linkwork_domain::ports::{StoreError, StoreResult, TwoFactorStore};
 

@@ -2,7 +2,7 @@
 
 use crate::access::rows::{RoleRow, UserRow};
 use crate::{BeginWrite, SqlStore, map_err, on_db};
-use linkwork_domain::accounts::{RoleGrant, User};
+use linkwork_domain::access::accounts::{RoleGrant, User};
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::{StoreError, StoreResult, UserStore};
 

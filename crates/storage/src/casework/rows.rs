@@ -4,8 +4,8 @@
 use crate::access::rows::corrupt;
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::StoreError;
+use linkwork_domain::casework::coding::CodedEvent;
 use linkwork_domain::casework::{Appointment, Contact, Episode, Goal};
-use linkwork_domain::coding::CodedEvent;
 use linkwork_domain::ports::StoreResult;
 use uuid::Uuid;
 

@@ -2,8 +2,8 @@
 //! same declaration (see [`crate::table`]).
 
 use crate::table::{Table, Value};
+use linkwork_domain::casework::coding::CodedEvent;
 use linkwork_domain::casework::{Appointment, Barrier, Contact, Episode, Goal, GoalReview, HoldingPeriod, Need};
-use linkwork_domain::coding::CodedEvent;
 
 impl Table for Episode {
     const TABLE: &'static str = "episodes";

@@ -7,9 +7,9 @@ use crate::{BeginWrite, SqlStore, idempotent_replay, map_err, on_db, remember_id
 use chrono::{DateTime, Utc};
 use linkwork_domain::StoreError;
 use linkwork_domain::ids::{OrgId, PersonId, ReferralId, TeamId, UserId};
+use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{Created, IdempotencyKey, IntakeStore, StoreResult, TriageDecision};
-use linkwork_domain::referrals::Referral;
 use linkwork_domain::vocab::parse_list;
 use uuid::Uuid;
 

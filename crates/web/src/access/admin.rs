@@ -10,9 +10,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
-use linkwork_domain::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
+use linkwork_domain::access::throttle;
 use linkwork_domain::ids::PersonId;
-use linkwork_domain::throttle;
 use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
 
@@ -219,9 +219,9 @@ pub(crate) struct UserAction {
 /// The target of an action, only if it belongs to the administrator's organisation.
 async fn target(
     state: &AppState,
-    admin: &linkwork_domain::accounts::User,
+    admin: &linkwork_domain::access::accounts::User,
     id: &str,
-) -> Result<linkwork_domain::accounts::User, AppError> {
+) -> Result<linkwork_domain::access::accounts::User, AppError> {
     let id = id.parse::<linkwork_domain::ids::UserId>().map_err(|_| AppError::NotFound)?;
     let user = state.store.get_user(id).await?;
     if user.org_id != admin.org_id {
@@ -233,9 +233,9 @@ async fn target(
 /// Audit an administrator's action on a user, then go back to the users page saying so.
 async fn done(
     state: &AppState,
-    admin: &linkwork_domain::accounts::User,
+    admin: &linkwork_domain::access::accounts::User,
     source: Option<String>,
-    user: &linkwork_domain::accounts::User,
+    user: &linkwork_domain::access::accounts::User,
     reason: String,
     outcome: &str,
 ) -> Result<Response, AppError> {
@@ -287,11 +287,11 @@ pub(crate) async fn reset_two_factor(
 fn invite_form(org_is_vcse: bool) -> crate::forms::FormPage {
     use crate::forms::{Field, FormPage};
     let mut role = Field::new("role", "Role", "text", "off");
-    role.options = linkwork_domain::accounts::Role::ALL
+    role.options = linkwork_domain::access::accounts::Role::ALL
         .iter()
         .filter(|r| {
-            (**r == linkwork_domain::accounts::Role::VcsePartner) == org_is_vcse
-                || **r == linkwork_domain::accounts::Role::Administrator
+            (**r == linkwork_domain::access::accounts::Role::VcsePartner) == org_is_vcse
+                || **r == linkwork_domain::access::accounts::Role::Administrator
         })
         .map(|r| (r.as_str().to_owned(), r.label().to_owned()))
         .collect();
@@ -316,7 +316,7 @@ pub(crate) async fn invite_page(
     CurrentUser(admin): CurrentUser,
 ) -> Result<Response, AppError> {
     let org = state.store.get_org(admin.org_id).await?;
-    let mut page = invite_form(org.kind == linkwork_domain::organisations::OrgKind::Vcse);
+    let mut page = invite_form(org.kind == linkwork_domain::access::organisations::OrgKind::Vcse);
     page.nav = Nav::for_user(&admin);
     page.respond()
 }
@@ -337,9 +337,9 @@ pub(crate) async fn invite(
     ClientAddress(source): ClientAddress,
     Form(f): Form<InviteForm>,
 ) -> Result<Response, AppError> {
-    use linkwork_domain::accounts::{INVITE_VALID, Role, RoleGrant, User};
+    use linkwork_domain::access::accounts::{INVITE_VALID, Role, RoleGrant, User};
     let org = state.store.get_org(admin.org_id).await?;
-    let mut page = invite_form(org.kind == linkwork_domain::organisations::OrgKind::Vcse);
+    let mut page = invite_form(org.kind == linkwork_domain::access::organisations::OrgKind::Vcse);
     page.nav = Nav::for_user(&admin);
     for field in &mut page.fields {
         field.value = match field.name {
@@ -348,7 +348,7 @@ pub(crate) async fn invite(
             _ => f.role.clone(),
         };
     }
-    let name = linkwork_domain::organisations::parse_name(&f.name);
+    let name = linkwork_domain::access::organisations::parse_name(&f.name);
     if name.is_err() {
         page.error("name", "Enter their full name");
     }
@@ -400,13 +400,13 @@ pub(crate) async fn invite(
 /// already has an account gets the role added instead.
 pub(crate) async fn invite_partner(
     state: &AppState,
-    by: &linkwork_domain::accounts::User,
+    by: &linkwork_domain::access::accounts::User,
     source: &Option<String>,
     org: linkwork_domain::ids::OrgId,
     name: &str,
     email: &str,
 ) -> Result<(), AppError> {
-    use linkwork_domain::accounts::{INVITE_VALID, Role, RoleGrant, User};
+    use linkwork_domain::access::accounts::{INVITE_VALID, Role, RoleGrant, User};
     let email = linkwork_domain::values::Email::parse(email).map_err(|e| AppError::BadRequest(e.0))?;
     let grant = RoleGrant { org_id: org, role: Role::VcsePartner };
     match state.store.find_user_by_email(email.as_str()).await {
@@ -419,7 +419,8 @@ pub(crate) async fn invite_partner(
                 id: linkwork_domain::ids::UserId::new(),
                 org_id: org,
                 email,
-                display_name: linkwork_domain::organisations::parse_name(name).unwrap_or_else(|_| "Partner".into()),
+                display_name: linkwork_domain::access::organisations::parse_name(name)
+                    .unwrap_or_else(|_| "Partner".into()),
                 password_hash: unusable,
                 disabled: false,
                 is_demo: false,

@@ -18,12 +18,12 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::User;
-use linkwork_domain::accounts::two_factor_required;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::accounts::two_factor_required;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::throttle;
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::StoreError;
-use linkwork_domain::throttle;
 use serde::Deserialize;
 use tower_sessions::Session;
 

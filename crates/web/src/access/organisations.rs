@@ -2,8 +2,8 @@
 //! another's tenant (ICB → PCN → practice), for rules that stop at a tenant's edge.
 
 use crate::{AppError, AppState};
+use linkwork_domain::access::organisations::Organisation;
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::organisations::Organisation;
 
 /// Whether `org` is `ancestor` or lies below it (its parent, its parent's parent…).
 pub(crate) async fn is_within(state: &AppState, org: &Organisation, ancestor: OrgId) -> Result<bool, AppError> {

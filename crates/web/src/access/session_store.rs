@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use linkwork_domain::Clock;
-use linkwork_domain::accounts::SessionRecord;
+use linkwork_domain::access::accounts::SessionRecord;
 use linkwork_domain::ids::UserId;
 use linkwork_domain::ports::Store;
 use std::sync::Arc;

@@ -12,9 +12,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::casework::coding::CodedEvent;
 use linkwork_domain::casework::parse_date;
-use linkwork_domain::coding::CodedEvent;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
@@ -81,7 +81,7 @@ async fn fetch(
 
 fn exported(
     state: &AppState,
-    user: &linkwork_domain::accounts::User,
+    user: &linkwork_domain::access::accounts::User,
     source: Option<String>,
     what: &str,
     found: &[(CodedEvent, Person)],

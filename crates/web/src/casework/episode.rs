@@ -3,7 +3,7 @@
 use crate::forms::{Field, FormData};
 use crate::{AppError, AppState};
 use axum::response::Response;
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
 use linkwork_domain::casework::{Episode, EpisodeWork, parse_date};
 use linkwork_domain::ports::StoreError;
 
@@ -20,7 +20,7 @@ async fn episode_fields(state: &AppState, user: &User, e: &Episode) -> Result<Ve
                 .list_org_users(user.org_id)
                 .await?
                 .into_iter()
-                .filter(|u| u.has_role(linkwork_domain::accounts::Role::LinkWorker) && !u.disabled)
+                .filter(|u| u.has_role(linkwork_domain::access::accounts::Role::LinkWorker) && !u.disabled)
                 .map(|u| (u.id.to_string(), u.display_name)),
         )
         .collect();

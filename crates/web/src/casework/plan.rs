@@ -3,7 +3,7 @@
 use crate::AppError;
 use crate::forms::{Field, FormData, FormPage};
 use axum::response::Response;
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
 use linkwork_domain::casework::{Goal, GoalReview, GoalStatus, Need, NeedDomain, parse_number, parse_words};
 use linkwork_domain::ids::{GoalId, NeedId};
 use linkwork_domain::people::{Person, optional_text};

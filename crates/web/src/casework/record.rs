@@ -7,11 +7,11 @@ use crate::{AppError, AppState};
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
 use linkwork_domain::casework::{AppointmentStatus, Episode};
 use linkwork_domain::ids::PersonId;
+use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::people::{Person, likely_duplicate};
-use linkwork_domain::referrals::Referral;
 use linkwork_domain::uktime::UkTime;
 
 use super::date;
@@ -276,7 +276,7 @@ pub(crate) async fn record_page(
                 reason: r.reason.clone(),
                 status: r.status.label(),
                 id: r.id.to_string(),
-                waiting: r.status == linkwork_domain::referrals::ReferralStatus::Received,
+                waiting: r.status == linkwork_domain::intake::referrals::ReferralStatus::Received,
             })
             .collect(),
         episodes: views,

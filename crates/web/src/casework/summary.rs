@@ -17,14 +17,14 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Json, Response};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::organisations::referral_tenant;
+use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::casework::{Episode, GoalStatus};
 use linkwork_domain::ids::{EpisodeId, MessageId};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
-use linkwork_domain::organisations::referral_tenant;
 use linkwork_domain::people::Person;
-use linkwork_domain::permissions::{Permission, granted};
 use linkwork_domain::uktime::UkTime;
 use serde::Serialize;
 use tower_sessions::Session;
@@ -391,7 +391,7 @@ pub(crate) async fn send_message_back(state: &AppState, worker: &User, episode: 
                 .list_org_users(practice)
                 .await?
                 .into_iter()
-                .filter(|u| u.has_role(linkwork_domain::accounts::Role::Referrer)),
+                .filter(|u| u.has_role(linkwork_domain::access::accounts::Role::Referrer)),
         );
     }
     recipients.retain(|u| !u.disabled);

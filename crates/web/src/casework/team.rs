@@ -12,14 +12,14 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::{Role, User};
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::{Role, User};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::organisations::Team;
 use linkwork_domain::casework::{
     ContactLocation, ContactMode, NORM_CONTACTS_PER_PERSON, NORM_PEOPLE_PER_YEAR, NeedDomain, PracticeProfile,
     TeamSettings, parse_number, practice_profile,
 };
 use linkwork_domain::ids::{TeamId, UserId};
-use linkwork_domain::organisations::Team;
 use linkwork_domain::ports::StoreError;
 use linkwork_domain::uktime::UkTime;
 

@@ -9,8 +9,8 @@ use crate::{AppError, AppState, ClientAddress};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::directory::{
     Capacity, Connection, ConnectionEvent, ConnectionKind, DeclineReason, Listing, SharedDetails, TaskStatus,

@@ -8,8 +8,8 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::directory::{Connection, ConnectionEvent, DeclineReason, TaskStatus};
 use linkwork_domain::ids::{ConnectionId, OrgId};
 use linkwork_domain::ports::{ConnectionScope, StoreError};
@@ -19,7 +19,7 @@ pub(super) fn partner_orgs(user: &User) -> Vec<OrgId> {
     let mut v: Vec<OrgId> = user
         .roles
         .iter()
-        .filter(|g| g.role == linkwork_domain::accounts::Role::VcsePartner)
+        .filter(|g| g.role == linkwork_domain::access::accounts::Role::VcsePartner)
         .map(|g| g.org_id)
         .collect();
     v.sort();

@@ -1,11 +1,11 @@
 //! Who looks after a directory organisation: its steward tenant and the organisations above it.
 
 use crate::{AppError, AppState};
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::organisations::{OrgKind, Organisation};
+use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::directory::Listing;
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::organisations::{OrgKind, Organisation};
-use linkwork_domain::permissions::{Permission, granted};
 
 /// The tenants whose directory `user` looks after as directory staff: the organisations in which
 /// they hold a directory-staff role, and every organisation below those (an ICB's staff look
@@ -34,7 +34,7 @@ pub(crate) async fn stewardship(state: &AppState, user: &User) -> Result<Vec<Org
 pub(super) fn staff_grants(user: &User) -> Vec<OrgId> {
     user.roles
         .iter()
-        .filter(|g| linkwork_domain::permissions::role_allows(g.role, Permission::ManageDirectory))
+        .filter(|g| linkwork_domain::access::permissions::role_allows(g.role, Permission::ManageDirectory))
         .map(|g| g.org_id)
         .collect()
 }

@@ -10,12 +10,12 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::organisations::{OrgKind, Organisation};
+use linkwork_domain::directory::oruk::{self};
 use linkwork_domain::directory::{Claim, Listing, ProblemKind, ProblemReport};
 use linkwork_domain::ids::{ClaimId, OrgId, ReportId};
-use linkwork_domain::organisations::{OrgKind, Organisation};
-use linkwork_domain::oruk::{self};
 use linkwork_domain::ports::StoreError;
 use linkwork_domain::uktime::UkTime;
 

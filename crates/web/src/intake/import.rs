@@ -12,13 +12,13 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::ids::{OrgId, TeamId, UserId};
+use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{Store, StoreError};
-use linkwork_domain::referrals::Referral;
 use linkwork_domain::values::{TextKind, check_text};
 use std::collections::HashMap;
 
@@ -222,11 +222,11 @@ pub async fn import(
 ) -> Result<(ImportReport, Vec<Referral>), ImportError> {
     let mut errors = vec![];
     let mut intakes = vec![];
-    let practices: Vec<linkwork_domain::organisations::Organisation> = store
+    let practices: Vec<linkwork_domain::access::organisations::Organisation> = store
         .child_orgs(tenant)
         .await?
         .into_iter()
-        .filter(|o| o.kind == linkwork_domain::organisations::OrgKind::Practice)
+        .filter(|o| o.kind == linkwork_domain::access::organisations::OrgKind::Practice)
         .collect();
     for (i, raw) in raws.iter().enumerate() {
         let mut raw = raw.clone();

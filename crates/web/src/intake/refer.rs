@@ -8,15 +8,17 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::organisations::{OrgKind, referral_tenant};
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::ids::{OrgId, TeamId};
+use linkwork_domain::intake::referrals::{
+    DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency,
+};
 use linkwork_domain::intake::{Channel, FieldError, Intake, RawReferral, parse_referral};
-use linkwork_domain::organisations::{OrgKind, referral_tenant};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_duplicate};
 use linkwork_domain::ports::StoreError;
-use linkwork_domain::referrals::{DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency};
 use linkwork_domain::uktime::UkTime;
 
 /// Find the person a referral is about: an existing record in the tenant with the same NHS

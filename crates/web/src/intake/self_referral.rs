@@ -11,9 +11,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use linkwork_domain::access::organisations::OrgKind;
 use linkwork_domain::ids::OrgId;
 use linkwork_domain::intake::{Channel, parse_referral};
-use linkwork_domain::organisations::OrgKind;
 
 pub(super) async fn self_form(state: &AppState) -> Result<FormPage, AppError> {
     let mut pcn = Field::of("select", "service", "Where do you live?")

@@ -10,14 +10,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use linkwork_domain::accounts::User;
-use linkwork_domain::audit::{AuditAction, AuditEntry};
+use linkwork_domain::access::accounts::User;
+use linkwork_domain::access::audit::{AuditAction, AuditEntry};
+use linkwork_domain::casework::coding::{CodedEvent, Outcome, codes_for};
 use linkwork_domain::casework::{Episode, EpisodeWork};
-use linkwork_domain::coding::{CodedEvent, Outcome, codes_for};
 use linkwork_domain::ids::{CodedEventId, EpisodeId, PersonId, ReferralId, TeamId, UserId};
+use linkwork_domain::intake::referrals::{
+    DeclineReason, RedirectTarget, Referral, ReferralStatus, Urgency, triage_flags,
+};
 use linkwork_domain::people::{Person, likely_duplicate};
 use linkwork_domain::ports::{StoreError, TriageDecision};
-use linkwork_domain::referrals::{DeclineReason, RedirectTarget, Referral, ReferralStatus, Urgency, triage_flags};
 use linkwork_domain::uktime::UkTime;
 
 pub(super) struct WaitingRow {
@@ -152,13 +154,16 @@ pub(super) async fn triage_page_for(
     let mut worker = Field::of("select", "worker_id", "Link worker, if accepted");
     let mut workers: Vec<(String, String)> = vec![];
     for u in state.store.list_org_users(user.org_id).await? {
-        if u.has_role(linkwork_domain::accounts::Role::LinkWorker) && !u.disabled {
+        if u.has_role(linkwork_domain::access::accounts::Role::LinkWorker) && !u.disabled {
             workers.push((u.id.to_string(), u.display_name));
         }
     }
     worker.options = std::iter::once((String::new(), "Not assigned yet".to_owned())).chain(workers).collect();
-    worker.value =
-        if user.has_role(linkwork_domain::accounts::Role::LinkWorker) { user.id.to_string() } else { String::new() };
+    worker.value = if user.has_role(linkwork_domain::access::accounts::Role::LinkWorker) {
+        user.id.to_string()
+    } else {
+        String::new()
+    };
     let form = FormPage {
         nav: Nav::for_user(user),
         title: "Triage the referral",

@@ -7,7 +7,7 @@ use crate::{AppError, AppState, ClientAddress};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, optional_text};
 use linkwork_domain::ports::StoreError;

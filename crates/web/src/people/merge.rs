@@ -7,7 +7,7 @@ use crate::{AppError, AppState, ClientAddress};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use linkwork_domain::accounts::User;
+use linkwork_domain::access::accounts::User;
 use linkwork_domain::people::{Person, likely_duplicate};
 use linkwork_domain::ports::StoreError;
 use tower_sessions::Session;

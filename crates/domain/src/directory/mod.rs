@@ -1,11 +1,12 @@
 //! The community directory and connections to it. Listings follow Open Referral UK (see
-//! [`crate::oruk`]); what linkwork adds on top is here: capacity, trust (verification, review
+//! [`crate::directory::oruk`]); what linkwork adds on top is here: capacity, trust (verification, review
 //! reminders, problem reports, claims, history), and connections (signposts and referrals out)
 //! whose statuses follow the FHIR Task statuses of the Gravity closed-loop guide (domain.md 4.3).
 
+pub mod oruk;
+
 use crate::casework::NeedDomain;
 use crate::ids::{ClaimId, ConnectionId, EpisodeId, OrgId, PersonId, ReportId, ServiceId, UserId};
-use crate::oruk;
 use crate::values::InvalidValue;
 use crate::vocabulary;
 use chrono::{DateTime, Duration, Utc};

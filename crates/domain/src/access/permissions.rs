@@ -2,7 +2,7 @@
 //! names one [`Permission`]; [`granted`] decides from the user's roles. domain.md section 2 is
 //! the source: what each role needs, and what it must never see.
 
-use crate::accounts::{Role, User};
+use crate::access::accounts::{Role, User};
 use serde::Serialize;
 
 /// Something a route lets a person do.

@@ -12,7 +12,7 @@
 //! Storage backs the rule with a unique index on (episode, code).
 
 use crate::ids::{CodedEventId, EpisodeId, OrgId, PersonId, ReferralId, UserId};
-use crate::referrals::DeclineReason;
+use crate::intake::referrals::DeclineReason;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -126,7 +126,7 @@ impl AuditEntry {
     }
 
     /// Set the actor from a user.
-    pub fn by(mut self, user: &crate::accounts::User) -> Self {
+    pub fn by(mut self, user: &crate::access::accounts::User) -> Self {
         self.actor_user_id = Some(user.id);
         self.actor = user.email.as_str().to_owned();
         let mut roles: Vec<&str> = user.roles.iter().map(|g| g.role.as_str()).collect();

@@ -2,10 +2,12 @@
 //! self-referral form, the JSON API and the CSV bulk import all fill a [`RawReferral`] and get
 //! back either a valid person and referral or every field's problem at once.
 
+pub mod referrals;
+
 use crate::casework::NeedDomain;
 use crate::ids::{OrgId, PersonId, ReferralId};
+use crate::intake::referrals::{Referral, ReferralSource, ReferralStatus, Urgency, parse_reason};
 use crate::people::{Person, optional_text, parse_date_of_birth, parse_name};
-use crate::referrals::{Referral, ReferralSource, ReferralStatus, Urgency, parse_reason};
 use crate::uktime::UkTime;
 use crate::values::{Email, NhsNumber, Postcode};
 use chrono::{DateTime, Utc};
