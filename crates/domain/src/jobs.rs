@@ -88,3 +88,36 @@ mod tests {
         assert_eq!(retry_delay(20), Duration::seconds(3600));
     }
 }
+
+/// Why a job failed, and whether it is worth running again.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Running it again cannot succeed (a malformed payload, an address that cannot take the
+    /// message): the job is given up at once.
+    #[error("{0}")]
+    Permanent(String),
+    /// It may succeed later (the database or a provider unreachable): retried with backoff.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl JobError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JobError::Permanent(_))
+    }
+}
+
+impl From<crate::ports::StoreError> for JobError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        if e.is_transient() { JobError::Transient(e.to_string()) } else { JobError::Permanent(e.to_string()) }
+    }
+}
+
+impl From<crate::notifications::DeliveryError> for JobError {
+    fn from(e: crate::notifications::DeliveryError) -> Self {
+        match e {
+            crate::notifications::DeliveryError::Permanent(m) => JobError::Permanent(m),
+            crate::notifications::DeliveryError::Transient(m) => JobError::Transient(m),
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod people;
 pub mod ports;
 pub mod uktime;
+pub mod usecases;
 pub mod values;
 pub mod vocab;
 

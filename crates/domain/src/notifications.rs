@@ -52,19 +52,31 @@ impl MessageStatus {
     }
 }
 
+/// Why a message was not delivered, and whether trying again can help.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Trying again cannot help: an address that cannot take the message, a message the
+    /// provider refused for good. The message is marked failed at once.
+    #[error("{0}")]
+    Permanent(String),
+    /// The provider could not be reached or deferred the message: retried with backoff.
+    #[error("{0}")]
+    Transient(String),
+}
+
 /// Something that can deliver an email. Implemented by the binary (SMTP or log).
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
-    /// Deliver one message; `Ok(status)` says how (sent or logged). Errors are retried.
-    async fn deliver(&self, message: &OutboxMessage) -> Result<MessageStatus, String>;
+    /// Deliver one message; `Ok(status)` says how (sent or logged). Transient errors are retried.
+    async fn deliver(&self, message: &OutboxMessage) -> Result<MessageStatus, DeliveryError>;
 }
 
 /// Something that can deliver a text message (SMS). Implemented by the binary: written to the
 /// log by default, or sent through a configured provider.
 #[async_trait::async_trait]
 pub trait SmsSender: Send + Sync {
-    /// Deliver one message whose recipient is a phone number. Errors are retried.
-    async fn send(&self, message: &OutboxMessage) -> Result<MessageStatus, String>;
+    /// Deliver one message whose recipient is a phone number. Transient errors are retried.
+    async fn send(&self, message: &OutboxMessage) -> Result<MessageStatus, DeliveryError>;
 }
 
 /// The job kind that sends an appointment reminder.

@@ -4,11 +4,13 @@
 use anyhow::{Context, bail};
 use linkwork_domain::Clock;
 use linkwork_domain::access::accounts::{Role, RoleGrant, User};
-use linkwork_domain::access::audit::{AuditAction, AuditEntry, GENESIS, verify_chain};
-use linkwork_domain::access::organisations::{OrgKind, Organisation, parse_name};
+use linkwork_domain::access::audit::{AuditAction, AuditEntry, Direct, GENESIS, verify_chain};
+use linkwork_domain::access::organisations::Organisation;
 use linkwork_domain::ids::{OrgId, UserId};
 use linkwork_domain::ports::{Created, Store, StoreError};
-use linkwork_domain::values::{Email, OdsCode};
+use linkwork_domain::usecases::access::{NewOrganisation, create_organisation};
+use linkwork_domain::usecases::{Caller, Failure, Services};
+use linkwork_domain::values::Email;
 
 /// Look an organisation up by ODS code or name, with a sentence when there is none.
 pub async fn find_org(store: &dyn Store, key: &str) -> anyhow::Result<Organisation> {
@@ -21,7 +23,8 @@ pub async fn find_org(store: &dyn Store, key: &str) -> anyhow::Result<Organisati
     }
 }
 
-/// `linkwork org create`.
+/// `linkwork org create`: the operator's way in to the one use case the API also calls
+/// (`usecases::access::create_organisation`); the parent is named by ODS code or name. Audited.
 pub async fn create_org(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -30,27 +33,19 @@ pub async fn create_org(
     ods: Option<&str>,
     parent: Option<&str>,
 ) -> anyhow::Result<Organisation> {
-    let name = parse_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kind: OrgKind = kind.parse().map_err(anyhow::Error::msg)?;
-    let ods_code = ods.map(OdsCode::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parent = match parent {
-        Some(p) => Some(find_org(store, p).await?),
+    let parent_id = match parent {
+        Some(p) => Some(find_org(store, p).await?.id),
         None => None,
     };
-    kind.check_parent(parent.as_ref().map(|p| p.kind)).map_err(anyhow::Error::msg)?;
-    let org = Organisation {
-        id: OrgId::new(),
-        name,
-        kind,
-        ods_code,
-        parent_id: parent.map(|p| p.id),
-        created_at: clock.now(),
-    };
-    match store.create_org(&org, None).await {
+    let input =
+        NewOrganisation { name: name.to_owned(), kind: kind.to_owned(), ods_code: ods.map(str::to_owned), parent_id };
+    let services = Services { store, audit: &Direct(store), clock };
+    match create_organisation(services, &Caller::operator(), &input, None).await {
         Ok(Created::New(o) | Created::Replayed(o)) => Ok(o),
-        Err(StoreError::Conflict(_)) => {
-            bail!("an organisation with this name or ODS code already exists")
+        Err(Failure::Invalid(errors)) => {
+            bail!("{}", errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
         }
+        Err(Failure::Conflict(_)) => bail!("an organisation with this name or ODS code already exists"),
         Err(e) => Err(e.into()),
     }
 }

@@ -411,17 +411,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             match command {
                 OrgCommand::Create { name, kind, ods, parent } => {
+                    // Audited by the use case, as from the API.
                     let org =
                         admin::create_org(&store, &clock, &name, &kind, ods.as_deref(), parent.as_deref()).await?;
-                    admin::audit_cli(
-                        &store,
-                        &clock,
-                        AuditAction::Create,
-                        "organisation",
-                        org.id.to_string(),
-                        Some(org.id),
-                    )
-                    .await?;
                     println!("Created {} {} ({}).", org.kind.label(), org.name, org.id);
                 }
                 OrgCommand::TwoFactor { org, setting } => {

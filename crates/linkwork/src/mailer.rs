@@ -5,7 +5,7 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use linkwork_domain::notifications::{Mailer, MessageStatus, OutboxMessage, SmsSender, sms_number};
+use linkwork_domain::notifications::{DeliveryError, Mailer, MessageStatus, OutboxMessage, SmsSender, sms_number};
 use std::sync::Arc;
 
 /// Writes messages to the log instead of sending them.
@@ -14,7 +14,7 @@ pub struct LogMailer;
 
 #[async_trait::async_trait]
 impl Mailer for LogMailer {
-    async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
+    async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
         tracing::debug!(message = %m.id, "email not sent: no mail server configured");
         note_held_back(Held::Email);
         Ok(MessageStatus::Logged)
@@ -94,15 +94,23 @@ impl SmtpMailer {
 
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
-    async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
-        let to = m.recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient address: {e}"))?;
+    async fn deliver(&self, m: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
+        let to = m
+            .recipient
+            .parse::<Mailbox>()
+            .map_err(|e| DeliveryError::Permanent(format!("bad recipient address: {e}")))?;
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
             .body(m.body.clone())
-            .map_err(|e| format!("could not build the message: {e}"))?;
-        self.transport.send(email).await.map_err(|e| format!("SMTP delivery failed: {e}"))?;
+            .map_err(|e| DeliveryError::Permanent(format!("could not build the message: {e}")))?;
+        // A 5xx answer (no such mailbox, refused for good) cannot succeed later; anything else
+        // (no connection, 4xx "try later") may.
+        self.transport.send(email).await.map_err(|e| {
+            let why = format!("SMTP delivery failed: {e}");
+            if e.is_permanent() { DeliveryError::Permanent(why) } else { DeliveryError::Transient(why) }
+        })?;
         Ok(MessageStatus::Sent)
     }
 }
@@ -113,7 +121,7 @@ pub struct LogSms;
 
 #[async_trait::async_trait]
 impl SmsSender for LogSms {
-    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
+    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
         tracing::debug!(message = %m.id, "text message not sent: no SMS provider configured");
         note_held_back(Held::Text);
         Ok(MessageStatus::Logged)
@@ -129,8 +137,9 @@ pub struct EmailGatewaySms {
 
 #[async_trait::async_trait]
 impl SmsSender for EmailGatewaySms {
-    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, String> {
-        let number = sms_number(&m.recipient).ok_or("the phone number cannot take a text message")?;
+    async fn send(&self, m: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
+        let number = sms_number(&m.recipient)
+            .ok_or_else(|| DeliveryError::Permanent("the phone number cannot take a text message".into()))?;
         let email = OutboxMessage { recipient: format!("{number}@{}", self.domain), ..m.clone() };
         self.mailer.deliver(&email).await
     }

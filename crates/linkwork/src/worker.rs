@@ -7,7 +7,7 @@ use linkwork_domain::Clock;
 use linkwork_domain::casework::AppointmentStatus;
 use linkwork_domain::ids::MessageId;
 use linkwork_domain::ids::{AppointmentId, OrgId};
-use linkwork_domain::jobs::{Job, retry_delay};
+use linkwork_domain::jobs::{Job, JobError, retry_delay};
 use linkwork_domain::notifications::{
     APPOINTMENT_REMINDER_JOB, DELIVER_MESSAGE_JOB, Mailer, MessageStatus, OutboxMessage, SmsSender,
 };
@@ -18,6 +18,11 @@ use linkwork_domain::uktime::UkTime;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// Whether a delivery failure ends the message: it cannot succeed, or this was the last try.
+fn e_is_final(e: &linkwork_domain::notifications::DeliveryError, job: &Job) -> bool {
+    matches!(e, linkwork_domain::notifications::DeliveryError::Permanent(_)) || job.attempts >= job.max_attempts
+}
 
 /// How long a claimed job is ours before another worker may take it.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
@@ -42,52 +47,55 @@ pub struct Worker {
 
 impl Worker {
     /// Claim and run one due job. `Ok(false)` when there was none.
-    pub async fn run_once(&self) -> Result<bool, String> {
+    pub async fn run_once(&self) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let Some(job) = self.store.claim_job(&self.name, now, LEASE).await.map_err(|e| e.to_string())? else {
+        let Some(job) = self.store.claim_job(&self.name, now, LEASE).await? else {
             return Ok(false);
         };
         match self.handle(&job).await {
-            Ok(()) => self.store.complete_job(job.id, self.clock.now()).await.map_err(|e| e.to_string())?,
+            Ok(()) => self.store.complete_job(job.id, self.clock.now()).await?,
             Err(cause) => {
-                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %cause, "job failed");
-                let retry_at = self.clock.now() + retry_delay(job.attempts);
-                self.store.fail_job(job.id, &cause, retry_at).await.map_err(|e| e.to_string())?;
+                let now = self.clock.now();
+                // A permanent failure is given up at once; only what can succeed is retried.
+                let retry_at = (!cause.is_permanent()).then(|| now + retry_delay(job.attempts));
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %cause, retry = retry_at.is_some(), "job failed");
+                self.store.fail_job(job.id, &cause.to_string(), now, retry_at).await?;
             }
         }
         Ok(true)
     }
 
-    async fn handle(&self, job: &Job) -> Result<(), String> {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
         match job.kind.as_str() {
             DELIVER_MESSAGE_JOB => self.deliver_message(job).await,
             APPOINTMENT_REMINDER_JOB => self.appointment_reminder(job).await,
-            other => Err(format!("no handler for job kind {other:?}")),
+            // Perhaps written by a newer version during a rolling upgrade: another instance may
+            // know it, so it is retried rather than given up.
+            other => Err(JobError::Transient(format!("no handler for job kind {other:?}"))),
         }
     }
 
     /// Idempotent: a message already delivered is not delivered again.
-    async fn deliver_message(&self, job: &Job) -> Result<(), String> {
+    async fn deliver_message(&self, job: &Job) -> Result<(), JobError> {
         #[derive(serde::Deserialize)]
         struct Payload {
             message_id: MessageId,
         }
-        let p: Payload = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-        let msg = self.store.get_message(p.message_id).await.map_err(|e| e.to_string())?;
+        let p: Payload =
+            serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let msg = self.store.get_message(p.message_id).await?;
         if msg.status != MessageStatus::Pending {
             return Ok(());
         }
         let outcome = if msg.channel == "sms" { self.sms.send(&msg).await } else { self.mailer.deliver(&msg).await };
         match outcome {
-            Ok(status) => self.store.mark_message(msg.id, status, self.clock.now()).await.map_err(|e| e.to_string()),
-            Err(e) if job.attempts >= job.max_attempts => {
-                self.store
-                    .mark_message(msg.id, MessageStatus::Failed, self.clock.now())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Err(e)
+            Ok(status) => Ok(self.store.mark_message(msg.id, status, self.clock.now()).await?),
+            // Given up: for good, or after the last attempt. Administrators see it failed.
+            Err(e) if e_is_final(&e, job) => {
+                self.store.mark_message(msg.id, MessageStatus::Failed, self.clock.now()).await?;
+                Err(e.into())
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -95,23 +103,24 @@ impl Worker {
     /// message. Nothing is sent for an appointment no longer booked, or for people who asked to
     /// be contacted by phone or letter. The message says when and where, not why. Idempotent:
     /// the reminder's message id is the appointment's, so a second run cannot send twice.
-    async fn appointment_reminder(&self, job: &Job) -> Result<(), String> {
+    async fn appointment_reminder(&self, job: &Job) -> Result<(), JobError> {
         #[derive(serde::Deserialize)]
         struct Payload {
             org_id: OrgId,
             appointment_id: AppointmentId,
         }
-        let p: Payload = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+        let p: Payload =
+            serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
         let a = match self.store.get_appointment(p.org_id, p.appointment_id).await {
             Ok(a) => a,
             Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         let now = self.clock.now();
         if a.status != AppointmentStatus::Booked || a.starts_at <= now {
             return Ok(());
         }
-        let person = self.store.get_person(p.org_id, a.person_id).await.map_err(|e| e.to_string())?;
+        let person = self.store.get_person(p.org_id, a.person_id).await?;
         let (channel, recipient) = match (person.contact_by, &person.email, &person.phone) {
             (ContactChannel::Email, Some(e), _) => ("email", e.clone()),
             (ContactChannel::Text, _, Some(n)) => ("sms", n.clone()),
@@ -139,14 +148,14 @@ impl Worker {
         };
         match self.store.enqueue_message(&msg).await {
             Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Housekeeping: delete sessions that have expired (they no longer load, but they hold a
     /// user id and should not linger).
-    pub async fn sweep(&self) -> Result<u64, String> {
-        let removed = self.store.delete_expired_sessions(self.clock.now()).await.map_err(|e| e.to_string())?;
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        let removed = self.store.delete_expired_sessions(self.clock.now()).await?;
         self.nudge_referrals().await?;
         self.remind_reviews().await?;
         if let Err(e) =
@@ -175,15 +184,15 @@ impl Worker {
     /// Referrals out that a service has not answered: remind the service after
     /// `nudge_days`, then mark them not answered for the link worker (domain rule
     /// [`linkwork_domain::directory::nudge`]). Idempotent: each step is stamped.
-    pub async fn nudge_referrals(&self) -> Result<(u64, u64), String> {
+    pub async fn nudge_referrals(&self) -> Result<(u64, u64), StoreError> {
         use linkwork_domain::directory::{Nudge, nudge};
         let now = self.clock.now();
         let (mut reminded, mut marked) = (0, 0);
-        for c in self.store.unanswered(1000).await.map_err(|e| e.to_string())? {
+        for c in self.store.unanswered(1000).await? {
             match nudge(&c, now, self.nudge_days) {
                 Nudge::Nothing => {}
                 Nudge::Remind => {
-                    let listing = self.store.get_listing(c.service_id).await.map_err(|e| e.to_string())?;
+                    let listing = self.store.get_listing(c.service_id).await?;
                     if let Some(to) = &listing.email {
                         // Sent for the tenant whose worker referred: its administrators see it.
                         let msg = self.email(
@@ -195,13 +204,13 @@ impl Worker {
                                 listing.name, self.nudge_days
                             ),
                         );
-                        self.store.enqueue_message(&msg).await.map_err(|e| e.to_string())?;
+                        self.store.enqueue_message(&msg).await?;
                     }
-                    self.store.mark_nudged(c.id, Some(now), None).await.map_err(|e| e.to_string())?;
+                    self.store.mark_nudged(c.id, Some(now), None).await?;
                     reminded += 1;
                 }
                 Nudge::MarkUnanswered => {
-                    self.store.mark_nudged(c.id, None, Some(now)).await.map_err(|e| e.to_string())?;
+                    self.store.mark_nudged(c.id, None, Some(now)).await?;
                     marked += 1;
                 }
             }
@@ -213,10 +222,10 @@ impl Worker {
     }
 
     /// Listings past their review date: remind the service once per review period.
-    pub async fn remind_reviews(&self) -> Result<u64, String> {
+    pub async fn remind_reviews(&self) -> Result<u64, StoreError> {
         let now = self.clock.now();
         let mut n = 0;
-        for l in self.store.listings_due_review(now, 500).await.map_err(|e| e.to_string())? {
+        for l in self.store.listings_due_review(now, 500).await? {
             if let Some(to) = &l.email {
                 let msg = self.email(
                     l.steward_org_id.or(l.owner_org_id),
@@ -228,9 +237,9 @@ impl Worker {
                         l.review_due().uk().format("%d %B %Y")
                     ),
                 );
-                self.store.enqueue_message(&msg).await.map_err(|e| e.to_string())?;
+                self.store.enqueue_message(&msg).await?;
             }
-            self.store.mark_review_reminded(l.id, now).await.map_err(|e| e.to_string())?;
+            self.store.mark_review_reminded(l.id, now).await?;
             n += 1;
         }
         Ok(n)

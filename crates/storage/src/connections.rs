@@ -227,7 +227,7 @@ impl ConnectionStore for SqlStore {
             .await
             .map_err(map_err)?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict("version".into()));
+                return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::Version));
             }
             insert_event!(tx, e);
             if e.status == TaskStatus::Rejected && e.reason == Some(DeclineReason::AtCapacity) {

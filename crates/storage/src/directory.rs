@@ -794,7 +794,7 @@ impl DirectoryStore for SqlStore {
             .await
             .map_err(map_err)?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict("version".into()));
+                return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::Version));
             }
             save_document!(tx, l.id.0, document);
             write_words!(tx, l.id.0, words);
@@ -962,7 +962,7 @@ impl DirectoryStore for SqlStore {
                 let n = sqlx::query("UPDATE directory_organizations SET owner_org_id = $1 WHERE id = $2 AND owner_org_id IS NULL")
                     .bind(owner.0).bind(org).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
                 if n == 0 {
-                    return Err(StoreError::Conflict("directory_organizations.owned".into()));
+                    return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::AlreadyManaged));
                 }
             }
             tx.commit().await.map_err(map_err)

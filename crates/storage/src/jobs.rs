@@ -86,17 +86,27 @@ impl JobStore for SqlStore {
         .map_err(map_err))
     }
 
-    async fn fail_job(&self, id: JobId, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+    async fn fail_job(
+        &self,
+        id: JobId,
+        error: &str,
+        now: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
         let error: String = error.chars().take(2000).collect();
+        // Given up: no retry, or no attempts left. `$4` is true when there is a retry.
         on_db!(&self.db, pool => sqlx::query(
-            "UPDATE jobs SET last_error = $2, locked_by = NULL, locked_until = NULL, run_at = $3, \
-             state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
-             finished_at = CASE WHEN attempts >= max_attempts THEN $3 ELSE NULL END \
+            "UPDATE jobs SET last_error = $2, locked_by = NULL, locked_until = NULL, \
+             run_at = CASE WHEN $4 THEN $3 ELSE run_at END, \
+             state = CASE WHEN NOT $4 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+             finished_at = CASE WHEN NOT $4 OR attempts >= max_attempts THEN $5 ELSE NULL END \
              WHERE id = $1",
         )
         .bind(id.0)
         .bind(error)
-        .bind(retry_at)
+        .bind(retry_at.unwrap_or(now))
+        .bind(retry_at.is_some())
+        .bind(now)
         .execute(pool)
         .await
         .map(|_| ())

@@ -23,7 +23,7 @@ mod table;
 pub use access::audit::GroupCommitAudit;
 pub use database::{DatabaseLocation, OpenError, redact_url};
 
-use linkwork_domain::ports::{SchemaStatus, Store, StoreError, StoreResult};
+use linkwork_domain::ports::{Conflict, SchemaStatus, Store, StoreError, StoreResult};
 use sqlx::migrate::Migrator;
 use sqlx::{PgPool, SqlitePool};
 use std::path::PathBuf;
@@ -52,7 +52,7 @@ pub(crate) use on_db;
 
 /// Inside a create's write transaction `$tx`: the id of what an earlier request with the same
 /// idempotency key created (`Some`), or `None` for a new key. A key used before for a different
-/// request returns `Conflict("idempotency_keys.request")` from the enclosing function.
+/// request returns `Conflict::IdempotencyKeyReused` from the enclosing function.
 macro_rules! idempotent_replay {
     ($tx:expr, $key:expr) => {{
         let prior: Option<(String, uuid::Uuid)> =
@@ -64,7 +64,9 @@ macro_rules! idempotent_replay {
                 .map_err($crate::map_err)?;
         match prior {
             Some((hash, _)) if hash != $key.request_hash => {
-                return Err(linkwork_domain::ports::StoreError::Conflict("idempotency_keys.request".into()));
+                return Err(linkwork_domain::ports::StoreError::Conflict(
+                    linkwork_domain::ports::Conflict::IdempotencyKeyReused,
+                ));
             }
             Some((_, id)) => Some(id),
             None => None,
@@ -203,14 +205,14 @@ impl SqlStore {
 /// Map a driver error to a port error. Unique violations become `Conflict` naming the rule.
 /// A versioned update that matched nothing: someone saved in between.
 pub(crate) fn stale() -> StoreError {
-    StoreError::Conflict("version".into())
+    StoreError::Conflict(Conflict::Version)
 }
 
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned))
+            StoreError::Conflict(Conflict::Unique(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned)))
         }
         other => StoreError::Database(other.to_string()),
     }

@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
-use linkwork_domain::access::organisations::{OrgKind, Organisation, parse_name};
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::ports::{Created, IdempotencyKey, StoreError};
-use linkwork_domain::values::OdsCode;
+use linkwork_domain::intake::FieldError;
+use linkwork_domain::ports::{Conflict, Created, IdempotencyKey, StoreError};
+use linkwork_domain::usecases::{self, Caller, Failure};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -87,6 +87,30 @@ pub fn idempotency_key(
     Ok(Some(IdempotencyKey { scope, key: key.to_owned(), request_hash }))
 }
 
+/// Every field's problem, as one problem document.
+fn invalid(errors: Vec<FieldError>) -> Problem {
+    errors
+        .into_iter()
+        .fold(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid"), |p, e| {
+            p.field(e.field, e.message)
+        })
+}
+
+/// A use case's failure as a problem document; `duplicate` says what a uniqueness conflict means
+/// for this resource.
+fn failure(f: Failure, duplicate: &str) -> Problem {
+    match f {
+        Failure::Invalid(errors) => invalid(errors),
+        Failure::Conflict(Conflict::Unique(_)) => {
+            Problem::new(StatusCode::CONFLICT, "conflict", "Already exists").detail(duplicate.to_owned())
+        }
+        Failure::Conflict(c) => StoreError::Conflict(c).into(),
+        Failure::NotFound => Problem::not_found(),
+        Failure::Store(e) => Problem::internal(e),
+        Failure::Audit(e) => Problem::internal(e),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewOrganisation {
@@ -107,103 +131,29 @@ pub(crate) async fn create_organisation(
 ) -> Result<Response, Problem> {
     let input: NewOrganisation = json_body(&headers, &body)?;
     let idem = idempotency_key(&headers, format!("user:{}", user.id), "POST /api/v1/organisations", &body)?;
-
-    let mut invalid = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid");
-    let name = match parse_name(&input.name) {
-        Ok(n) => Some(n),
-        Err(e) => {
-            invalid = invalid.field("name", e.0);
-            None
-        }
-    };
-    let kind = match input.kind.parse::<OrgKind>() {
-        Ok(k) => Some(k),
-        Err(e) => {
-            invalid = invalid.field("kind", e);
-            None
-        }
-    };
-    let ods_code = match input.ods_code.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(OdsCode::parse) {
-        Some(Ok(c)) => Some(c),
-        Some(Err(e)) => {
-            invalid = invalid.field("ods_code", e.0);
-            None
-        }
-        None => None,
-    };
-    let parent = match input.parent_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    // The JSON face's own concern: the parent's id as text. Everything else is the use case's.
+    let parent_id = match input.parent_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match s.parse::<OrgId>() {
+            Ok(id) => Some(id),
             Err(_) => {
-                invalid = invalid.field("parent_id", "Give the parent organisation's id");
-                None
+                return Err(invalid(vec![FieldError {
+                    field: "parent_id",
+                    message: "Give the parent organisation's id".into(),
+                }]));
             }
-            Ok(id) => match state.store.get_org(id).await {
-                Ok(p) => Some(p),
-                Err(StoreError::NotFound) => {
-                    invalid = invalid.field("parent_id", "No organisation has this id");
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            },
         },
     };
-    if let Some(Err(e)) = kind.map(|k| k.check_parent(parent.as_ref().map(|p| p.kind)))
-        && invalid.errors.iter().all(|f| f.field != "parent_id")
-    {
-        invalid = invalid.field("parent_id", e);
-    }
-    // An administrator adds organisations inside their own tenant only: under their own
-    // organisation or one below it. Top-level organisations and other tenants' belong to the
-    // operator (`linkwork org create`).
-    if invalid.errors.iter().all(|f| f.field != "parent_id") {
-        let inside = match &parent {
-            Some(p) => crate::access::organisations::is_within(&state, p, user.org_id).await?,
-            None => false,
-        };
-        if !inside {
-            invalid = invalid.field("parent_id", "Give your own organisation, or one below it, as the parent");
-        }
-    }
-    let (Some(name), Some(kind), true) = (name, kind, invalid.errors.is_empty()) else {
-        return Err(invalid);
+    let new =
+        usecases::access::NewOrganisation { name: input.name, kind: input.kind, ods_code: input.ods_code, parent_id };
+    let created =
+        usecases::access::create_organisation(state.services(), &Caller::user(&user, source), &new, idem.as_ref())
+            .await
+            .map_err(|f| failure(f, "An organisation with this name or ODS code already exists."))?;
+    let (org, replayed) = match created {
+        Created::New(o) => (o, false),
+        Created::Replayed(o) => (o, true),
     };
-    let org = Organisation {
-        id: OrgId::new(),
-        name,
-        kind,
-        ods_code,
-        parent_id: parent.map(|p| p.id),
-        created_at: state.clock.now(),
-    };
-    let (org, replayed) = match state.store.create_org(&org, idem.as_ref()).await {
-        Ok(Created::New(o)) => (o, false),
-        Ok(Created::Replayed(o)) => (o, true),
-        Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-            )
-            .detail("This key was already used for a different request. Use a new key for a new request."));
-        }
-        Err(StoreError::Conflict(_)) => {
-            return Err(Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
-                .detail("An organisation with this name or ODS code already exists."));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    // Every acknowledged create is audited: a retry completes the event if the first attempt
-    // committed the record but died before its audit write.
-    if !replayed || !state.store.audited(AuditAction::Create, "organisation", &org.id.to_string()).await? {
-        let entry = AuditEntry {
-            record_id: Some(org.id.to_string()),
-            source,
-            reason: replayed.then(|| "recorded when the request was retried".to_owned()),
-            ..AuditEntry::new(state.clock.now(), AuditAction::Create, "organisation").by(&user)
-        };
-        state.audit(vec![entry]).await?;
-    }
     let location = format!("/api/v1/organisations/{}", org.id);
     let mut resp = (StatusCode::CREATED, [(header::LOCATION, location)], Json(org)).into_response();
     if replayed {
@@ -222,76 +172,16 @@ pub(crate) async fn create_referral(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
-    let raw: RawReferral = json_body(&headers, &body)?;
+    let raw: linkwork_domain::intake::RawReferral = json_body(&headers, &body)?;
     let idem = idempotency_key(&headers, format!("user:{}", user.id), "POST /api/v1/referrals", &body)?;
-    let tenant = linkwork_domain::access::organisations::referral_tenant(&state.store.get_org(user.org_id).await?);
-    let mut invalid = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Some fields are not valid");
-    let team = if raw.team_id.trim().is_empty() {
-        None
-    } else {
-        let teams = state.store.list_teams(tenant).await?;
-        match raw
-            .team_id
-            .trim()
-            .parse::<linkwork_domain::ids::TeamId>()
-            .ok()
-            .filter(|t| teams.iter().any(|x| x.id == *t))
-        {
-            Some(t) => Some(t),
-            None => {
-                invalid = invalid.field("team_id", "No team of the receiving service has this id");
-                None
-            }
-        }
+    let created =
+        usecases::intake::take_referral(state.services(), &Caller::user(&user, source), &raw, None, idem.as_ref())
+            .await
+            .map_err(|f| failure(f, "This referral already exists."))?;
+    let (referral, replayed) = match created {
+        Created::New(r) => (r, false),
+        Created::Replayed(r) => (r, true),
     };
-    if !raw.practice_id.trim().is_empty()
-        && !crate::intake::practice_options(&state, tenant).await?.iter().any(|(id, _)| *id == raw.practice_id.trim())
-    {
-        invalid = invalid.field("practice_id", "No GP practice of the receiving service has this id");
-    }
-    let mut intake = match parse_referral(&raw, tenant, state.clock.now(), Channel::Professional) {
-        Ok(i) if invalid.errors.is_empty() => i,
-        Ok(_) => return Err(invalid),
-        Err(errors) => {
-            for e in errors {
-                invalid = invalid.field(e.field, e.message);
-            }
-            return Err(invalid);
-        }
-    };
-    intake.referral.team_id = team;
-    intake.referral.referred_by = Some(user.id);
-    let new_person = crate::intake::resolve_person(state.store.as_ref(), &mut intake).await?;
-    let (referral, replayed) =
-        match state.store.create_referral(new_person.as_ref(), &intake.referral, idem.as_ref()).await {
-            Ok(Created::New(r)) => (r, false),
-            Ok(Created::Replayed(r)) => (r, true),
-            Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request" => {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency-Key reused",
-                )
-                .detail("This key was already used for a different request. Use a new key for a new request."));
-            }
-            Err(e) => return Err(e.into()),
-        };
-    // Every acknowledged create is audited: a retry completes the event if the first attempt
-    // committed the referral but died before its audit write.
-    if !replayed || !state.store.audited(AuditAction::Create, "referral", &referral.id.to_string()).await? {
-        let entry = AuditEntry {
-            record_id: Some(referral.id.to_string()),
-            person_id: Some(referral.person_id),
-            source,
-            reason: replayed.then(|| "recorded when the request was retried".to_owned()),
-            ..AuditEntry {
-                org_id: Some(tenant),
-                ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral").by(&user)
-            }
-        };
-        state.audit(vec![entry]).await?;
-    }
     let body = json!({
         "id": referral.id,
         "status": referral.status.as_str(),

@@ -42,6 +42,23 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<linkwork_domain::usecases::Failure> for AppError {
+    /// A failure a face did not answer itself. Invalid input is answered by the face with its
+    /// form; here it is only a bad request.
+    fn from(f: linkwork_domain::usecases::Failure) -> Self {
+        use linkwork_domain::usecases::Failure;
+        match f {
+            Failure::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(". "))
+            }
+            Failure::NotFound => AppError::NotFound,
+            Failure::Conflict(c) => AppError::Internal(format!("unexpected conflict: {c}")),
+            Failure::Store(e) => AppError::Internal(e.to_string()),
+            Failure::Audit(e) => AppError::Internal(format!("audit: {e}")),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(format!("template: {e}"))
@@ -219,8 +236,17 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Problem::not_found(),
-            StoreError::Conflict(what) => Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
-                .detail(format!("This would duplicate an existing record ({what}).")),
+            StoreError::Conflict(linkwork_domain::ports::Conflict::IdempotencyKeyReused) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused")
+                    .detail("This key was already used for a different request. Use a new key for a new request.")
+            }
+            StoreError::Conflict(linkwork_domain::ports::Conflict::Unique(_)) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Already exists")
+                    .detail("This would duplicate an existing record.")
+            }
+            StoreError::Conflict(c) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(format!("Not saved: {c}."))
+            }
             other => Problem::internal(other),
         }
     }

@@ -76,6 +76,15 @@ impl AppState {
         self.audit.record(entries).await.map_err(|e| AppError::Internal(format!("audit: {e}")))
     }
 
+    /// The use-case layer's view of the state: the ports, the audit trail, the clock.
+    pub fn services(&self) -> linkwork_domain::usecases::Services<'_> {
+        linkwork_domain::usecases::Services {
+            store: self.store.as_ref(),
+            audit: self.audit.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+
     /// For public forms: `false` when `key` (a form and an address) has been used too often.
     /// Every use counts, valid or not, so a form cannot be used to flood.
     pub(crate) async fn throttle_public(&self, key: &str) -> Result<bool, AppError> {

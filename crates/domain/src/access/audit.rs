@@ -290,7 +290,39 @@ pub struct AuditFilter {
 /// among concurrent callers (group commit).
 #[async_trait::async_trait]
 pub trait AuditLog: Send + Sync {
-    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), String>;
+    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), AuditError>;
+}
+
+/// The audit trail written straight through the store, one append per call: for the command
+/// line, where there is one writer and nothing to group (the server uses group commit).
+pub struct Direct<'a>(pub &'a dyn crate::ports::AuditStore);
+
+#[async_trait::async_trait]
+impl AuditLog for Direct<'_> {
+    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), AuditError> {
+        self.0.append_audit(&entries).await.map_err(AuditError::Store)
+    }
+}
+
+/// Why events could not be recorded. Either way nothing that needed them may go ahead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    /// The store refused or failed the write.
+    #[error("audit store: {0}")]
+    Store(#[from] crate::ports::StoreError),
+    /// The writer that serialises appends has stopped (the process is shutting down).
+    #[error("the audit writer has stopped")]
+    Stopped,
+}
+
+impl AuditError {
+    /// Whether trying again later can succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AuditError::Store(e) => e.is_transient(),
+            AuditError::Stopped => true,
+        }
+    }
 }
 
 #[cfg(test)]

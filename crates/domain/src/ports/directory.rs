@@ -106,7 +106,7 @@ pub trait DirectoryStore: Send + Sync {
     /// A claim on an organisation stewarded by one of `stewards` (`NotFound` otherwise).
     async fn get_claim(&self, id: ClaimId, stewards: &[OrgId]) -> StoreResult<Claim>;
     /// Decide an open claim; approving makes `owner` manage the organisation's listings, and is
-    /// a `Conflict("directory_organizations.owned")` if someone already manages them.
+    /// a `Conflict::AlreadyManaged` if someone already manages them.
     async fn decide_claim(&self, id: ClaimId, owner: Option<OrgId>, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Load postcode centroids (replacing any with the same postcode) and LSOA deciles.
     async fn import_postcodes(&self, points: &[PostcodePoint], deciles: &[(String, i16)]) -> StoreResult<()>;

@@ -11,7 +11,7 @@ use crate::people::Person;
 use chrono::{DateTime, Utc};
 
 /// A triage decision, applied in one transaction: the referral's new status, the episode it
-/// opens (or joins) and the codes it records. Fails with `Conflict("referral.decided")` if the
+/// opens (or joins) and the codes it records. Fails with `Conflict::ReferralDecided` if the
 /// referral was decided by someone else meanwhile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TriageDecision {

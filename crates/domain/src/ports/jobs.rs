@@ -13,8 +13,15 @@ pub trait JobStore: Send + Sync {
     /// Claim the next due job for `lease`; a job whose lease ran out is due again.
     async fn claim_job(&self, worker: &str, now: DateTime<Utc>, lease: chrono::Duration) -> StoreResult<Option<Job>>;
     async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Record a failure: retried at `retry_at`, or dead if attempts are used up.
-    async fn fail_job(&self, id: JobId, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Record a failure at `now`: retried at `retry_at`, or dead when there is no retry (a
+    /// permanent failure) or the attempts are used up.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        error: &str,
+        now: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
     async fn job_counts(&self) -> StoreResult<JobCounts>;
 }
 

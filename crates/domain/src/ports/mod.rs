@@ -23,19 +23,53 @@ pub use jobs::*;
 pub use people::*;
 
 /// A storage failure, in terms the callers can act on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken; the string names the rule (e.g. `users.email`).
-    #[error("already exists: {0}")]
-    Conflict(String),
+    /// The write would break a rule that only the data can tell: see [`Conflict`].
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
     /// The database could not be reached or failed; details are for the log only.
     #[error("database error: {0}")]
     Database(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// Whether trying again later can succeed: the database was unreachable or failed. A
+    /// missing record or a conflict stays as it is however often it is tried.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Database(_))
+    }
+}
+
+/// Why a write conflicts, as a value callers match on (never a string to compare).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// Someone saved the record since it was read (optimistic concurrency): `version` moved on.
+    #[error("the record changed since it was read")]
+    Version,
+    /// An idempotency key came back with a different request.
+    #[error("the idempotency key was used for a different request")]
+    IdempotencyKeyReused,
+    /// The referral was decided by someone else meanwhile.
+    #[error("the referral was already decided")]
+    ReferralDecided,
+    /// Both records to merge have an open episode.
+    #[error("both records have an open episode")]
+    BothEpisodesOpen,
+    /// A directory organisation already has an owner.
+    #[error("the organisation is already managed")]
+    AlreadyManaged,
+    /// A second factor is already set up.
+    #[error("two-factor is already enabled")]
+    TwoFactorEnabled,
+    /// A uniqueness rule of the schema; names the constraint the database reported.
+    #[error("already exists ({0})")]
+    Unique(String),
+}
 
 /// The result of a create request that carried an `Idempotency-Key`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use crate::values::NhsNumber;
 use chrono::NaiveDate;
 
 /// People's records: person-identifiable, so every call names the tenant. A person's details
-/// carry a `version`; a stale save fails with `Conflict("version")`.
+/// carry a `version`; a stale save fails with `Conflict::Version`.
 #[async_trait::async_trait]
 pub trait PeopleStore: Send + Sync {
     /// Insert many people in one transaction (imports and demo data).
@@ -26,7 +26,7 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<Vec<Person>>;
     async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
     /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
-    /// merged record stays, marked as merged. `Conflict("episodes.open")` if both have an open
+    /// merged record stays, marked as merged. `Conflict::BothEpisodesOpen` if both have an open
     /// episode.
     async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
 }

@@ -147,3 +147,102 @@ app_test!(the_json_faces_answer_json_at_their_roots_and_for_unknown_paths, |app:
     let r = anon.get("/no-such-page").await;
     assert!(r.status == StatusCode::NOT_FOUND && r.body.contains("Page not found"));
 });
+
+app_test!(the_api_and_the_command_line_create_organisations_by_one_rule, |app: TestApp| async move {
+    use crate::helpers::{pcn, user};
+    use crate::journey::signed_in;
+    use linkwork_domain::access::audit::{AuditAction, AuditFilter};
+    let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
+    let mine = pcn(store, clock, "Rule PCN").await;
+    user(store, clock, &mine, "admin@rule.test", &["administrator"]).await;
+    let mut admin = signed_in(&app, "admin@rule.test").await;
+    // The same bad input, by both faces: the same sentences.
+    for (name, kind, ods) in [("X", "practice", "U1"), ("Lonely Surgery", "practice", ""), ("Clinic", "hospital", "")] {
+        let cli = linkwork::admin::create_org(store, clock, name, kind, Some(ods).filter(|o| !o.is_empty()), None)
+            .await
+            .unwrap_err()
+            .to_string();
+        let api = admin
+            .post_json(
+                "/api/v1/organisations",
+                &serde_json::json!({ "name": name, "kind": kind, "ods_code": ods }).to_string(),
+                &[],
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api.body);
+        let messages: Vec<String> = api.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .collect();
+        for m in &messages {
+            // The administrator is also told to stay inside their tenant; the operator is not.
+            if m.starts_with("Give your own organisation") {
+                continue;
+            }
+            assert!(cli.contains(m.as_str()), "the command line says {m:?} too: {cli}");
+        }
+    }
+    // Both faces audit what they create, through the one use case.
+    let by_api = admin
+        .post_json(
+            "/api/v1/organisations",
+            &format!(r#"{{"name":"Rule Surgery","kind":"practice","parent_id":"{}"}}"#, mine.id),
+            &[],
+        )
+        .await;
+    assert_eq!(by_api.status, StatusCode::CREATED, "{}", by_api.body);
+    let by_cli = linkwork::admin::create_org(store, clock, "Rule Surgery Two", "practice", None, Some("Rule PCN"))
+        .await
+        .unwrap();
+    let creates = store
+        .search_audit(&AuditFilter { action: Some(AuditAction::Create), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    let by = |id: String| {
+        creates
+            .iter()
+            .filter(|e| e.entry.record_type == "organisation" && e.entry.record_id.as_deref() == Some(id.as_str()))
+            .count()
+    };
+    assert_eq!(by(by_api.json()["id"].as_str().unwrap().to_owned()), 1, "the API's create is audited once");
+    assert_eq!(by(by_cli.id.to_string()), 1, "the command line's create is audited once");
+});
+
+app_test!(the_form_and_the_api_take_a_referral_by_one_rule, |app: TestApp| async move {
+    use crate::journey::{ADA, signed_in};
+    let s = setup(&app).await;
+    let other = crate::helpers::pcn(app.store.as_ref(), app.clock.as_ref(), "Elsewhere PCN").await;
+    let stranger_team = linkwork_domain::access::organisations::Team {
+        id: linkwork_domain::ids::TeamId::new(),
+        org_id: other.id,
+        name: "Not yours".into(),
+        created_at: linkwork_domain::Clock::now(app.clock.as_ref()),
+    };
+    app.store.create_team(&stranger_team).await.unwrap();
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    let team = stranger_team.id.to_string();
+    let mut fields = ADA.to_vec();
+    fields.push(("team_id", &team));
+    fields.retain(|(k, _)| *k != "consent");
+    let page = gp.post_form("/referrals/new", &form(&fields)).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let mut json = serde_json::Map::new();
+    for (k, v) in &fields {
+        if *k != "needs" {
+            json.insert((*k).into(), serde_json::Value::String((*v).into()));
+        }
+    }
+    json.insert("needs".into(), serde_json::json!(["loneliness"]));
+    let api = gp.post_json("/api/v1/referrals", &serde_json::Value::Object(json).to_string(), &[]).await;
+    assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api.body);
+    let problems = api.json()["errors"].as_array().unwrap().clone();
+    let fields_api: Vec<&str> = problems.iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields_api.contains(&"team_id") && fields_api.contains(&"consent"), "{fields_api:?}");
+    for e in &problems {
+        let message = e["message"].as_str().unwrap();
+        assert!(page.body.contains(message), "the form says {message:?} too");
+    }
+    assert_eq!(app.store.count_referrals(s.org.id).await.unwrap(), 0, "nothing stored by either");
+});

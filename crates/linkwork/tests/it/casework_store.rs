@@ -157,7 +157,7 @@ db_test!(referrals_and_their_people_round_trip_idempotently, |db: TestDb| async 
     let other_body = IdempotencyKey { request_hash: "h2".into(), ..key.clone() };
     assert!(matches!(
         s.create_referral(None, &referral(w.org.id, &p, None), Some(&other_body)).await,
-        Err(StoreError::Conflict(rule)) if rule == "idempotency_keys.request"
+        Err(StoreError::Conflict(linkwork_domain::ports::Conflict::IdempotencyKeyReused))
     ));
     assert_eq!(s.get_referral(w.org.id, r.id).await.unwrap(), r, "every field survives the database");
     assert_eq!(s.get_person(w.org.id, p.id).await.unwrap(), p);
@@ -256,7 +256,10 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
     };
     let g2 = s.review_goal(&review, 1).await.unwrap();
     assert_eq!((g2.status, g2.progress, g2.version), (GoalStatus::InProgress, 4, 2));
-    assert!(matches!(s.review_goal(&review, 1).await, Err(StoreError::Conflict(v)) if v == "version"));
+    assert!(matches!(
+        s.review_goal(&review, 1).await,
+        Err(StoreError::Conflict(linkwork_domain::ports::Conflict::Version))
+    ));
     assert_eq!(s.goal_reviews(w.org.id, e.id).await.unwrap().len(), 1);
 
     // People: the same.
@@ -356,7 +359,10 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     s.create_referral(Some(&b), &rb, None).await.unwrap();
     let ea = accept(s, &w, &a, &ra).await;
     let eb = accept(s, &w, &b, &rb).await;
-    assert!(matches!(s.merge_people(w.org.id, a.id, b.id).await, Err(StoreError::Conflict(r)) if r == "episodes.open"));
+    assert!(matches!(
+        s.merge_people(w.org.id, a.id, b.id).await,
+        Err(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen))
+    ));
     s.discharge(&Discharge {
         org_id: w.org.id,
         episode_id: eb.id,

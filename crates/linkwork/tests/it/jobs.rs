@@ -5,7 +5,7 @@ use linkwork::mailer::LogMailer;
 use linkwork::worker::{LEASE, Worker};
 use linkwork_domain::ids::MessageId;
 use linkwork_domain::jobs::NewJob;
-use linkwork_domain::notifications::{DELIVER_MESSAGE_JOB, Mailer, MessageStatus, OutboxMessage};
+use linkwork_domain::notifications::{DELIVER_MESSAGE_JOB, DeliveryError, Mailer, MessageStatus, OutboxMessage};
 use linkwork_domain::ports::*;
 use linkwork_domain::{Clock, FixedClock};
 use linkwork_storage::SqlStore;
@@ -36,13 +36,26 @@ struct Flaky {
 
 #[async_trait::async_trait]
 impl Mailer for Flaky {
-    async fn deliver(&self, _: &OutboxMessage) -> Result<MessageStatus, String> {
+    async fn deliver(&self, _: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.failures_left.load(Ordering::SeqCst) > 0 {
             self.failures_left.fetch_sub(1, Ordering::SeqCst);
-            return Err("SMTP server said 451 try later".into());
+            return Err(DeliveryError::Transient("SMTP server said 451 try later".into()));
         }
         Ok(MessageStatus::Sent)
+    }
+}
+
+/// A mailer whose every answer is final: the address cannot take mail.
+struct Refusing {
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Mailer for Refusing {
+    async fn deliver(&self, _: &OutboxMessage) -> Result<MessageStatus, DeliveryError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err(DeliveryError::Permanent("SMTP server said 550 no such mailbox".into()))
     }
 }
 
@@ -103,6 +116,23 @@ db_test!(exhausted_jobs_die_and_mark_the_message_failed, |db: TestDb| async move
     }
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 8, "outbox deliveries get eight attempts");
     assert_eq!(db.store.job_counts().await.unwrap().dead, 1);
+    assert_eq!(db.store.get_message(msg.id).await.unwrap().status, MessageStatus::Failed);
+});
+
+db_test!(a_permanent_failure_is_given_up_at_once_and_never_retried, |db: TestDb| async move {
+    let clock = Arc::new(FixedClock::new(test_epoch()));
+    let msg = message(clock.as_ref());
+    db.store.enqueue_message(&msg).await.unwrap();
+    let refusing = Arc::new(Refusing { calls: AtomicUsize::new(0) });
+    let w = worker(&db.store, clock.clone(), refusing.clone(), "w1");
+    assert!(w.run_once().await.unwrap());
+    for _ in 0..5 {
+        clock.advance(Duration::hours(2));
+        assert!(!w.run_once().await.unwrap(), "nothing to retry");
+    }
+    assert_eq!(refusing.calls.load(Ordering::SeqCst), 1, "one attempt: trying again cannot succeed");
+    let counts = db.store.job_counts().await.unwrap();
+    assert_eq!((counts.queued, counts.dead), (0, 1));
     assert_eq!(db.store.get_message(msg.id).await.unwrap().status, MessageStatus::Failed);
 });
 

@@ -179,15 +179,29 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
 /// people, referrals, services). Never seed an old schema with today's generator: it writes
 /// tables the old schema does not have.
 async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
-    use linkwork_domain::access::organisations::Team;
+    use linkwork_domain::access::organisations::{OrgKind, Organisation, Team};
+    use linkwork_domain::ids::OrgId;
     use linkwork_domain::ids::{PersonId, ReferralId, TeamId};
     use linkwork_domain::ports::OrgStore;
+    use linkwork_domain::values::OdsCode;
     let clock = FixedClock::new(test_epoch());
-    let icb = linkwork::admin::create_org(store, &clock, "Old ICB", "icb", Some("QOL"), None).await.unwrap();
-    let pcn = linkwork::admin::create_org(store, &clock, "Old PCN", "pcn", Some("U99999"), Some("QOL")).await.unwrap();
+    // Written through the port alone: the use case would also write today's audit event, which
+    // schema 1's trail cannot hold.
+    let org = |name: &str, kind: OrgKind, ods: Option<&str>, parent: Option<OrgId>| Organisation {
+        id: OrgId::new(),
+        name: name.into(),
+        kind,
+        ods_code: ods.map(|c| OdsCode::parse(c).unwrap()),
+        parent_id: parent,
+        created_at: clock.now(),
+    };
+    let icb = org("Old ICB", OrgKind::Icb, Some("QOL"), None);
+    store.create_org(&icb, None).await.unwrap();
+    let pcn = org("Old PCN", OrgKind::Pcn, Some("U99999"), Some(icb.id));
+    store.create_org(&pcn, None).await.unwrap();
     // A voluntary group under the ICB: migration 8 makes it manage its own listings, and 9 makes
     // its ICB their steward.
-    linkwork::admin::create_org(store, &clock, "Old Befrienders", "vcse", None, Some("QOL")).await.unwrap();
+    store.create_org(&org("Old Befrienders", OrgKind::Vcse, None, Some(icb.id)), None).await.unwrap();
     let team = Team { id: TeamId::new(), org_id: pcn.id, name: "Old team".into(), created_at: clock.now() };
     store.create_team(&team).await.unwrap();
     linkwork::admin::create_user(

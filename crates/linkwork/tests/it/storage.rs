@@ -85,9 +85,10 @@ db_test!(idempotent_create_replays_and_rejects_reuse, |db: TestDb| async move {
     assert_eq!(s.create_org(&retry, Some(&key)).await.unwrap(), Created::Replayed(org.clone()));
     assert_eq!(s.list_orgs().await.unwrap().len(), 1);
     let other_request = IdempotencyKey { request_hash: "h2".into(), ..key.clone() };
-    assert!(
-        matches!(s.create_org(&retry, Some(&other_request)).await, Err(StoreError::Conflict(r)) if r == "idempotency_keys.request")
-    );
+    assert!(matches!(
+        s.create_org(&retry, Some(&other_request)).await,
+        Err(StoreError::Conflict(linkwork_domain::ports::Conflict::IdempotencyKeyReused))
+    ));
     // Keys are scoped to their sender: another user's identical key is a new request.
     let theirs = IdempotencyKey { scope: "user:2".into(), ..key };
     let second = Organisation { id: OrgId::new(), name: "Another".into(), ..org };

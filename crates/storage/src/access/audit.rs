@@ -4,7 +4,9 @@
 
 use crate::{BeginWrite, Db, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter, AuditLog, GENESIS, chain_hash};
+use linkwork_domain::access::audit::{
+    AuditAction, AuditEntry, AuditError, AuditEvent, AuditFilter, AuditLog, GENESIS, chain_hash,
+};
 use linkwork_domain::ports::{AuditStore, StoreError, StoreResult};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -276,7 +278,7 @@ fn attach(events: &mut [AuditEvent], people: Vec<(i64, Uuid)>) {
 
 struct Pending {
     entries: Vec<AuditEntry>,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), AuditError>>,
 }
 
 /// Group commit: callers queue their entries and wait; one task writes everything queued so far
@@ -308,7 +310,7 @@ impl GroupCommitAudit {
                     }
                 }
                 let entries: Vec<AuditEntry> = batch.iter().flat_map(|p| p.entries.iter().cloned()).collect();
-                let result = store.append_audit(&entries).await.map_err(|e| e.to_string());
+                let result = store.append_audit(&entries).await.map_err(AuditError::Store);
                 if let Err(e) = &result {
                     tracing::error!(cause = %e, events = entries.len(), "could not write audit events");
                 }
@@ -323,9 +325,9 @@ impl GroupCommitAudit {
 
 #[async_trait::async_trait]
 impl AuditLog for GroupCommitAudit {
-    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), String> {
+    async fn record(&self, entries: Vec<AuditEntry>) -> Result<(), AuditError> {
         let (done, answer) = oneshot::channel();
-        self.sender.send(Pending { entries, done }).await.map_err(|_| "the audit writer has stopped".to_owned())?;
-        answer.await.map_err(|_| "the audit writer has stopped".to_owned())?
+        self.sender.send(Pending { entries, done }).await.map_err(|_| AuditError::Stopped)?;
+        answer.await.map_err(|_| AuditError::Stopped)?
     }
 }

@@ -31,7 +31,7 @@ impl TwoFactorStore for SqlStore {
         .await
         .map_err(map_err)?
         .rows_affected());
-        if n == 1 { Ok(()) } else { Err(StoreError::Conflict("user_two_factor.enabled".into())) }
+        if n == 1 { Ok(()) } else { Err(StoreError::Conflict(linkwork_domain::ports::Conflict::TwoFactorEnabled)) }
     }
 
     async fn enable_two_factor(&self, user: UserId, recovery_hashes: &[String], at: DateTime<Utc>) -> StoreResult<()> {

@@ -348,7 +348,7 @@ impl IntakeStore for SqlStore {
             .map_err(map_err)?
             .rows_affected();
             if n == 0 {
-                return Err(StoreError::Conflict("referral.decided".into()));
+                return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::ReferralDecided));
             }
             if let Some(e) = &d.open_episode {
                 tx.insert(std::slice::from_ref(e)).await?;

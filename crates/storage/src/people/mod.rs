@@ -1,5 +1,5 @@
 //! People's records on both backends: details, duplicates, search and merging. Person-
-//! identifiable, so every query names its tenant; a stale save is `Conflict("version")`.
+//! identifiable, so every query names its tenant; a stale save is `Conflict::Version`.
 
 use crate::access::rows::corrupt;
 use crate::table::{Insert, Table, Value};
@@ -349,7 +349,7 @@ impl PeopleStore for SqlStore {
             .await
             .map_err(map_err)?;
             if open > 1 {
-                return Err(StoreError::Conflict("episodes.open".into()));
+                return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen));
             }
             for table in ["referrals", "episodes", "appointments", "coded_events"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(

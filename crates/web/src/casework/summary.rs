@@ -126,12 +126,14 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
     let holdings = state.store.holdings(org, e.id).await?;
     let barriers = state.store.barriers(org, e.id).await?;
     let codes = state.store.coded_events(org, p.id).await?;
+    // A document that leaves the system never turns a failed lookup into a blank: a fault
+    // stops it (and is logged), and an unassigned worker says so.
     let worker = match e.worker_id {
-        Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_default(),
-        None => String::new(),
+        Some(w) => state.store.get_user(w).await?.display_name,
+        None => "Not assigned".into(),
     };
     let referrer = match referral.referred_by {
-        Some(u) => state.store.get_user(u).await.map(|u| u.display_name).unwrap_or_default(),
+        Some(u) => state.store.get_user(u).await?.display_name,
         None => referral.referrer_name.clone(),
     };
     let mut modes: Vec<String> = vec![];
@@ -143,7 +145,10 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
     }
     let today = state.clock.now().uk_date();
     let gp_practice = match p.practice_id {
-        Some(id) => state.store.get_org(id).await.ok().map(|o| (o.name, o.ods_code.map(String::from))),
+        Some(id) => {
+            let o = state.store.get_org(id).await?;
+            Some((o.name, o.ods_code.map(String::from)))
+        }
         None => None,
     };
     Ok(MessageBack {
@@ -344,8 +349,8 @@ pub(crate) async fn plan_pdf(
     let needs = state.store.needs(e.org_id, e.id).await?;
     let goals = state.store.goals(e.org_id, e.id).await?;
     let worker = match e.worker_id {
-        Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_default(),
-        None => String::new(),
+        Some(w) => state.store.get_user(w).await?.display_name,
+        None => "Not assigned".into(),
     };
     let mut b = vec![
         Block::Title(format!("My plan: {}", p.full_name())),

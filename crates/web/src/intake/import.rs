@@ -5,7 +5,6 @@
 
 use crate::access::auth::CurrentUser;
 use crate::forms::{Field, FormExtras, FormPage, MessagePage, SummaryError};
-use crate::intake::resolve_person;
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use axum::extract::{Multipart, State};
@@ -19,6 +18,7 @@ use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::Person;
 use linkwork_domain::ports::{Store, StoreError};
+use linkwork_domain::usecases::intake::resolve_person;
 use linkwork_domain::values::{TextKind, check_text};
 use std::collections::HashMap;
 

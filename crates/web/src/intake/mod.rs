@@ -6,6 +6,6 @@ mod refer;
 mod self_referral;
 mod triage;
 
-pub(crate) use refer::{create, mine, new_page, practice_options, raw_from_form, resolve_person};
+pub(crate) use refer::{create, mine, new_page, practice_options, raw_from_form};
 pub(crate) use self_referral::{self_page, self_submit};
 pub(crate) use triage::{triage, triage_page, waiting};

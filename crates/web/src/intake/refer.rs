@@ -5,44 +5,19 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
-use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::access::organisations::{OrgKind, referral_tenant};
 use linkwork_domain::casework::NeedDomain;
-use linkwork_domain::ids::{OrgId, TeamId};
+use linkwork_domain::ids::OrgId;
+use linkwork_domain::intake::RawReferral;
 use linkwork_domain::intake::referrals::{
     DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus, Urgency,
 };
-use linkwork_domain::intake::{Channel, FieldError, Intake, RawReferral, parse_referral};
-use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, likely_duplicate};
-use linkwork_domain::ports::StoreError;
+use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
 use linkwork_domain::uktime::UkTime;
-
-/// Find the person a referral is about: an existing record in the tenant with the same NHS
-/// number, date of birth and name (within a typo) is the same person. A matching NHS number
-/// with another name or date of birth is not trusted: the referral brings a new record, which
-/// triage shows beside the other for a worker to reconcile, and the referrer never learns what
-/// the stored record says.
-pub async fn resolve_person(
-    state_store: &dyn linkwork_domain::ports::Store,
-    intake: &mut Intake,
-) -> Result<Option<Person>, StoreError> {
-    let candidates = state_store
-        .duplicate_candidates(intake.person.org_id, intake.person.nhs_number.as_ref(), intake.person.date_of_birth)
-        .await?;
-    if let Some(existing) = candidates
-        .into_iter()
-        .find(|c| likely_duplicate(&intake.person, c) == Some(linkwork_domain::people::DuplicateReason::SameNhsNumber))
-    {
-        intake.referral.person_id = existing.id;
-        intake.person = existing;
-        return Ok(None);
-    }
-    Ok(Some(intake.person.clone()))
-}
+use linkwork_domain::usecases::{self, Caller, Failure};
 
 /// Raw referral fields from a submitted form.
 pub(crate) fn raw_from_form(f: &FormData) -> RawReferral {
@@ -210,77 +185,23 @@ pub(crate) async fn new_page(
 /// Save a validated referral, audited. A professional's referral joins the person already known
 /// by its NHS number; a self-referral always brings a new record (its identity is unverified, so
 /// a typed NHS number is flagged as a possible duplicate for a worker to merge, never trusted).
-pub(super) async fn save(
-    state: &AppState,
-    mut intake: Intake,
-    actor: Option<&User>,
-    source: Option<String>,
-) -> Result<Referral, AppError> {
-    let new_person = if actor.is_some() {
-        resolve_person(state.store.as_ref(), &mut intake).await?
-    } else {
-        Some(intake.person.clone())
-    };
-    state.store.create_referral(new_person.as_ref(), &intake.referral, None).await?;
-    let mut entry = AuditEntry {
-        person_id: Some(intake.referral.person_id),
-        record_id: Some(intake.referral.id.to_string()),
-        org_id: Some(intake.referral.org_id),
-        source,
-        ..AuditEntry::new(state.clock.now(), AuditAction::Create, "referral")
-    };
-    if let Some(u) = actor {
-        entry = AuditEntry { org_id: Some(intake.referral.org_id), ..entry.by(u) };
-    } else {
-        entry.actor = "self-referral form".into();
-    }
-    state.audit(vec![entry]).await?;
-    Ok(intake.referral)
-}
-
-pub(super) fn parse_team(raw: &str, teams: &[(String, String)]) -> Result<Option<TeamId>, FieldError> {
-    if raw.trim().is_empty() {
-        return Ok(None);
-    }
-    match raw.parse::<TeamId>() {
-        Ok(t) if teams.iter().any(|(id, _)| *id == t.to_string()) => Ok(Some(t)),
-        _ => Err(FieldError { field: "team_id", message: "Choose a team from the list".into() }),
-    }
-}
-
 pub(crate) async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    body: Bytes,
+    form: FormData,
 ) -> Result<Response, AppError> {
-    let form = FormData::parse(&body)?;
     let raw = raw_from_form(&form);
-    let tenant = tenant_of(&state, &user).await?;
-    let teams = team_options(&state, tenant).await?;
-    let team = parse_team(&raw.team_id, &teams);
-    let practices = practice_options(&state, tenant).await?;
-    let practice_ok = practices.iter().any(|(id, _)| *id == raw.practice_id.trim());
-    let parsed = parse_referral(&raw, tenant, state.clock.now(), Channel::Professional);
-    let (mut intake, team) = match (parsed, team) {
-        (Ok(i), Ok(t)) if practice_ok => (i, t),
-        (parsed, team) => {
+    match usecases::intake::take_referral(state.services(), &Caller::user(&user, source), &raw, None, None).await {
+        Ok(_) => Ok(Redirect::to("/referrals?sent=1").into_response()),
+        Err(Failure::Invalid(errors)) => {
             let mut page = referral_form(&state, &user).await?;
             page.refill(&form);
-            page.field_errors(parsed.err().unwrap_or_default());
-            if let Err(e) = team {
-                page.field_errors(vec![e]);
-            }
-            if !practice_ok && !page.errors.iter().any(|e| e.field == "practice_id") {
-                page.error("practice_id", "Choose a GP practice from the list");
-            }
-            return page.respond();
+            page.field_errors(errors);
+            page.respond()
         }
-    };
-    intake.referral.team_id = team;
-    intake.referral.referred_by = Some(user.id);
-    save(&state, intake, Some(&user), source).await?;
-    Ok(Redirect::to("/referrals?sent=1").into_response())
+        Err(f) => Err(f.into()),
+    }
 }
 
 pub(super) struct MadeRow {

@@ -3,17 +3,15 @@
 use super::refer::person_fields;
 use super::refer::raw_from_form;
 use super::refer::referral_fields;
-use super::refer::save;
 use crate::forms::{Field, FormData, FormExtras, FormPage, MessagePage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use linkwork_domain::access::organisations::OrgKind;
 use linkwork_domain::ids::OrgId;
-use linkwork_domain::intake::{Channel, parse_referral};
+use linkwork_domain::usecases::{self, Actor, Caller, Failure};
 
 pub(super) async fn self_form(state: &AppState) -> Result<FormPage, AppError> {
     let mut pcn = Field::of("select", "service", "Where do you live?")
@@ -64,44 +62,35 @@ pub(super) fn self_sent() -> Result<Response, AppError> {
 pub(crate) async fn self_submit(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
-    body: Bytes,
+    form: FormData,
 ) -> Result<Response, AppError> {
-    let form = FormData::parse(&body)?;
     let key = format!("selfref:{}", source.as_deref().unwrap_or("unknown"));
-    let now = state.clock.now();
     // A bot filled in the field people cannot see: say thank you, keep nothing.
     if !form.get("website").is_empty() {
         tracing::info!("self-referral honeypot filled in; discarded");
         return self_sent();
     }
-    let tenant = form.get("service").parse::<OrgId>().ok();
-    let tenant = match tenant {
-        Some(id) => state.store.get_org(id).await.ok().filter(|o| o.kind == OrgKind::Pcn).map(|o| o.id),
-        None => None,
-    };
+    let service = form.get("service").parse::<OrgId>().ok();
     let raw = raw_from_form(&form);
-    let parsed = parse_referral(&raw, tenant.unwrap_or_default(), now, Channel::SelfReferral);
-    match (parsed, tenant) {
-        (Ok(mut intake), Some(_)) => {
+    let caller = Caller { actor: Actor::Public, source };
+    match usecases::intake::check_referral(state.services(), &caller, &raw, service).await {
+        Ok(intake) => {
             // Requests that are accepted count (five per address in 15 minutes); corrections
             // after an error summary do not, so a person fixing their form is never locked out.
             // The place is reserved before anything is stored, so parallel posts cannot pass
             // one check (issue 11).
-            if !state.store.reserve_attempt(std::slice::from_ref(&key), now).await? {
+            if !state.store.reserve_attempt(std::slice::from_ref(&key), state.clock.now()).await? {
                 return Err(AppError::TooMany);
             }
-            intake.referral.referrer_name = "Self-referral".into();
-            save(&state, intake, None, source).await?;
+            usecases::intake::record_referral(state.services(), &caller, intake, None).await?;
             self_sent()
         }
-        (parsed, tenant) => {
+        Err(Failure::Invalid(errors)) => {
             let mut page = self_form(&state).await?;
             form.refill(&mut page.fields);
-            if tenant.is_none() {
-                page.error("service", "Choose where you live from the list");
-            }
-            page.field_errors(parsed.err().unwrap_or_default());
+            page.field_errors(errors);
             page.respond()
         }
+        Err(f) => Err(f.into()),
     }
 }
