@@ -5,7 +5,7 @@ use crate::{admin, demo, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use linkwork_domain::access::audit::AuditAction;
-use linkwork_domain::ports::DirectoryStore;
+use linkwork_domain::ports::DirectoryImportStore;
 use linkwork_domain::ports::{AuditStore, OrgStore, Store, ThrottleStore, TwoFactorStore, UserStore};
 use linkwork_domain::{Clock, SystemClock};
 use linkwork_storage::SqlStore;
@@ -339,14 +339,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let report = match (path, &url) {
                 (Some(path), _) => {
-                    let mut feed = crate::directory_import::Feed::read_path(&path)?;
+                    let mut feed = crate::directory::Feed::read_path(&path)?;
                     feed.steward = steward;
                     let source = path
                         .file_name()
                         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-                    crate::directory_import::import(&store, &clock, feed, &source).await?
+                    crate::directory::import(&store, &clock, feed, &source).await?
                 }
-                (None, Some(url)) => crate::directory_import::import_url(&store, &clock, url, None).await?,
+                (None, Some(url)) => crate::directory::import_url(&store, &clock, url, None).await?,
                 (None, None) => anyhow::bail!("give a file or folder, or --url"),
             };
             if let (Some(url), true) = (&url, keep_in_sync) {
@@ -377,9 +377,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Import { command: ImportCommand::Postcodes { file, deprivation } } => {
-            let (points, problems) = crate::directory_import::read_postcodes(&file)?;
+            let (points, problems) = crate::directory::read_postcodes(&file)?;
             let deciles = match &deprivation {
-                Some(d) => crate::directory_import::read_deciles(d)?,
+                Some(d) => crate::directory::read_deciles(d)?,
                 None => vec![],
             };
             let store = serve::open_and_migrate(&cfg, &clock).await?;

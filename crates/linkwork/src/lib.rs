@@ -6,7 +6,7 @@ pub mod audit_anchor;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod directory_import;
+pub mod directory;
 pub mod mailer;
 pub mod serve;
 pub mod worker;

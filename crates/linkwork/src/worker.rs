@@ -158,9 +158,7 @@ impl Worker {
         let removed = self.store.delete_expired_sessions(self.clock.now()).await?;
         self.nudge_referrals().await?;
         self.remind_reviews().await?;
-        if let Err(e) =
-            crate::directory_import::sync_feeds(self.store.as_ref(), self.clock.as_ref(), FEED_SYNC_EVERY).await
-        {
+        if let Err(e) = crate::directory::sync_feeds(self.store.as_ref(), self.clock.as_ref(), FEED_SYNC_EVERY).await {
             tracing::warn!(cause = %e, "directory feeds could not be synced");
         }
         Ok(removed)

@@ -45,13 +45,10 @@ pub struct PostcodePoint {
     pub lsoa: Option<String>,
 }
 
-/// The community directory (not person-identifiable).
+/// The community directory as people read it: search, listings, places, taxonomies and
+/// postcodes (not person-identifiable).
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync {
-    /// Insert or update (by id) organisations, taxonomies, terms and services. A service's
-    /// places, openings, terms and search words are replaced with the record's; its capacity,
-    /// owner and trust fields are kept. Each changed service gets a history line.
-    async fn upsert_directory(&self, batch: &DirectoryBatch) -> StoreResult<ImportCounts>;
     /// Which of these taxonomy term ids the directory holds.
     async fn known_terms(&self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>>;
     async fn count_services(&self) -> StoreResult<i64>;
@@ -79,6 +76,30 @@ pub trait DirectoryStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<(Vec<oruk::TaxonomyTerm>, i64)>;
     async fn get_taxonomy_term(&self, id: uuid::Uuid) -> StoreResult<oruk::TaxonomyTerm>;
+    /// A postcode's centroid and deprivation decile; for an unknown full postcode, the mean of
+    /// its district's known postcodes (no decile).
+    async fn locate_postcode(&self, postcode: &str) -> StoreResult<Option<((f64, f64), Option<i16>)>>;
+}
+
+/// Writing the directory from feeds: records upserted by id, postcode centroids, feeds to keep in
+/// sync.
+#[async_trait::async_trait]
+pub trait DirectoryImportStore: Send + Sync {
+    /// Insert or update (by id) organisations, taxonomies, terms and services. A service's
+    /// places, openings, terms and search words are replaced with the record's; its capacity,
+    /// owner and trust fields are kept. Each changed service gets a history line.
+    async fn upsert_directory(&self, batch: &DirectoryBatch) -> StoreResult<ImportCounts>;
+    /// Load postcode centroids (replacing any with the same postcode) and LSOA deciles.
+    async fn import_postcodes(&self, points: &[PostcodePoint], deciles: &[(String, i16)]) -> StoreResult<()>;
+    /// Remember a feed to keep in sync, and when it last was.
+    async fn save_feed(&self, url: &str, synced_at: Option<DateTime<Utc>>, result: &str) -> StoreResult<()>;
+    async fn feeds(&self) -> StoreResult<Vec<(String, Option<DateTime<Utc>>)>>;
+}
+
+/// Keeping the directory right: edits with their history, review reminders, problem reports and
+/// claims, each looked after by the listing's steward.
+#[async_trait::async_trait]
+pub trait TrustStore: Send + Sync {
     /// Save an edit (`listing.version` is the version edited; a stale one is a conflict).
     async fn update_listing(&self, listing: &Listing, change: &ListingChange) -> StoreResult<Listing>;
     async fn listing_history(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ListingChange>>;
@@ -108,12 +129,4 @@ pub trait DirectoryStore: Send + Sync {
     /// Decide an open claim; approving makes `owner` manage the organisation's listings, and is
     /// a `Conflict::AlreadyManaged` if someone already manages them.
     async fn decide_claim(&self, id: ClaimId, owner: Option<OrgId>, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Load postcode centroids (replacing any with the same postcode) and LSOA deciles.
-    async fn import_postcodes(&self, points: &[PostcodePoint], deciles: &[(String, i16)]) -> StoreResult<()>;
-    /// A postcode's centroid and deprivation decile; for an unknown full postcode, the mean of
-    /// its district's known postcodes (no decile).
-    async fn locate_postcode(&self, postcode: &str) -> StoreResult<Option<((f64, f64), Option<i16>)>>;
-    /// Remember a feed to keep in sync, and when it last was.
-    async fn save_feed(&self, url: &str, synced_at: Option<DateTime<Utc>>, result: &str) -> StoreResult<()>;
-    async fn feeds(&self) -> StoreResult<Vec<(String, Option<DateTime<Utc>>)>>;
 }

@@ -123,6 +123,8 @@ pub trait Store:
     + EpisodeStore
     + CaseworkStore
     + DirectoryStore
+    + DirectoryImportStore
+    + TrustStore
     + ConnectionStore
     + JobStore
     + OutboxStore

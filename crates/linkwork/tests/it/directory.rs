@@ -7,7 +7,7 @@
 use crate::helpers::{Client, PASSWORD, pcn, urlencode, user};
 use axum::http::StatusCode;
 use chrono::Duration;
-use linkwork::directory_import::{Feed, import};
+use linkwork::directory::{Feed, import};
 use linkwork_domain::Clock;
 use linkwork_domain::access::organisations::Team;
 use linkwork_domain::casework::NeedDomain;
@@ -15,7 +15,7 @@ use linkwork_domain::directory::{Capacity, DirectoryQuery, NEAREST_CANDIDATES, T
 use linkwork_domain::ids::{ReferralId, TeamId};
 use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::people::Person;
-use linkwork_domain::ports::{DirectoryStore, Store};
+use linkwork_domain::ports::{DirectoryImportStore, DirectoryStore, Store, TrustStore};
 use linkwork_domain::values::Postcode;
 use linkwork_testkit::{TestApp, TestDb, app_test, db_test, test_epoch};
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ fn data(rel: &str) -> PathBuf {
 
 const EXAMPLE_SERVICE: &str = "ac148810-d857-441c-9679-408f346de14b";
 
-async fn import_examples(store: &dyn Store, clock: &dyn Clock) -> linkwork::directory_import::ImportReport {
+async fn import_examples(store: &dyn Store, clock: &dyn Clock) -> linkwork::directory::ImportReport {
     let feed = Feed::read_path(&data("oruk/examples")).unwrap();
     import(store, clock, feed, "examples").await.unwrap()
 }
@@ -629,7 +629,7 @@ db_test!(a_live_feed_imports_by_url_and_syncs_what_changed, |db: TestDb| async m
     let remote = remote.with_demo().await;
     let base = format!("{}/openreferral", remote.base_url);
     let clock = linkwork_domain::FixedClock::new(test_epoch());
-    let r = linkwork::directory_import::import_url(&db.store, &clock, &base, None).await.unwrap();
+    let r = linkwork::directory::import_url(&db.store, &clock, &base, None).await.unwrap();
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     let total = remote.store.count_services().await.unwrap();
     assert_eq!(r.counts.created, total, "every page of /services, each service in full");
@@ -658,12 +658,12 @@ db_test!(a_live_feed_imports_by_url_and_syncs_what_changed, |db: TestDb| async m
     remote.store.update_listing(&changed, &change).await.unwrap();
     let every = linkwork::worker::FEED_SYNC_EVERY;
     assert_eq!(
-        linkwork::directory_import::sync_feeds(&db.store, &clock, every).await.unwrap(),
+        linkwork::directory::sync_feeds(&db.store, &clock, every).await.unwrap(),
         0,
         "synced less than a day ago"
     );
     clock.advance(Duration::hours(25));
-    assert_eq!(linkwork::directory_import::sync_feeds(&db.store, &clock, every).await.unwrap(), 1);
+    assert_eq!(linkwork::directory::sync_feeds(&db.store, &clock, every).await.unwrap(), 1);
     let local = db.store.get_listing(EXAMPLE_SERVICE.parse().unwrap()).await.unwrap();
     assert_eq!(local.name, "Community Counselling (evenings)");
     let history = db.store.listing_history(local.id, 5).await.unwrap();
@@ -673,18 +673,17 @@ db_test!(a_live_feed_imports_by_url_and_syncs_what_changed, |db: TestDb| async m
 
     // A feed that cannot be reached is a clear error and writes nothing.
     let before = db.store.count_services().await.unwrap();
-    let err = linkwork::directory_import::import_url(&db.store, &clock, "http://127.0.0.1:9/openreferral", None)
-        .await
-        .unwrap_err();
+    let err =
+        linkwork::directory::import_url(&db.store, &clock, "http://127.0.0.1:9/openreferral", None).await.unwrap_err();
     assert!(err.to_string().contains("could not read http://127.0.0.1:9/openreferral/services"), "{err}");
-    assert!(linkwork::directory_import::import_url(&db.store, &clock, "ftp://example.org", None).await.is_err());
+    assert!(linkwork::directory::import_url(&db.store, &clock, "ftp://example.org", None).await.is_err());
     assert_eq!(db.store.count_services().await.unwrap(), before);
 });
 
 db_test!(postcodes_locate_people_and_their_area_deprivation, |db: TestDb| async move {
-    let (points, problems) = linkwork::directory_import::read_postcodes(&data("postcodes-sample.csv")).unwrap();
+    let (points, problems) = linkwork::directory::read_postcodes(&data("postcodes-sample.csv")).unwrap();
     assert!(problems.is_empty());
-    let deciles = linkwork::directory_import::read_deciles(&data("deprivation-sample.csv")).unwrap();
+    let deciles = linkwork::directory::read_deciles(&data("deprivation-sample.csv")).unwrap();
     db.store.import_postcodes(&points, &deciles).await.unwrap();
     let first = &points[0];
     let (p, decile) = db.store.locate_postcode(&first.postcode.to_lowercase()).await.unwrap().unwrap();
@@ -706,7 +705,7 @@ db_test!(postcodes_locate_people_and_their_area_deprivation, |db: TestDb| async 
         "\"LS1 1UR\",10,429800,433800,E92000001,,E19000003,E18000003,E08000035,E05011393\nBAD,10,x,y\n",
     )
     .unwrap();
-    let (cp, bad) = linkwork::directory_import::read_postcodes(&dir.join("ls.csv")).unwrap();
+    let (cp, bad) = linkwork::directory::read_postcodes(&dir.join("ls.csv")).unwrap();
     assert_eq!(cp.len(), 1);
     assert_eq!(bad.len(), 1, "a row without coordinates is reported");
     assert!((cp[0].latitude - 53.80).abs() < 0.01 && (cp[0].longitude + 1.55).abs() < 0.01);
@@ -743,7 +742,7 @@ db_test!(a_dense_area_keeps_its_nearest_service, |db: TestDb| async move {
     }));
     let mut feed = Feed::default();
     let org = json!([{"id": ORG, "name": "Crowded City Council for Voluntary Service", "description": "Many halls"}]);
-    feed.add_json("orgs.json", Some(linkwork::directory_import::Kind::Organization), org);
+    feed.add_json("orgs.json", Some(linkwork::directory::Kind::Organization), org);
     feed.add_json("crowd.json", None, Value::Array(services));
     let r = import(&db.store, &clock, feed, "test").await.unwrap();
     assert!(r.errors.is_empty(), "{:?}", &r.errors[..r.errors.len().min(3)]);

@@ -5,7 +5,7 @@
 use crate::helpers::{Client, PASSWORD, pcn, user};
 use crate::journey::{ADA, Setup, ada_accepted, form, refer, setup, signed_in, triage};
 use axum::http::StatusCode;
-use linkwork::directory_import::{Feed, import};
+use linkwork::directory::{Feed, import};
 use linkwork_domain::Clock;
 use linkwork_domain::access::accounts::Role;
 use linkwork_domain::access::audit::{AuditAction, AuditFilter};
@@ -574,7 +574,7 @@ app_test!(finding_15_open_referral_imports_check_every_record, |app: TestApp| as
     // A file over the size limit is refused whole, with the reason.
     let dir = linkwork_testkit::temp_dir("oruk-cap");
     let big = dir.join("services.json");
-    std::fs::File::create(&big).unwrap().set_len(linkwork::directory_import::MAX_FILE_BYTES + 1).unwrap();
+    std::fs::File::create(&big).unwrap().set_len(linkwork::directory::MAX_FILE_BYTES + 1).unwrap();
     let e = Feed::read_path(&big).err().expect("refused").to_string();
     assert!(e.contains("MiB"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
