@@ -79,8 +79,7 @@ pub struct DemoSummary {
     pub connections: usize,
 }
 
-/// SplitMix64: small, fast, and the same sequence on every machine.
-
+/// Generate and store the demo data.
 pub async fn generate(
     store: &dyn Store,
     clock: &dyn Clock,

@@ -4,6 +4,7 @@ use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::intake::referrals::ReferralSource;
 use linkwork_domain::values::{Email, NhsNumber};
 
+/// SplitMix64: small, fast, and the same sequence on every machine.
 pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
@@ -191,8 +192,6 @@ pub(super) fn nhs_number(counter: &mut u32) -> Option<NhsNumber> {
 pub(super) fn email(s: &str) -> anyhow::Result<Email> {
     Email::parse(s).map_err(|e| anyhow::anyhow!("demo email {s}: {e}"))
 }
-
-/// Generate and store the demo data.
 
 #[cfg(test)]
 mod tests {
