@@ -173,17 +173,27 @@ impl Listing {
 
     /// The ways in, in words.
     pub fn mode_labels(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.modes.in_person {
-            v.push("In person");
+        AccessMode::ALL.iter().filter(|m| m.offered_by(&self.modes)).map(|m| m.label()).collect()
+    }
+}
+
+vocabulary!(
+    /// How a person can take part in a service: the search filter and the listing's summary.
+    AccessMode {
+        InPerson = "in_person": "In person",
+        Online = "online": "Online",
+        Phone = "phone": "By phone",
+    }
+);
+
+impl AccessMode {
+    /// Whether a service with these modes offers this way in.
+    pub fn offered_by(self, modes: &oruk::Modes) -> bool {
+        match self {
+            AccessMode::InPerson => modes.in_person,
+            AccessMode::Online => modes.online,
+            AccessMode::Phone => modes.phone,
         }
-        if self.modes.online {
-            v.push("Online");
-        }
-        if self.modes.phone {
-            v.push("By phone");
-        }
-        v
     }
 }
 

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use linkwork_domain::access::accounts::User;
-use linkwork_domain::casework::{AppointmentStatus, Episode};
+use linkwork_domain::casework::{AppointmentStatus, Episode, HoldingEnd};
 use linkwork_domain::ids::PersonId;
 use linkwork_domain::intake::referrals::Referral;
 use linkwork_domain::people::{Person, likely_duplicate};
@@ -102,6 +102,10 @@ struct RecordPage {
     episodes: Vec<EpisodeView>,
     codes: Vec<(String, String, String)>,
     connections: Vec<crate::connections::ConnectionView>,
+    /// How a worker may end a holding period (discharge's "episode closed" is not theirs to pick).
+    holding_ends: Vec<(&'static str, &'static str)>,
+    /// What can have happened at a booked appointment.
+    appointment_outcomes: Vec<(&'static str, &'static str)>,
 }
 
 async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDate) -> Result<EpisodeView, AppError> {
@@ -260,6 +264,11 @@ pub(crate) async fn record_page(
         ("Ethnic group", p.ethnicity.label().to_owned()),
     ];
     let page = RecordPage {
+        holding_ends: HoldingEnd::options().into_iter().filter(|(c, _)| *c != HoldingEnd::Closed.as_str()).collect(),
+        appointment_outcomes: AppointmentStatus::options()
+            .into_iter()
+            .filter(|(c, _)| *c != AppointmentStatus::Booked.as_str())
+            .collect(),
         nav: Nav::for_user(user),
         context: Some(PersonContext::of(p)),
         person_id: p.id.to_string(),

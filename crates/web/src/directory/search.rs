@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::casework::NeedDomain;
 use linkwork_domain::directory::oruk::{self, DAY_NAMES};
-use linkwork_domain::directory::{Capacity, DirectoryQuery, Hit, Listing, Responsiveness};
+use linkwork_domain::directory::{AccessMode, Capacity, DirectoryQuery, Hit, Listing, Responsiveness};
 use linkwork_domain::ids::ServiceId;
 use linkwork_domain::uktime::UkTime;
 use serde::Deserialize;
@@ -134,6 +134,7 @@ pub(super) struct DirectoryPage {
     terms: Vec<(String, String)>,
     days: Vec<(String, &'static str)>,
     capacities: Vec<(&'static str, &'static str)>,
+    modes: Vec<(&'static str, &'static str)>,
     errors: Vec<crate::forms::SummaryError>,
     hits: Vec<HitView>,
     total: i64,
@@ -246,10 +247,12 @@ pub(crate) async fn search(
     q.accessibility = Some(f.access.trim().to_owned()).filter(|l| !l.is_empty());
     match f.mode.as_str() {
         "" => {}
-        "in_person" => q.in_person = true,
-        "online" => q.online = true,
-        "phone" => q.phone = true,
-        _ => err("mode", "Choose how the person wants to take part"),
+        mode => match mode.parse::<AccessMode>() {
+            Ok(AccessMode::InPerson) => q.in_person = true,
+            Ok(AccessMode::Online) => q.online = true,
+            Ok(AccessMode::Phone) => q.phone = true,
+            Err(_) => err("mode", "Choose how the person wants to take part"),
+        },
     }
     if !f.capacity.is_empty() {
         match f.capacity.as_str() {
@@ -296,6 +299,7 @@ pub(crate) async fn search(
         capacities: std::iter::once(("open", "Accepting or short wait"))
             .chain(Capacity::ALL.iter().map(|c| (c.as_str(), c.label())))
             .collect(),
+        modes: AccessMode::options(),
         errors,
         hits: hits
             .into_iter()
