@@ -80,6 +80,14 @@ vocabulary!(
     }
 );
 
+/// Which end of a connection acts: the tenant that referred, or the organisation that owns the
+/// receiving service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Referring,
+    Receiving,
+}
+
 impl TaskStatus {
     /// Whether the task is over (nothing more will happen to it).
     pub fn is_final(self) -> bool {
@@ -105,6 +113,19 @@ impl TaskStatus {
             OnHold => &[InProgress, Completed, Failed, Cancelled, EnteredInError],
             Rejected | Completed | Failed | Cancelled => &[EnteredInError],
             EnteredInError => &[],
+        }
+    }
+
+    /// Whether `side` may set this status: the service answers (accepts, declines, records
+    /// attendance and the end) and may cancel; the referring link worker cancels or withdraws
+    /// a referral made by mistake. Either way the move must also be allowed from where it is.
+    pub fn settable_by(self, side: Side) -> bool {
+        use TaskStatus::*;
+        match side {
+            Side::Receiving => {
+                matches!(self, Accepted | Rejected | InProgress | OnHold | Completed | Failed | Cancelled)
+            }
+            Side::Referring => matches!(self, Cancelled | EnteredInError),
         }
     }
 
@@ -455,6 +476,17 @@ pub fn check_edit(name: &str, description: &str, status: &str) -> Result<(), Inv
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_end_of_a_connection_sets_only_its_own_statuses() {
+        use TaskStatus::*;
+        for s in [Accepted, Rejected, InProgress, OnHold, Completed, Failed] {
+            assert!(s.settable_by(Side::Receiving) && !s.settable_by(Side::Referring), "{s:?} is the service's to say");
+        }
+        assert!(Cancelled.settable_by(Side::Receiving) && Cancelled.settable_by(Side::Referring), "either may cancel");
+        assert!(EnteredInError.settable_by(Side::Referring) && !EnteredInError.settable_by(Side::Receiving));
+        assert!(!Requested.settable_by(Side::Referring) && !Draft.settable_by(Side::Receiving));
+    }
 
     #[test]
     fn task_statuses_follow_the_closed_loop() {

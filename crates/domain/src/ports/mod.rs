@@ -63,6 +63,9 @@ pub enum Conflict {
     /// A directory organisation already has an owner.
     #[error("the organisation is already managed")]
     AlreadyManaged,
+    /// The episode is closed: its summary has been sent, so it takes no more writes.
+    #[error("the episode is closed")]
+    EpisodeClosed,
     /// A second factor is already set up.
     #[error("two-factor is already enabled")]
     TwoFactorEnabled,

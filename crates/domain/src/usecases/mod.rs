@@ -11,6 +11,8 @@
 //! clock: no axum, no sqlx, so a rule stays testable against either database.
 
 pub mod access;
+pub mod casework;
+pub mod connections;
 pub mod intake;
 
 use crate::Clock;

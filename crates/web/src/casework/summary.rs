@@ -22,8 +22,7 @@ use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::access::organisations::referral_tenant;
 use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::casework::{Episode, GoalStatus};
-use linkwork_domain::ids::{EpisodeId, MessageId};
-use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
+use linkwork_domain::ids::EpisodeId;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
 use serde::Serialize;
@@ -377,56 +376,4 @@ pub(crate) async fn plan_pdf(
         "Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into(),
     ));
     Ok(pdf_response(render("My plan", "My personalised care and support plan", &b), "my-plan.pdf"))
-}
-
-/// After discharge: tell the referrer, and the staff of the person's GP practice who refer,
-/// that the summary is ready (a link only; no personal details in email).
-pub(crate) async fn send_message_back(state: &AppState, worker: &User, episode: EpisodeId) -> Result<(), AppError> {
-    let e = state.store.get_episode(worker.org_id, episode).await?;
-    let referral = state.store.get_referral(worker.org_id, e.referral_id).await?;
-    let person = state.store.get_person(worker.org_id, e.person_id).await?;
-    let mut recipients: Vec<User> = vec![];
-    if let Some(referrer) = referral.referred_by {
-        recipients.push(state.store.get_user(referrer).await?);
-    }
-    if let Some(practice) = person.practice_id {
-        recipients.extend(
-            state
-                .store
-                .list_org_users(practice)
-                .await?
-                .into_iter()
-                .filter(|u| u.has_role(linkwork_domain::access::accounts::Role::Referrer)),
-        );
-    }
-    recipients.retain(|u| !u.disabled);
-    recipients.sort_by_key(|u| u.id);
-    recipients.dedup_by_key(|u| u.id);
-    let now = state.clock.now();
-    for r in recipients {
-        let msg = OutboxMessage {
-            id: MessageId::new(),
-            org_id: Some(worker.org_id),
-            channel: "email".into(),
-            recipient: r.email.to_string(),
-            subject: "A social prescribing discharge summary is ready".into(),
-            body: format!(
-                "Hello {},\n\nA person {} social prescribing on {} has been discharged. The summary for the GP record is ready:\n\n{}/episodes/{}/summary\n\nSign in to read it.\n",
-                r.display_name,
-                if referral.referred_by == Some(r.id) {
-                    "you referred to"
-                } else {
-                    "registered with your practice was referred to"
-                },
-                referral.received_at.uk().format("%d %b %Y"),
-                state.config.public_url.trim_end_matches('/'),
-                e.id
-            ),
-            status: MessageStatus::Pending,
-            created_at: now,
-            sent_at: None,
-        };
-        state.store.enqueue_message(&msg).await?;
-    }
-    Ok(())
 }

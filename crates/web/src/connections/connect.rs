@@ -19,8 +19,10 @@ use linkwork_domain::directory::{
 use linkwork_domain::ids::{ConnectionId, MessageId, OrgId, ServiceId};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::people::Person;
-use linkwork_domain::ports::{ConnectionScope, StoreError};
+use linkwork_domain::ports::{Conflict, ConnectionScope};
 use linkwork_domain::uktime::UkTime;
+use linkwork_domain::usecases::connections::StatusChange;
+use linkwork_domain::usecases::{self, Caller, Failure};
 use tower_sessions::Session;
 
 pub(super) fn connect_form(user: &User, person: &Person, l: &Listing) -> FormPage {
@@ -253,49 +255,29 @@ pub(crate) async fn cancel(
     ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let id = id.parse::<ConnectionId>().map_err(|_| AppError::NotFound)?;
-    let c = state.store.get_connection(ConnectionScope::Tenant(user.org_id), id).await?;
+    let scope = ConnectionScope::Tenant(user.org_id);
+    let c = state.store.get_connection(scope, id).await?;
     let person = authorise(&state, &user, &session, &c.person_id.to_string()).await?;
-    let data = FormData::parse(&body)?;
     let to = if data.get("status") == "entered-in-error" { TaskStatus::EnteredInError } else { TaskStatus::Cancelled };
-    if !c.status.may_become(to) {
-        return Err(AppError::BadRequest(format!(
-            "A referral that is {} cannot be {}",
-            c.status.label().to_lowercase(),
-            to.label().to_lowercase()
-        )));
-    }
-    let c = Connection { version: data.get("version").parse().unwrap_or(-1), ..c };
-    let event = ConnectionEvent {
-        connection_id: id,
-        status: to,
-        reason: None,
-        note: String::new(),
-        at: state.clock.now(),
-        by: user.id,
-        by_name: user.display_name.clone(),
+    let change = StatusChange {
+        to: to.as_str().into(),
+        version: data.get("version").parse().unwrap_or(-1),
+        ..StatusChange::default()
     };
-    match state.store.change_connection(&c, &event).await {
-        Ok(_) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(AppError::BadRequest(
-                "The service changed this referral meanwhile: go back and look again".into(),
-            ));
+    match usecases::connections::change_status(state.services(), &Caller::user(&user, source), scope, id, &change).await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/people/{}#connections", person.id)).into_response()),
+        Err(Failure::Invalid(errors)) => {
+            Err(AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(". ")))
         }
-        Err(e) => return Err(e.into()),
+        Err(Failure::Conflict(Conflict::Version)) => {
+            Err(AppError::BadRequest("The service changed this referral meanwhile: go back and look again".into()))
+        }
+        Err(f) => Err(f.into()),
     }
-    state
-        .audit(vec![AuditEntry {
-            person_id: Some(person.id),
-            record_id: Some(id.to_string()),
-            reason: Some(to.as_str().into()),
-            source,
-            ..AuditEntry::new(state.clock.now(), AuditAction::Update, "connection").by(&user)
-        }])
-        .await?;
-    Ok(Redirect::to(&format!("/people/{}#connections", person.id)).into_response())
 }
 
 /// One connection on the person's record.

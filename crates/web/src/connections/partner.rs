@@ -5,15 +5,16 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::{Nav, html};
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
-use linkwork_domain::directory::{Connection, ConnectionEvent, DeclineReason, TaskStatus};
+use linkwork_domain::directory::{Connection, DeclineReason, Side, TaskStatus};
 use linkwork_domain::ids::{ConnectionId, OrgId};
-use linkwork_domain::ports::{ConnectionScope, StoreError};
+use linkwork_domain::ports::{Conflict, ConnectionScope};
 use linkwork_domain::uktime::UkTime;
+use linkwork_domain::usecases::connections::StatusChange;
+use linkwork_domain::usecases::{self, Caller, Failure};
 
 pub(super) fn partner_orgs(user: &User) -> Vec<OrgId> {
     let mut v: Vec<OrgId> = user
@@ -80,7 +81,10 @@ pub(super) fn actions(status: TaskStatus) -> Vec<(&'static str, &'static str)> {
         (Failed, "failed", "Did not attend"),
         (Cancelled, "cancelled", "Cancelled"),
     ];
-    all.into_iter().filter(|(s, _, _)| status.may_become(*s)).map(|(_, c, l)| (c, l)).collect()
+    all.into_iter()
+        .filter(|(s, _, _)| status.may_become(*s) && s.settable_by(Side::Receiving))
+        .map(|(_, c, l)| (c, l))
+        .collect()
 }
 
 pub(super) fn referral_form(user: &User, c: &Connection, history: Vec<(String, String)>) -> FormPage {
@@ -185,46 +189,38 @@ pub(crate) async fn update_referral(
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let c = partner_connection(&state, &user, &id).await?;
-    let data = FormData::parse(&body)?;
-    let h = history(&state, ConnectionScope::Receiving(&partner_orgs(&user)), &c).await?;
-    let mut page = referral_form(&user, &c, h);
-    page.refill(&data);
-    let to = data
-        .get("status")
-        .parse::<TaskStatus>()
-        .ok()
-        .filter(|s| c.status.may_become(*s) && page.offers("status", s.as_str()));
-    if to.is_none() {
-        page.error("status", "Choose what has happened");
-    }
-    let reason = data.get("reason");
-    let reason = if reason.is_empty() { None } else { reason.parse::<DeclineReason>().ok() };
-    if to == Some(TaskStatus::Rejected) && reason.is_none() {
-        page.error("reason", "Choose why you are declining");
-    }
-    let note: String = data.get("note").trim().to_owned();
-    if note.chars().count() > 2000 {
-        page.error("note", "Keep the note to 2,000 characters");
-    }
-    let (Some(to), true) = (to, page.errors.is_empty()) else { return page.respond() };
-    let event = ConnectionEvent {
-        connection_id: c.id,
-        status: to,
-        reason: reason.filter(|_| to == TaskStatus::Rejected),
-        note,
-        at: state.clock.now(),
-        by: user.id,
-        by_name: user.display_name.clone(),
+    let owners = partner_orgs(&user);
+    let change = StatusChange {
+        to: data.get("status"),
+        reason: data.get("reason"),
+        note: data.get("note"),
+        version: data.get("version").parse().unwrap_or(-1),
     };
-    let edited = Connection { version: data.get("version").parse().unwrap_or(-1), ..c.clone() };
-    match state.store.change_connection(&edited, &event).await {
-        Ok(_) => {}
-        Err(StoreError::Conflict(_)) => return page.conflict("this referral"),
-        Err(e) => return Err(e.into()),
+    let caller = Caller::user(&user, source);
+    match usecases::connections::change_status(
+        state.services(),
+        &caller,
+        ConnectionScope::Receiving(&owners),
+        c.id,
+        &change,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/partner").into_response()),
+        Err(Failure::Invalid(errors)) => {
+            let mut page = referral_form(&user, &c, history(&state, ConnectionScope::Receiving(&owners), &c).await?);
+            page.refill(&data);
+            page.field_errors(errors);
+            page.respond()
+        }
+        Err(Failure::Conflict(Conflict::Version)) => {
+            let mut page = referral_form(&user, &c, history(&state, ConnectionScope::Receiving(&owners), &c).await?);
+            page.refill(&data);
+            page.conflict("this referral")
+        }
+        Err(f) => Err(f.into()),
     }
-    state.audit(vec![person_seen(&state, &user, &source, &c, AuditAction::Update)]).await?;
-    Ok(Redirect::to("/partner").into_response())
 }
