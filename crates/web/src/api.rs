@@ -150,16 +150,22 @@ pub(crate) async fn create_organisation(
         usecases::access::create_organisation(state.services(), &Caller::user(&user, source), &new, idem.as_ref())
             .await
             .map_err(|f| failure(f, "An organisation with this name or ODS code already exists."))?;
-    let (org, replayed) = match created {
-        Created::New(o) => (o, false),
-        Created::Replayed(o) => (o, true),
+    Ok(created_response(created, |o| (format!("/api/v1/organisations/{}", o.id), json!(o))))
+}
+
+/// 201 with the created record and its address; a replay (the same idempotency key and request)
+/// answers the same and says so in `Idempotent-Replayed`.
+fn created_response<T>(created: Created<T>, show: impl FnOnce(&T) -> (String, serde_json::Value)) -> Response {
+    let (record, replayed) = match created {
+        Created::New(r) => (r, false),
+        Created::Replayed(r) => (r, true),
     };
-    let location = format!("/api/v1/organisations/{}", org.id);
-    let mut resp = (StatusCode::CREATED, [(header::LOCATION, location)], Json(org)).into_response();
+    let (location, body) = show(&record);
+    let mut resp = (StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response();
     if replayed {
         resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
-    Ok(resp)
+    resp
 }
 
 /// `POST /api/v1/referrals`: a referral from another system, validated exactly as the form is.
@@ -178,24 +184,18 @@ pub(crate) async fn create_referral(
         usecases::intake::take_referral(state.services(), &Caller::user(&user, source), &raw, None, idem.as_ref())
             .await
             .map_err(|f| failure(f, "This referral already exists."))?;
-    let (referral, replayed) = match created {
-        Created::New(r) => (r, false),
-        Created::Replayed(r) => (r, true),
-    };
-    let body = json!({
-        "id": referral.id,
-        "status": referral.status.as_str(),
-        "received_at": referral.received_at,
-        "person_id": referral.person_id,
-        "team_id": referral.team_id,
-    });
-    let mut resp =
-        (StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/referrals/{}", referral.id))], Json(body))
-            .into_response();
-    if replayed {
-        resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
-    }
-    Ok(resp)
+    Ok(created_response(created, |r| {
+        (
+            format!("/api/v1/referrals/{}", r.id),
+            json!({
+                "id": r.id,
+                "status": r.status.as_str(),
+                "received_at": r.received_at,
+                "person_id": r.person_id,
+                "team_id": r.team_id,
+            }),
+        )
+    }))
 }
 
 /// `GET /api/v1/referrals/{id}`: where a referral stands. The referrer who sent it may read it;

@@ -14,7 +14,7 @@ use crate::pages::Nav;
 use crate::people::authorise;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Json, Response};
 use linkwork_domain::access::accounts::User;
@@ -91,6 +91,41 @@ pub struct MessageBack {
 }
 
 /// Reach an episode as its referrer or as a worker with a legitimate relationship.
+/// The message back of the episode in the path, for whoever may read it: the workers under the
+/// caseload rule at any time; the referrer and the referring staff of the person's practice once
+/// it is sent. Its reading is audited by the handler (a view, or an export).
+pub(crate) struct MessageBackCtx {
+    state: AppState,
+    user: User,
+    source: Option<String>,
+    episode: Episode,
+    person: Person,
+}
+
+impl axum::extract::FromRequestParts<AppState> for MessageBackCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let ClientAddress(source) =
+            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let (episode, person) = reach(state, &user, &session, &id).await?;
+        Ok(MessageBackCtx { state: state.clone(), user, source, episode, person })
+    }
+}
+
+impl MessageBackCtx {
+    /// Record the reading (`action`: a view or an export) and build the message back.
+    async fn read(&self, action: AuditAction, what: &str) -> Result<MessageBack, AppError> {
+        audited(&self.state, &self.user, self.source.clone(), &self.person, &self.episode, action, what).await?;
+        build(&self.state, &self.episode, &self.person).await
+    }
+}
+
 async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Result<(Episode, Person), AppError> {
     let id = id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
     let tenant = referral_tenant(&state.store.get_org(user.org_id).await?);
@@ -232,29 +267,14 @@ struct SummaryPage {
     m: MessageBack,
 }
 
-pub(crate) async fn page(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let (e, p) = reach(&state, &user, &session, &id).await?;
-    audited(&state, &user, source, &p, &e, AuditAction::View, "discharge_summary").await?;
-    let m = build(&state, &e, &p).await?;
-    Ok(Html(SummaryPage { nav: Nav::for_user(&user), episode_id: e.id.to_string(), m }.render()?).into_response())
+pub(crate) async fn page(cx: MessageBackCtx) -> Result<Response, AppError> {
+    let m = cx.read(AuditAction::View, "discharge_summary").await?;
+    Ok(Html(SummaryPage { nav: Nav::for_user(&cx.user), episode_id: cx.episode.id.to_string(), m }.render()?)
+        .into_response())
 }
 
-pub(crate) async fn json(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let (e, p) = reach(&state, &user, &session, &id).await?;
-    audited(&state, &user, source, &p, &e, AuditAction::Export, "discharge_summary_json").await?;
-    Ok(Json(build(&state, &e, &p).await?).into_response())
+pub(crate) async fn json(cx: MessageBackCtx) -> Result<Response, AppError> {
+    Ok(Json(cx.read(AuditAction::Export, "discharge_summary_json").await?).into_response())
 }
 
 fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -268,16 +288,8 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
-pub(crate) async fn pdf(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let (e, p) = reach(&state, &user, &session, &id).await?;
-    audited(&state, &user, source, &p, &e, AuditAction::Export, "discharge_summary_pdf").await?;
-    let m = build(&state, &e, &p).await?;
+pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
+    let m = cx.read(AuditAction::Export, "discharge_summary_pdf").await?;
     let mut b = vec![
         Block::Title("Social prescribing: discharge summary".into()),
         Block::Para("Message back to the GP and referrer (PRSB Social Prescribing Information Standard).".into()),
@@ -334,16 +346,8 @@ pub(crate) async fn pdf(
 }
 
 /// The plan as a PDF to hand to the person: their goals in their own words.
-pub(crate) async fn plan_pdf(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let eid = id.parse::<EpisodeId>().map_err(|_| AppError::NotFound)?;
-    let e = state.store.get_episode(user.org_id, eid).await?;
-    let p = authorise(&state, &user, &session, &e.person_id.to_string()).await?;
+pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError> {
+    let super::EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     audited(&state, &user, source, &p, &e, AuditAction::Export, "plan_pdf").await?;
     let needs = state.store.needs(e.org_id, e.id).await?;
     let goals = state.store.goals(e.org_id, e.id).await?;

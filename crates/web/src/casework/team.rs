@@ -9,7 +9,6 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::{Role, User};
@@ -179,9 +178,8 @@ pub(crate) async fn save_settings(
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    f: FormData,
 ) -> Result<Response, AppError> {
-    let f = FormData::parse(&body)?;
     let team = team_for(&state, &user, &id).await?;
     let current = state.store.team_settings(user.org_id, team.id).await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);

@@ -3,10 +3,10 @@
 use crate::access::auth::CurrentUser;
 use crate::forms::{Field, FormData, FormExtras, FormPage, PersonContext};
 use crate::pages::Nav;
+use crate::people::PersonCtx;
 use crate::people::authorise;
 use crate::people::viewed;
 use crate::{AppError, AppState, ClientAddress};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
@@ -74,29 +74,22 @@ pub(super) async fn listing(state: &AppState, id: &str) -> Result<Listing, AppEr
 }
 
 pub(crate) async fn connect_page(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path((person, service)): Path<(String, String)>,
+    cx: PersonCtx,
+    Path((_, service)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let person = authorise(&state, &user, &session, &person).await?;
+    let PersonCtx { state, user, source, session: _, person } = cx;
     let l = listing(&state, &service).await?;
     state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
     connect_form(&user, &person, &l).respond()
 }
 
 pub(crate) async fn connect(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path((person, service)): Path<(String, String)>,
-    body: Bytes,
+    cx: PersonCtx,
+    Path((_, service)): Path<(String, String)>,
+    data: FormData,
 ) -> Result<Response, AppError> {
-    let person = authorise(&state, &user, &session, &person).await?;
+    let PersonCtx { state, user, source, session: _, person } = cx;
     let l = listing(&state, &service).await?;
-    let data = FormData::parse(&body)?;
     let mut page = connect_form(&user, &person, &l);
     page.refill(&data);
     let kind = data.get("kind").parse::<ConnectionKind>();
@@ -208,16 +201,8 @@ pub(crate) async fn connect(
 }
 
 /// `POST /people/{id}/unmet`: no suitable service for a need: data for commissioners.
-pub(crate) async fn unmet(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(person): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let person = authorise(&state, &user, &session, &person).await?;
-    let data = FormData::parse(&body)?;
+pub(crate) async fn unmet(cx: PersonCtx, data: FormData) -> Result<Response, AppError> {
+    let PersonCtx { state, user, source, session: _, person } = cx;
     let need = data
         .get("need")
         .parse::<NeedDomain>()

@@ -8,7 +8,6 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::{Nav, html};
 use crate::{AppError, AppState};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
@@ -268,10 +267,9 @@ pub(crate) async fn edit(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let l = editable(&state, &user, &id).await?;
-    let data = FormData::parse(&body)?;
     let mut page = edit_form(&user, &l);
     page.refill(&data);
     let mut next = l.clone();

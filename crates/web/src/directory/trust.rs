@@ -7,7 +7,6 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::{Nav, html};
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
@@ -53,10 +52,9 @@ pub(crate) async fn report(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let l = state.store.get_listing(service_id(&id)?).await?;
-    let data = FormData::parse(&body)?;
     if !data.get("website").is_empty() {
         // A bot filled the hidden field: say thanks, keep nothing.
         return crate::forms::MessagePage::new("Thank you", "Your report has been sent.")
@@ -167,10 +165,9 @@ pub(crate) async fn resolve(
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let id = id.parse::<ReportId>().map_err(|_| AppError::NotFound)?;
-    let data = FormData::parse(&body)?;
     let resolution = data.get("resolution").trim().chars().take(1000).collect::<String>();
     let resolution = if resolution.is_empty() { "Checked and resolved".to_owned() } else { resolution };
     let stewards = stewardship(&state, &user).await?;
@@ -236,13 +233,12 @@ pub(crate) async fn claim(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let (org, owner) = directory_org(&state, &id).await?;
     if owner.is_some() {
         return already_managed(&org);
     }
-    let data = FormData::parse(&body)?;
     let thanks = || {
         crate::forms::MessagePage::new(
             "Request sent",
@@ -300,13 +296,12 @@ pub(crate) async fn decide_claim(
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    data: FormData,
 ) -> Result<Response, AppError> {
     let id = id.parse::<ClaimId>().map_err(|_| AppError::NotFound)?;
     // Only staff of the organisation's steward see or decide its claims.
     let stewards = stewardship(&state, &user).await?;
     let claim = state.store.get_claim(id, &stewards).await?;
-    let data = FormData::parse(&body)?;
     let now = state.clock.now();
     if data.get("decision") != "approve" {
         state.store.decide_claim(id, None, user.id, now).await?;

@@ -5,7 +5,6 @@ use crate::forms::{Field, FormData, FormExtras, FormPage, MessagePage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -215,21 +214,6 @@ pub(super) async fn triage_page_for(
     Ok(TriagePage { form, open_episode })
 }
 
-pub(super) fn audit_view(
-    state: &AppState,
-    user: &User,
-    source: &Option<String>,
-    person: PersonId,
-    what: &str,
-) -> AuditEntry {
-    AuditEntry {
-        person_id: Some(person),
-        record_id: Some(person.to_string()),
-        source: source.clone(),
-        ..AuditEntry::new(state.clock.now(), AuditAction::View, what).by(user)
-    }
-}
-
 pub(crate) async fn triage_page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -237,7 +221,7 @@ pub(crate) async fn triage_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (referral, person, teams) = triageable(&state, &user, &id).await?;
-    state.audit(vec![audit_view(&state, &user, &source, person.id, "referral")]).await?;
+    state.audit(vec![crate::people::viewed(&state, &user, &source, person.id, "referral")]).await?;
     if referral.status != ReferralStatus::Received {
         return Ok(Redirect::to(&format!("/people/{}", person.id)).into_response());
     }
@@ -249,9 +233,8 @@ pub(crate) async fn triage(
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
     Path(id): Path<String>,
-    body: Bytes,
+    form: FormData,
 ) -> Result<Response, AppError> {
-    let form = FormData::parse(&body)?;
     let (referral, person, teams) = triageable(&state, &user, &id).await?;
     let mut page = triage_page_for(&state, &user, &source, referral.clone(), &person, &teams).await?;
     form.refill(&mut page.form.fields);

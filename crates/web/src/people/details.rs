@@ -1,17 +1,14 @@
 //! A person's details and the safeguarding flag.
 
-use crate::access::auth::CurrentUser;
 use crate::forms::{Field, FormData, FormPage};
-use crate::people::{authorise, viewed};
-use crate::{AppError, AppState, ClientAddress};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use crate::people::PersonCtx;
+use crate::people::viewed;
+use crate::{AppError, AppState};
 use axum::response::Response;
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, optional_text};
 use linkwork_domain::ports::StoreError;
-use tower_sessions::Session;
 
 use crate::casework::{back_to, changed, form};
 
@@ -50,30 +47,16 @@ fn details_fields(p: &Person, practices: Vec<(String, String)>) -> Vec<Field> {
     ]
 }
 
-pub(crate) async fn details_page(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let person = authorise(&state, &user, &session, &id).await?;
+pub(crate) async fn details_page(cx: PersonCtx) -> Result<Response, AppError> {
+    let PersonCtx { state, user, source, session: _, person } = cx;
     state.audit(vec![viewed(&state, &user, &source, person.id, "person_details")]).await?;
     let mut page = details_form(&state, &user, &person).await?;
     page.extras.hidden.push(("version", person.version.to_string()));
     page.respond()
 }
 
-pub(crate) async fn save_details(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let f = FormData::parse(&body)?;
-    let person = authorise(&state, &user, &session, &id).await?;
+pub(crate) async fn save_details(cx: PersonCtx, f: FormData) -> Result<Response, AppError> {
+    let PersonCtx { state, user, source, session: _, person } = cx;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
     // The same validation as a referral's person; the referral part is not being edited.
     let raw = RawReferral {
@@ -115,16 +98,8 @@ pub(crate) async fn save_details(
     Ok(back_to(&person))
 }
 
-pub(crate) async fn safeguarding(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let f = FormData::parse(&body)?;
-    let person = authorise(&state, &user, &session, &id).await?;
+pub(crate) async fn safeguarding(cx: PersonCtx, f: FormData) -> Result<Response, AppError> {
+    let PersonCtx { state, user, source, session: _, person } = cx;
     let concern = match optional_text(&f.get("concern"), 1000, "safeguarding concern") {
         Ok(c) => c,
         Err(e) => {

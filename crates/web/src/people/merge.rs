@@ -1,16 +1,14 @@
 //! Merging duplicate records of one person.
 
-use crate::access::auth::CurrentUser;
+use crate::AppError;
 use crate::forms::{Field, FormData, FormPage};
+use crate::people::PersonCtx;
 use crate::people::{authorise, viewed};
-use crate::{AppError, AppState, ClientAddress};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::people::{Person, likely_duplicate};
 use linkwork_domain::ports::StoreError;
-use tower_sessions::Session;
 
 use crate::casework::{back_to, changed, form};
 
@@ -40,16 +38,9 @@ fn merge_form(user: &User, kept: &Person, merged: &Person) -> FormPage {
     page
 }
 
-pub(crate) async fn merge_page(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path((id, other)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    // Merging moves one record's casework into the other: the worker needs access to both
+pub(crate) async fn merge_page(cx: PersonCtx, Path((_, other)): Path<(String, String)>) -> Result<Response, AppError> {
     // (caseload or break glass), or a merge would open a protected record without either.
-    let kept = authorise(&state, &user, &session, &id).await?;
+    let PersonCtx { state, user, source, session, person: kept } = cx;
     let merged = authorise(&state, &user, &session, &other).await?;
     if likely_duplicate(&kept, &merged).is_none() {
         return Err(AppError::NotFound);
@@ -64,15 +55,11 @@ pub(crate) async fn merge_page(
 }
 
 pub(crate) async fn merge(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ClientAddress(source): ClientAddress,
-    session: Session,
-    Path((id, other)): Path<(String, String)>,
-    body: Bytes,
+    cx: PersonCtx,
+    Path((_, other)): Path<(String, String)>,
+    f: FormData,
 ) -> Result<Response, AppError> {
-    let f = FormData::parse(&body)?;
-    let kept = authorise(&state, &user, &session, &id).await?;
+    let PersonCtx { state, user, source, session, person: kept } = cx;
     let merged = authorise(&state, &user, &session, &other).await?;
     if likely_duplicate(&kept, &merged).is_none() {
         return Err(AppError::NotFound);

@@ -63,6 +63,35 @@ pub(crate) async fn authorise(
     }
 }
 
+/// A person's record opened by the signed-in user for casework: the path's `{id}` within the
+/// tenant (another tenant's is a 404) and in the user's team caseload or under a break-glass
+/// grant (otherwise 403, with nothing of the record). The handler audits what it shows or does.
+pub(crate) struct PersonCtx {
+    pub state: AppState,
+    pub user: User,
+    pub source: Option<String>,
+    pub session: Session,
+    pub person: Person,
+}
+
+impl axum::extract::FromRequestParts<AppState> for PersonCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let ClientAddress(source) =
+            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
+        let params =
+            axum::extract::RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
+        let person = authorise(state, &user, &session, &id).await?;
+        Ok(PersonCtx { state: state.clone(), user, source, session, person })
+    }
+}
+
 /// One audit event for a list view, naming everyone it shows.
 pub(crate) fn listed(
     state: &AppState,

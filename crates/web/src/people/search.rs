@@ -5,7 +5,6 @@ use crate::forms::{Field, FormData, FormExtras, FormPage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use linkwork_domain::access::accounts::User;
@@ -62,9 +61,8 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    body: Bytes,
+    f: FormData,
 ) -> Result<Response, AppError> {
-    let f = FormData::parse(&body)?;
     let mut form = search_form(&user);
     f.refill(&mut form.fields);
     let name = f.get("name").trim().to_owned();
