@@ -76,6 +76,36 @@ pub(crate) async fn session_user(parts: &mut Parts, state: &AppState) -> Result<
     }
 }
 
+/// What every record extractor starts from: the signed-in user (the guard has checked the
+/// session and the route's rule), the client's address for the audit trail, and the session
+/// (which holds break-glass grants).
+pub(crate) struct SignedIn {
+    pub user: User,
+    pub source: Option<String>,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let ClientAddress(source) =
+            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
+        Ok(SignedIn { user, source, session })
+    }
+}
+
+/// The path's `{name}` parameter; a missing one is a 404 like an unknown id.
+pub(crate) async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Result<String, AppError> {
+    let params =
+        axum::extract::RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)
+}
+
 /// The signed-in user, for handlers of guarded routes (see `routes`). The guard has already
 /// checked the session and the route's permission.
 pub struct CurrentUser(pub User);

@@ -32,12 +32,12 @@ pub(crate) use episode::{episode_page, save_episode};
 pub(crate) use holding::{end_holding, holding_page, start_holding};
 pub(crate) use plan::{add_goal, add_need, goal_page, need_page, review_goal, review_page};
 
-use crate::access::auth::CurrentUser;
+use crate::access::auth::{CurrentUser, SignedIn, path_param};
 use crate::forms::{Field, FormExtras, FormPage, PersonContext};
 use crate::pages::Nav;
 use crate::people::{authorise, viewed};
-use crate::{AppError, AppState, ClientAddress};
-use axum::extract::{FromRequestParts, RawPathParams};
+use crate::{AppError, AppState};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -47,7 +47,6 @@ use linkwork_domain::casework::{Episode, Goal};
 use linkwork_domain::ids::{EpisodeId, GoalId, PersonId};
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
-use tower_sessions::Session;
 
 /// An episode and its person, opened for casework by the signed-in user: the episode named by
 /// the path's `{id}` within the user's tenant (another tenant's is a 404), its person in the
@@ -62,12 +61,7 @@ pub(crate) struct EpisodeCtx {
 
 impl EpisodeCtx {
     async fn open(parts: &mut Parts, state: &AppState, episode: EpisodeId) -> Result<Self, AppError> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        let ClientAddress(source) =
-            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
+        let SignedIn { user, source, session } = SignedIn::from_request_parts(parts, state).await?;
         let episode = state.store.get_episode(user.org_id, episode).await?;
         let person = authorise(state, &user, &session, &episode.person_id.to_string()).await?;
         Ok(Self { state: state.clone(), user, source, episode, person })
@@ -94,9 +88,7 @@ impl EpisodeCtx {
 
 /// The path's `{id}`, parsed; a malformed id is a 404 like a missing one.
 async fn path_id<T: std::str::FromStr>(parts: &mut Parts, state: &AppState) -> Result<T, AppError> {
-    let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
-    let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
-    id.parse::<T>().map_err(|_| AppError::NotFound)
+    path_param(parts, state, "id").await?.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 impl FromRequestParts<AppState> for EpisodeCtx {

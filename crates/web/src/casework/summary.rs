@@ -8,13 +8,13 @@
 //! legitimate-relationship rule. The email that tells the referrer it
 //! is ready carries a link, never the person's details.
 
-use crate::access::auth::CurrentUser;
+use crate::access::auth::SignedIn;
 use crate::casework::pdf::{Block, render};
 use crate::pages::Nav;
 use crate::people::authorise;
-use crate::{AppError, AppState, ClientAddress};
+use crate::{AppError, AppState};
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Json, Response};
 use linkwork_domain::access::accounts::User;
@@ -102,17 +102,12 @@ pub(crate) struct MessageBackCtx {
     person: Person,
 }
 
-impl axum::extract::FromRequestParts<AppState> for MessageBackCtx {
+impl FromRequestParts<AppState> for MessageBackCtx {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        let ClientAddress(source) =
-            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
-        let Path(id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let SignedIn { user, source, session } = SignedIn::from_request_parts(parts, state).await?;
+        let id = crate::access::auth::path_param(parts, state, "id").await?;
         let (episode, person) = reach(state, &user, &session, &id).await?;
         Ok(MessageBackCtx { state: state.clone(), user, source, episode, person })
     }

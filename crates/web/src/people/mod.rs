@@ -13,7 +13,7 @@ pub(crate) use details::{details_page, safeguarding, save_details};
 pub(crate) use merge::{merge, merge_page};
 pub(crate) use search::{search, search_page};
 
-use crate::access::auth::CurrentUser;
+use crate::access::auth::{CurrentUser, SignedIn};
 use crate::forms::{Field, FormPage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
@@ -78,15 +78,8 @@ impl axum::extract::FromRequestParts<AppState> for PersonCtx {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, AppError> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        let ClientAddress(source) =
-            ClientAddress::from_request_parts(parts, state).await.unwrap_or(ClientAddress(None));
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, m)| AppError::Internal(format!("session: {m}")))?;
-        let params =
-            axum::extract::RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
-        let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
+        let SignedIn { user, source, session } = SignedIn::from_request_parts(parts, state).await?;
+        let id = crate::access::auth::path_param(parts, state, "id").await?;
         let person = authorise(state, &user, &session, &id).await?;
         Ok(PersonCtx { state: state.clone(), user, source, session, person })
     }
