@@ -192,7 +192,44 @@ impl Episode {
     pub fn is_open(&self) -> bool {
         self.closed_at.is_none()
     }
+
+    /// The UK day the episode opened: nothing recorded in it happened before.
+    pub fn opened_on(&self) -> NaiveDate {
+        self.opened_at.uk_date()
+    }
+
+    /// A day something in the episode happened or began (a contact, a holding period): not
+    /// before the episode opened, and not after `today`.
+    pub fn check_happened(&self, day: NaiveDate, today: NaiveDate, what: &str) -> Result<NaiveDate, InvalidValue> {
+        if day < self.opened_on() {
+            return Err(InvalidValue(format!(
+                "The {what} cannot be before the episode opened on {}",
+                self.opened_on().format("%-d %B %Y")
+            )));
+        }
+        if day > today {
+            return Err(InvalidValue(format!("The {what} cannot be in the future")));
+        }
+        Ok(day)
+    }
 }
+
+/// A day something is due (a follow-up, a review): today or later. `kept` is the value already
+/// saved, which may stay as it is (an overdue follow-up is left alone when something else is
+/// changed).
+pub fn check_due(
+    day: NaiveDate,
+    today: NaiveDate,
+    kept: Option<NaiveDate>,
+    what: &str,
+) -> Result<NaiveDate, InvalidValue> {
+    if day < today && kept != Some(day) {
+        return Err(InvalidValue(format!("The {what} must be today or later")));
+    }
+    Ok(day)
+}
+
+impl Episode {}
 
 /// Something that matters to the person, in their own words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -111,3 +111,56 @@ app_test!(item_02_each_overdue_tag_says_what_is_overdue_beside_its_own_date, |ap
     assert!(row.contains(&format!("Holding review overdue: due {review}")), "{row}");
     assert!(page.body.contains("Overdue follow-ups or holding reviews"));
 });
+
+app_test!(item_04_dates_are_checked_against_the_episode, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (mut lw, _, eid) = ada_accepted(&app, &s).await;
+    // The episode opened on the test day, 24 November 2026.
+    let episode = format!("/episodes/{eid}");
+    let holding = |start: &'static str, review: &'static str| {
+        form(&[("reason", "waiting"), ("started_on", start), ("review_on", review), ("note", "")])
+    };
+    let r = lw.post_form(&format!("{episode}/holding"), &holding("2026-08-01", "2026-12-20")).await;
+    crate::journey::assert_error_summary(&r, "started_on", "cannot be before the episode opened on 24 November 2026");
+    let r = lw.post_form(&format!("{episode}/holding"), &holding("2026-12-01", "2026-12-20")).await;
+    crate::journey::assert_error_summary(&r, "started_on", "cannot be in the future");
+    let contact = |day: &'static str, follow: &'static str| {
+        form(&[
+            ("happened_on", day),
+            ("minutes", "30"),
+            ("mode", "phone"),
+            ("location", "home"),
+            ("follow_up_on", follow),
+        ])
+    };
+    let r = lw.post_form(&format!("{episode}/contact"), &contact("2026-11-01", "2026-12-08")).await;
+    crate::journey::assert_error_summary(&r, "happened_on", "cannot be before the episode opened");
+    let r = lw.post_form(&format!("{episode}/contact"), &contact("2026-11-24", "2026-11-20")).await;
+    crate::journey::assert_error_summary(&r, "follow_up_on", "must be today or later");
+    let org = s.org.id;
+    assert!(
+        app.store.holdings(org, eid).await.unwrap().is_empty()
+            && app.store.contacts(org, eid).await.unwrap().is_empty()
+    );
+    // The same days inside the episode are fine.
+    let r = lw.post_form(&format!("{episode}/holding"), &holding("2026-11-24", "2026-12-20")).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let r = lw.post_form(&format!("{episode}/contact"), &contact("2026-11-24", "2026-12-08")).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    // An overdue follow-up may stay as it is while something else on the episode changes.
+    app.clock.advance(chrono::Duration::days(30));
+    let e = app.store.get_episode(org, eid).await.unwrap();
+    let worker = s.worker.id.to_string();
+    let r = lw
+        .post_form(
+            &format!("{episode}/work"),
+            &form(&[
+                ("version", &e.version.to_string()),
+                ("work", "both"),
+                ("worker_id", &worker),
+                ("follow_up_on", "2026-12-08"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+});

@@ -4,10 +4,11 @@ use crate::AppError;
 use crate::forms::{Field, FormData};
 use axum::response::Response;
 use chrono::NaiveDate;
-use linkwork_domain::casework::{Contact, ContactLocation, ContactMode, parse_date, parse_number};
+use linkwork_domain::casework::{Contact, ContactLocation, ContactMode, check_due, parse_date, parse_number};
 use linkwork_domain::ids::ContactId;
 use linkwork_domain::people::optional_text;
 use linkwork_domain::uktime::UkTime;
+use linkwork_domain::values::InvalidValue;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, created};
 
@@ -52,11 +53,14 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
     } else {
         parse_date(&f.get("follow_up_on"), "follow-up date").map(Some)
     };
-    if let Ok(d) = &happened
-        && *d > today
-    {
-        page.error("happened_on", "The date of a contact cannot be in the future: book an appointment instead");
-    }
+    let happened = happened.and_then(|d| {
+        if d > today {
+            Err(InvalidValue("The date of a contact cannot be in the future: book an appointment instead".into()))
+        } else {
+            e.check_happened(d, today, "date of the contact")
+        }
+    });
+    let follow = follow.and_then(|d| d.map(|d| check_due(d, today, None, "follow-up date")).transpose());
     for (name, err) in [
         ("happened_on", happened.as_ref().err()),
         ("minutes", minutes.as_ref().err()),

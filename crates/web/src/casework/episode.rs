@@ -4,8 +4,9 @@ use crate::forms::{Field, FormData};
 use crate::{AppError, AppState};
 use axum::response::Response;
 use linkwork_domain::access::accounts::User;
-use linkwork_domain::casework::{Episode, EpisodeWork, parse_date};
+use linkwork_domain::casework::{Episode, EpisodeWork, check_due, parse_date};
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::uktime::UkTime;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, changed};
 
@@ -67,7 +68,9 @@ pub(crate) async fn save_episode(OpenEpisode(cx): OpenEpisode, f: FormData) -> R
     let follow = if f.get("follow_up_on").trim().is_empty() {
         Ok(None)
     } else {
-        parse_date(&f.get("follow_up_on"), "follow-up date").map(Some)
+        parse_date(&f.get("follow_up_on"), "follow-up date")
+            .and_then(|d| check_due(d, state.clock.now().uk_date(), e.follow_up_on, "follow-up date"))
+            .map(Some)
     };
     if let Err(err) = &follow {
         page.error("follow_up_on", err.0.clone());

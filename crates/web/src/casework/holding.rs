@@ -38,7 +38,9 @@ pub(crate) async fn start_holding(OpenEpisode(cx): OpenEpisode, f: FormData) -> 
     let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
     f.refill(&mut page.fields);
     let reason = f.get("reason").parse::<HoldingReason>();
-    let started = parse_date(&f.get("started_on"), "start date");
+    let today = state.clock.now().uk_date();
+    let started =
+        parse_date(&f.get("started_on"), "start date").and_then(|d| e.check_happened(d, today, "start of holding"));
     let review = parse_date(&f.get("review_on"), "review date");
     let note = optional_text(&f.get("note"), 2000, "note");
     if reason.is_err() {
