@@ -164,3 +164,64 @@ app_test!(item_04_dates_are_checked_against_the_episode, |app: TestApp| async mo
         .await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
 });
+
+app_test!(
+    item_16_the_plan_and_the_summary_say_who_to_reach_what_was_connected_and_use_iso_dates_in_json,
+    |app: TestApp| async move {
+        let s = setup(&app).await;
+        let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+        let feed = linkwork::directory::Feed::read_path(
+            &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../share/oruk/examples"),
+        )
+        .unwrap();
+        linkwork::directory::import(app.store.as_ref(), app.clock.as_ref(), feed, "examples").await.unwrap();
+        let service = "ac148810-d857-441c-9679-408f346de14b";
+        let service_name = app.store.get_listing(service.parse().unwrap()).await.unwrap().name;
+        let r = lw
+            .post_form(
+                &format!("/people/{pid}/connect/{service}"),
+                &form(&[("kind", "signpost"), ("need", "loneliness")]),
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+        let r = lw
+            .post_form(
+                &format!("/episodes/{eid}/goal"),
+                &form(&[("domain", "loneliness"), ("own_words", "Go to the lunch club")]),
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
+
+        // The plan: who to reach and how, the services connected, the goal's status in the record's words.
+        let plan = lw.get(&format!("/episodes/{eid}/plan.pdf")).await;
+        assert_eq!(plan.header("content-type"), "application/pdf");
+        for wanted in
+            ["How to reach your link worker", "lw@seacroft.test", "Seacroft team", &service_name, "Not started"]
+        {
+            assert!(plan.body.contains(wanted), "the plan says {wanted:?}");
+        }
+        assert!(!plan.body.contains("Just started"), "one label per status");
+
+        let version = app.store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
+        let r = lw
+            .post_form(
+                &format!("/episodes/{eid}/discharge"),
+                &form(&[("version", &version), ("reason", "goals_met"), ("note", "Goes to lunch club")]),
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+        let page = lw.get(&format!("/episodes/{eid}/summary")).await;
+        assert!(page.body.contains("Connections to services") && page.body.contains(&service_name), "{}", page.body);
+        assert!(page.body.contains("24 November 2026"), "pages read as UK dates");
+        let json = lw.get(&format!("/episodes/{eid}/summary.json")).await.json();
+        assert_eq!(json["opened"], "2026-11-24");
+        assert_eq!(json["discharged"], "2026-11-24");
+        assert_eq!(json["referral"]["received"], "2026-11-24");
+        assert_eq!(json["person"]["date_of_birth"], "1948-05-02");
+        assert_eq!(json["codes"][0]["date"], "2026-11-24");
+        assert_eq!(json["connections"][0]["service"], service_name.as_str());
+        assert_eq!(json["connections"][0]["outcome"], "Signposted");
+        let pdf = lw.get(&format!("/episodes/{eid}/summary.pdf")).await;
+        assert!(pdf.body.contains("Connections to services") && pdf.body.contains(&service_name));
+    }
+);

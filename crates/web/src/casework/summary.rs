@@ -21,18 +21,36 @@ use linkwork_domain::access::accounts::User;
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::access::organisations::referral_tenant;
 use linkwork_domain::access::permissions::{Permission, granted};
-use linkwork_domain::casework::{Episode, GoalStatus};
+use linkwork_domain::casework::Episode;
 use linkwork_domain::ids::EpisodeId;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
 use serde::Serialize;
 use tower_sessions::Session;
 
+/// A day in a document that leaves the system: read as "24 November 2026" on the page and in
+/// the PDF, written as ISO 8601 ("2026-11-24") in JSON, so systems reading it need not parse
+/// English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%-d %B %Y"))
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format("%Y-%m-%d"))
+    }
+}
+
 #[derive(Serialize)]
 pub struct Demographics {
     pub nhs_number: Option<String>,
     pub name: String,
-    pub date_of_birth: String,
+    pub date_of_birth: Day,
     pub address: String,
     pub postcode: Option<String>,
     pub gender: &'static str,
@@ -43,7 +61,7 @@ pub struct Demographics {
 
 #[derive(Serialize)]
 pub struct ReferralPart {
-    pub received: String,
+    pub received: Day,
     pub source: &'static str,
     pub referrer: String,
     pub reason: String,
@@ -70,7 +88,17 @@ pub struct SupportPart {
 pub struct CodePart {
     pub code: String,
     pub term: String,
-    pub date: String,
+    pub date: Day,
+}
+
+/// A service the person was connected to in the episode, and how it went.
+#[derive(Serialize)]
+pub struct ConnectionPart {
+    pub service: String,
+    pub need: &'static str,
+    /// Signposted, or the referral's status (accepted, attending, completed, declined…).
+    pub outcome: &'static str,
+    pub date: Day,
 }
 
 /// The message back, in the PRSB model's sections.
@@ -79,13 +107,15 @@ pub struct MessageBack {
     pub standard: &'static str,
     pub person: Demographics,
     pub referral: ReferralPart,
-    pub opened: String,
-    pub discharged: Option<String>,
+    pub opened: Day,
+    pub discharged: Option<Day>,
     pub discharge_reason: Option<&'static str>,
     pub link_worker: String,
     pub needs_and_concerns: Vec<String>,
     pub support_offered: SupportPart,
     pub outcomes: Vec<GoalPart>,
+    /// Services the person was connected to in this episode.
+    pub connections: Vec<ConnectionPart>,
     pub summary: String,
     pub codes: Vec<CodePart>,
 }
@@ -185,7 +215,7 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         person: Demographics {
             nhs_number: p.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
             name: p.full_name(),
-            date_of_birth: p.date_of_birth.format("%Y-%m-%d").to_string(),
+            date_of_birth: Day(p.date_of_birth),
             address: p.address.clone(),
             postcode: p.postcode.as_ref().map(|c| c.to_string()),
             gender: p.gender.label(),
@@ -193,13 +223,13 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
             gp_practice,
         },
         referral: ReferralPart {
-            received: d(referral.received_at.uk_date()),
+            received: Day(referral.received_at.uk_date()),
             source: referral.source.label(),
             referrer,
             reason: referral.reason.clone(),
         },
-        opened: d(e.opened_at.uk_date()),
-        discharged: e.closed_at.map(|c| d(c.uk_date())),
+        opened: Day(e.opened_at.uk_date()),
+        discharged: e.closed_at.map(|c| Day(c.uk_date())),
         discharge_reason: e.discharge_reason.map(|r| r.label()),
         link_worker: worker,
         needs_and_concerns: needs
@@ -229,9 +259,28 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
         codes: codes
             .iter()
             .filter(|c| c.referral_id == e.referral_id || c.episode_id == Some(e.id))
-            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: d(c.recorded_at.uk_date()) })
+            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: Day(c.recorded_at.uk_date()) })
             .collect(),
+        connections: connections(state, e).await?,
     })
+}
+
+/// The episode's connections to services, as the message back reports them.
+async fn connections(state: &AppState, e: &Episode) -> Result<Vec<ConnectionPart>, AppError> {
+    use linkwork_domain::directory::ConnectionKind;
+    Ok(state
+        .store
+        .person_connections(e.org_id, e.person_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.episode_id == Some(e.id))
+        .map(|c| ConnectionPart {
+            outcome: if c.kind == ConnectionKind::Signpost { "Signposted" } else { c.status.label() },
+            need: c.need.label(),
+            date: Day(c.created_at.uk_date()),
+            service: c.service_name,
+        })
+        .collect())
 }
 
 async fn audited(
@@ -291,7 +340,7 @@ pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
         Block::Heading("Person".into()),
         Block::Field("Name".into(), m.person.name.clone()),
         Block::Field("NHS number".into(), m.person.nhs_number.clone().unwrap_or_else(|| "Not known".into())),
-        Block::Field("Date of birth".into(), m.person.date_of_birth.clone()),
+        Block::Field("Date of birth".into(), m.person.date_of_birth.to_string()),
         Block::Field(
             "GP practice".into(),
             m.person.gp_practice.clone().map_or_else(
@@ -304,13 +353,13 @@ pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
             format!("{} {}", m.person.address, m.person.postcode.clone().unwrap_or_default()),
         ),
         Block::Heading("Referral".into()),
-        Block::Field("Received".into(), m.referral.received.clone()),
+        Block::Field("Received".into(), m.referral.received.to_string()),
         Block::Field("From".into(), format!("{} {}", m.referral.source, m.referral.referrer)),
         Block::Field("Reason".into(), m.referral.reason.clone()),
         Block::Field("Link worker".into(), m.link_worker.clone()),
         Block::Field(
             "Support".into(),
-            format!("{} to {}", m.opened, m.discharged.clone().unwrap_or_else(|| "now".into())),
+            format!("{} to {}", m.opened, m.discharged.map_or_else(|| "now".to_owned(), |d| d.to_string())),
         ),
         Block::Heading("What mattered to the person".into()),
     ];
@@ -327,6 +376,13 @@ pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
     b.extend(m.outcomes.iter().map(|g| {
         Block::Item(format!("\u{201C}{}\u{201D} ({}): {}, {}/10", g.goal, g.area, g.status, g.progress_out_of_10))
     }));
+    b.push(Block::Heading("Connections to services".into()));
+    if m.connections.is_empty() {
+        b.push(Block::Para("None in this episode.".into()));
+    }
+    b.extend(
+        m.connections.iter().map(|c| Block::Item(format!("{} ({}): {}, {}", c.service, c.need, c.outcome, c.date))),
+    );
     if let Some(r) = m.discharge_reason {
         b.push(Block::Field("Discharged".into(), r.to_owned()));
     }
@@ -347,14 +403,32 @@ pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError
     let needs = state.store.needs(e.org_id, e.id).await?;
     let goals = state.store.goals(e.org_id, e.id).await?;
     let worker = match e.worker_id {
-        Some(w) => state.store.get_user(w).await?.display_name,
-        None => "Not assigned".into(),
+        Some(w) => Some(state.store.get_user(w).await?),
+        None => None,
+    };
+    let service = state.store.get_org(e.org_id).await?;
+    let team = state.store.list_teams(e.org_id).await?.into_iter().find(|t| t.id == e.team_id);
+    let made_with = match &worker {
+        Some(w) => format!("Made with {}, your link worker.", w.display_name),
+        None => "Made with your link worker.".to_owned(),
     };
     let mut b = vec![
         Block::Title(format!("My plan: {}", p.full_name())),
-        Block::Para(format!("Made with {worker}, your link worker. Printed {}.", d(state.clock.now().uk_date()))),
-        Block::Heading("What matters to me".into()),
+        Block::Para(format!("{made_with} Printed {}.", d(state.clock.now().uk_date()))),
+        Block::Heading("How to reach your link worker".into()),
+        Block::Field(
+            "Service".into(),
+            match &team {
+                Some(t) => format!("{}, {}", t.name, service.name),
+                None => service.name.clone(),
+            },
+        ),
     ];
+    if let Some(w) = &worker {
+        b.push(Block::Field("Email".into(), w.email.to_string()));
+    }
+    b.push(Block::Para("Or ask at your GP practice for the social prescribing link worker.".into()));
+    b.push(Block::Heading("What matters to me".into()));
     if needs.is_empty() {
         b.push(Block::Para("We have not written this down yet.".into()));
     }
@@ -365,11 +439,16 @@ pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError
         if !g.steps.is_empty() {
             b.push(Block::Field("Steps".into(), g.steps.clone()));
         }
-        let status =
-            if g.status == GoalStatus::NotStarted { "Just started".to_owned() } else { g.status.label().to_owned() };
-        b.push(Block::Field("Where I am".into(), format!("{status}, {} out of 10", g.progress)));
+        // The same words as the record page: one label per status, from its vocabulary.
+        b.push(Block::Field("Where I am".into(), format!("{}, {} out of 10", g.status.label(), g.progress)));
         b.push(Block::Gap);
     }
+    let connected = connections(&state, &e).await?;
+    b.push(Block::Heading("Services I am connected to".into()));
+    if connected.is_empty() {
+        b.push(Block::Para("None yet.".into()));
+    }
+    b.extend(connected.iter().map(|c| Block::Item(format!("{}: {}", c.service, c.outcome))));
     b.push(Block::Heading("If things get worse".into()));
     b.push(Block::Para(
         "Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into(),
