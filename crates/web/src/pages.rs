@@ -29,6 +29,43 @@ pub struct Nav {
     pub directory_staff: bool,
     pub demo: bool,
     pub version: &'static str,
+    /// A change just saved, said in the NHS success notification at the top of the page.
+    pub done: Option<&'static str>,
+}
+
+/// What a page says after a change was saved: the redirect names it (`?done=accepted`) and the
+/// page shows the sentence from this one list, so nothing typed into a URL is ever shown.
+const DONE: &[(&str, &str)] = &[
+    ("saved", "Saved."),
+    ("accepted", "Referral accepted. The episode is open and the referral is coded."),
+    ("declined", "Referral declined. The referrer can see the decision and the reason."),
+    ("redirected", "Referral redirected. The referrer can see where it went."),
+    ("merged", "Records merged. The other record now points here."),
+    ("team-settings", "Team settings saved. New referrals and contacts follow them from now on."),
+    ("unlocked", "The account is unlocked. Its owner can sign in again."),
+    ("revoked", "Every session of that user has ended. They must sign in again."),
+    ("invited", "Invitation sent. It works once, for 7 days."),
+    ("two-factor-reset", "Two-factor sign-in is reset. They will set it up again when they next sign in."),
+];
+
+/// The `?done=` of a page a change redirected to.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+impl Done {
+    /// The sentence for this outcome, if it is one of ours.
+    pub fn message(&self) -> Option<&'static str> {
+        DONE.iter().find(|(code, _)| *code == self.done).map(|(_, m)| *m)
+    }
+}
+
+/// Where to go after a change: `path` with the outcome to announce there.
+pub(crate) fn after(path: &str, outcome: &'static str) -> Redirect {
+    debug_assert!(DONE.iter().any(|(c, _)| *c == outcome), "{outcome} is in DONE");
+    Redirect::to(&format!("{path}?done={outcome}"))
 }
 
 impl Nav {
@@ -44,7 +81,14 @@ impl Nav {
             directory_staff: false,
             demo: false,
             version: env!("CARGO_PKG_VERSION"),
+            done: None,
         }
+    }
+
+    /// The same, announcing a change just saved.
+    pub fn done(mut self, done: &Done) -> Self {
+        self.done = done.message();
+        self
     }
 
     pub fn for_user(u: &User) -> Self {
@@ -59,6 +103,7 @@ impl Nav {
             directory_staff: granted(u, Permission::ManageDirectory),
             demo: u.is_demo,
             version: env!("CARGO_PKG_VERSION"),
+            done: None,
         }
     }
 }

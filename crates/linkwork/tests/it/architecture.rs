@@ -15,7 +15,7 @@ app_test!(every_casework_write_on_a_discharged_episode_is_refused, |app: TestApp
         ("goal", vec![("domain", "loneliness"), ("own_words", "Get out twice a week")]),
         (
             "holding",
-            vec![("reason", "waiting"), ("started_on", "2026-11-20"), ("review_on", "2026-12-20"), ("note", "")],
+            vec![("reason", "waiting"), ("started_on", "2026-11-24"), ("review_on", "2026-12-20"), ("note", "")],
         ),
         (
             "appointment",

@@ -479,8 +479,11 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
     assert!(text(&c, "main").await.contains("871731000000106"), "the referral code is on the record");
+    // The triage decision is confirmed with the NHS success notification.
+    assert!(text(&c, "main").await.contains("Referral accepted"), "the decision is confirmed");
     assert_accessible(&c, &axe, "person record").await;
-    let record = c.current_url().await.unwrap();
+    let mut record = c.current_url().await.unwrap();
+    record.set_query(None);
 
     follow(&c, "What matters to you").await;
     wait_for_h1(&c, "What matters to you").await;

@@ -166,7 +166,7 @@ app_test!(every_casework_form_answers_hostile_input_without_a_5xx, |app: TestApp
     let episode = store.person_episodes(org.id, person.id).await.unwrap().remove(0);
     let e = episode.id;
     c.post_form(&format!("/episodes/{e}/goal"), "domain=other&own_words=Walk").await;
-    c.post_form(&format!("/episodes/{e}/holding"), "reason=waiting&started_on=2026-11-01&review_on=2026-12-01").await;
+    c.post_form(&format!("/episodes/{e}/holding"), "reason=waiting&started_on=2026-11-24&review_on=2026-12-01").await;
     c.post_form(
         &format!("/episodes/{e}/appointment"),
         "day=2026-12-01&time=10:00&minutes=30&mode=phone&location=remote",

@@ -52,7 +52,7 @@ pub(crate) fn id_after(location: &str, prefix: &str) -> String {
     location
         .strip_prefix(prefix)
         .unwrap_or_else(|| panic!("{location} does not start with {prefix}"))
-        .split('/')
+        .split(['/', '?'])
         .next()
         .unwrap()
         .to_owned()
@@ -234,7 +234,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/holding"),
-            &form(&[("reason", "waiting"), ("started_on", "2026-11-20"), ("review_on", "2026-11-01")]),
+            &form(&[("reason", "waiting"), ("started_on", "2026-11-24"), ("review_on", "2026-11-01")]),
         )
         .await;
     assert_error_summary(&r, "review_on", "after the start");
@@ -242,7 +242,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         &format!("/episodes/{eid}/holding"),
         &form(&[
             ("reason", "waiting"),
-            ("started_on", "2026-11-20"),
+            ("started_on", "2026-11-24"),
             ("review_on", "2026-12-18"),
             ("note", "Waiting for bereavement counselling"),
         ]),
@@ -298,7 +298,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     // Half a day later the session has ended: sign in again.
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
     let r = lw.post_form(&format!("/episodes/{eid}/appointments/{}/status", appt.id), "status=attended").await;
-    assert_eq!(r.header("location"), format!("/people/{person_id}"));
+    assert_eq!(r.header("location"), format!("/people/{person_id}?done=saved"));
     assert_eq!(app.store.contacts(s.org.id, eid).await.unwrap().len(), 2, "attending records the contact");
 
     // Barriers, and the safeguarding banner on every page of the person.
@@ -665,7 +665,9 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     assert!(record.body.contains("Possible duplicate records") && record.body.contains("Adaa Okafor"));
     let r = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "").await;
     assert_error_summary(&r, "confirm", "Confirm you have checked");
-    lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "confirm=yes").await;
+    let merged = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "confirm=yes").await;
+    assert_eq!(merged.header("location"), format!("/people/{}?done=merged", keep.id));
+    assert!(lw.get(merged.header("location")).await.body.contains("Records merged"), "the merge is confirmed");
     assert_eq!(app.store.person_referrals(s.org.id, keep.id).await.unwrap().len(), 2);
     assert_eq!(app.store.get_person(s.org.id, other.id).await.unwrap().merged_into, Some(keep.id));
     let trail = app
@@ -754,10 +756,9 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
     );
     let r = m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "80", "LS14")).await;
     assert_error_summary(&r, "max_age", "must not be below");
-    assert_eq!(
-        m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status,
-        StatusCode::SEE_OTHER
-    );
+    let saved = m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(m.get(saved.header("location")).await.body.contains("Team settings saved"), "the save is confirmed");
     assert_eq!(
         m.post_form(&format!("/teams/{}/settings", s.team.id), &settings("0", "18", "LS15")).await.status,
         StatusCode::CONFLICT,
@@ -797,7 +798,7 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
     );
     lw.post_form(
         &format!("/episodes/{eid}/contact"),
-        "happened_on=2026-11-23&minutes=60&mode=face_to_face&location=home",
+        "happened_on=2026-11-24&minutes=60&mode=face_to_face&location=home",
     )
     .await;
     assert!(app.store.contacts(s.org.id, eid).await.unwrap()[0].outside_usual, "a place outside the team's usual ones");
@@ -876,10 +877,13 @@ app_test!(episodes_change_hands_and_tenants_stay_apart, |app: TestApp| async mov
     let mut lw2 = signed_in(&app, "lw2@seacroft.test").await;
     assert!(lw2.get("/caseload").await.body.contains("Ada Okafor"), "in the colleague's own caseload now");
     // Holding ends when the awaited service starts.
-    lw2.post_form(&format!("/episodes/{}/holding", e.id), "reason=waiting&started_on=2026-11-01&review_on=2026-11-29")
+    lw2.post_form(&format!("/episodes/{}/holding", e.id), "reason=waiting&started_on=2026-11-24&review_on=2026-12-29")
         .await;
     let h = app.store.holdings(s.org.id, e.id).await.unwrap().remove(0);
-    assert!(lw2.get("/caseload").await.body.contains("Holding since 01 Nov 2026 (23 days)"));
+    // Three weeks and two days on (a new session: the old one has long ended).
+    app.clock.advance(Duration::days(23));
+    let mut lw2 = signed_in(&app, "lw2@seacroft.test").await;
+    assert!(lw2.get("/caseload").await.body.contains("Holding since 24 Nov 2026 (23 days)"));
     assert_eq!(
         lw2.post_form(&format!("/episodes/{}/holding/{}/end", e.id, h.id), "how=perhaps").await.status,
         StatusCode::BAD_REQUEST

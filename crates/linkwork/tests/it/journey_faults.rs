@@ -225,3 +225,42 @@ app_test!(
         assert!(pdf.body.contains("Connections to services") && pdf.body.contains(&service_name));
     }
 );
+
+app_test!(item_15_every_saved_change_is_confirmed_with_the_nhs_success_notification, |app: TestApp| async move {
+    use crate::journey::{ADA, refer, signed_in, triage};
+    let s = setup(&app).await;
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    let practice = s.practice.id.to_string();
+    refer(&mut gp, &s, &[ADA, &[("practice_id", practice.as_str())]].concat()).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    assert!(r.header("location").ends_with("?done=accepted"), "{}", r.header("location"));
+    let record = lw.get(r.header("location")).await;
+    assert!(record.body.contains("nhsuk-notification-banner--success") && record.body.contains("Referral accepted"));
+    // A casework change comes back to the record, saying it was saved.
+    let eid = app
+        .store
+        .person_episodes(s.org.id, crate::journey::id_after(r.header("location"), "/people/").parse().unwrap())
+        .await
+        .unwrap()[0]
+        .id;
+    let need = lw
+        .post_form(
+            &format!("/episodes/{eid}/need"),
+            &form(&[("domain", "loneliness"), ("own_words", "I miss my friends")]),
+        )
+        .await;
+    assert!(lw.get(need.header("location")).await.body.contains("Saved."));
+    // A decline comes back to the waiting list, saying so.
+    let mut other = ADA.to_vec();
+    other.retain(|(k, _)| *k != "nhs_number" && *k != "given_name");
+    other.push(("given_name", "Bea"));
+    refer(&mut gp, &s, &other).await;
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "decline"), ("decline_reason", "needs_clinical")]).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(lw.get(r.header("location")).await.body.contains("Referral declined"));
+    // Only our own sentences: whatever else a link carries shows nothing.
+    let plain = lw.get("/triage?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!plain.body.contains("nhsuk-notification-banner") && !plain.body.contains("alert(1)"));
+});

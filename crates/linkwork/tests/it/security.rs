@@ -353,7 +353,7 @@ app_test!(finding_05_nested_ids_must_belong_to_the_episode_in_the_path, |app: Te
     let bea_episode = app.store.person_episodes(s.org.id, bea).await.unwrap()[0].id;
     lw.post_form(
         &format!("/episodes/{bea_episode}/holding"),
-        "reason=waiting&started_on=2026-11-20&review_on=2026-12-20",
+        "reason=waiting&started_on=2026-11-24&review_on=2026-12-20",
     )
     .await;
     let holding = app.store.holdings(s.org.id, bea_episode).await.unwrap().remove(0);

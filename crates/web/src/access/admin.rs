@@ -8,7 +8,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use linkwork_domain::access::audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
 use linkwork_domain::access::throttle;
@@ -160,19 +160,12 @@ struct UsersPage {
     nav: Nav,
     org_name: String,
     users: Vec<UserRow>,
-    done: Option<&'static str>,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct UsersQuery {
-    #[serde(default)]
-    done: String,
 }
 
 pub(crate) async fn users(
     State(state): State<AppState>,
     CurrentUser(admin): CurrentUser,
-    Query(q): Query<UsersQuery>,
+    Query(done): Query<crate::pages::Done>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
     let users = state.store.list_org_users(admin.org_id).await?;
@@ -194,18 +187,10 @@ pub(crate) async fn users(
             locked,
         });
     }
-    let done = match q.done.as_str() {
-        "unlocked" => Some("The account is unlocked. Its owner can sign in again."),
-        "revoked" => Some("Every session of that user has ended. They must sign in again."),
-        "invited" => Some("Invitation sent. It works once, for 7 days."),
-        "two-factor-reset" => Some("Two-factor sign-in is reset. They will set it up again when they next sign in."),
-        _ => None,
-    };
     let page = UsersPage {
-        nav: Nav::for_user(&admin),
+        nav: Nav::for_user(&admin).done(&done),
         org_name: state.store.get_org(admin.org_id).await?.name,
         users: rows,
-        done,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -237,7 +222,7 @@ async fn done(
     source: Option<String>,
     user: &linkwork_domain::access::accounts::User,
     reason: String,
-    outcome: &str,
+    outcome: &'static str,
 ) -> Result<Response, AppError> {
     let entry = AuditEntry {
         record_id: Some(user.id.to_string()),
@@ -246,7 +231,7 @@ async fn done(
         ..AuditEntry::new(state.clock.now(), AuditAction::Update, "user").by(admin)
     };
     state.audit(vec![entry]).await?;
-    Ok(Redirect::to(&format!("/admin/users?done={outcome}")).into_response())
+    Ok(crate::pages::after("/admin/users", outcome).into_response())
 }
 
 pub(crate) async fn unlock(
@@ -393,7 +378,7 @@ pub(crate) async fn invite(
         ..AuditEntry::new(state.clock.now(), AuditAction::Create, "user").by(&admin)
     };
     state.audit(vec![entry]).await?;
-    Ok(Redirect::to("/admin/users?done=invited").into_response())
+    Ok(crate::pages::after("/admin/users", "invited").into_response())
 }
 
 /// Invite the person whose claim was approved as the voluntary group's partner. An address that

@@ -39,7 +39,7 @@ use crate::people::{authorise, viewed};
 use crate::{AppError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
@@ -154,8 +154,9 @@ pub(crate) fn created(
     AuditEntry { action: AuditAction::Create, ..changed(state, user, source, person, what, id) }
 }
 
+/// Back to the person's record after a change, which the record announces as saved.
 pub(crate) fn back_to(person: &Person) -> Response {
-    Redirect::to(&format!("/people/{}", person.id)).into_response()
+    crate::pages::after(&format!("/people/{}", person.id), "saved").into_response()
 }
 
 pub(crate) fn date(d: NaiveDate) -> String {

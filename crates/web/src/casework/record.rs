@@ -210,6 +210,7 @@ pub(crate) async fn record_page(
     person: Person,
     referrals: Vec<Referral>,
     break_glass_reason: Option<String>,
+    done: &crate::pages::Done,
 ) -> Result<Response, AppError> {
     let today = state.clock.now().uk_date();
     let duplicates: Vec<(PersonId, String, &'static str)> = if person.merged_into.is_none() {
@@ -269,7 +270,7 @@ pub(crate) async fn record_page(
             .into_iter()
             .filter(|(c, _)| *c != AppointmentStatus::Booked.as_str())
             .collect(),
-        nav: Nav::for_user(user),
+        nav: Nav::for_user(user).done(done),
         context: Some(PersonContext::of(p)),
         person_id: p.id.to_string(),
         details,

@@ -10,7 +10,7 @@ use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use linkwork_domain::access::accounts::{Role, User};
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::access::organisations::Team;
@@ -78,6 +78,7 @@ async fn manageable(state: &AppState, user: &User) -> Result<Vec<Team>, AppError
 pub(crate) async fn overview(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    axum::extract::Query(done): axum::extract::Query<crate::pages::Done>,
 ) -> Result<Response, AppError> {
     let supervise = user.has_role(Role::Manager);
     let users = state.store.list_org_users(user.org_id).await?;
@@ -94,7 +95,7 @@ pub(crate) async fn overview(
         }
         teams.push(TeamRow { id: t.id.to_string(), name: t.name, summary: describe(&settings), members });
     }
-    Ok(Html(TeamPage { nav: Nav::for_user(&user), teams, supervise }.render()?).into_response())
+    Ok(Html(TeamPage { nav: Nav::for_user(&user).done(&done), teams, supervise }.render()?).into_response())
 }
 
 fn settings_fields(s: &TeamSettings) -> Vec<Field> {
@@ -284,7 +285,7 @@ pub(crate) async fn save_settings(
             ..AuditEntry::new(state.clock.now(), AuditAction::Update, "team_settings").by(&user)
         }])
         .await?;
-    Ok(Redirect::to("/team").into_response())
+    Ok(crate::pages::after("/team", "team-settings").into_response())
 }
 
 #[derive(Template)]

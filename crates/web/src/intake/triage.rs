@@ -49,6 +49,7 @@ pub(crate) async fn waiting(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
+    axum::extract::Query(done): axum::extract::Query<crate::pages::Done>,
 ) -> Result<Response, AppError> {
     let teams = state.store.user_teams(user.id).await?;
     let items = state.store.waiting_referrals(user.org_id, &teams).await?;
@@ -70,7 +71,7 @@ pub(crate) async fn waiting(
         })
         .collect();
     let longest = rows.iter().map(|r| r.waiting_days).max().unwrap_or(0);
-    Ok(Html(WaitingPage { nav: Nav::for_user(&user), rows, longest }.render()?).into_response())
+    Ok(Html(WaitingPage { nav: Nav::for_user(&user).done(&done), rows, longest }.render()?).into_response())
 }
 
 /// A referral the user may triage: in their organisation, to one of their teams or to none.
@@ -359,6 +360,10 @@ pub(crate) async fn triage(
         ..AuditEntry::new(now, AuditAction::Update, "referral").by(&user)
     };
     state.audit(vec![entry]).await?;
-    let next = if status == ReferralStatus::Accepted { format!("/people/{}", person.id) } else { "/triage".into() };
-    Ok(Redirect::to(&next).into_response())
+    Ok(match status {
+        ReferralStatus::Accepted => crate::pages::after(&format!("/people/{}", person.id), "accepted"),
+        ReferralStatus::Redirected => crate::pages::after("/triage", "redirected"),
+        _ => crate::pages::after("/triage", "declined"),
+    }
+    .into_response())
 }

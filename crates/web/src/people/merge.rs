@@ -5,12 +5,12 @@ use crate::forms::{Field, FormData, FormPage};
 use crate::people::PersonCtx;
 use crate::people::{authorise, viewed};
 use axum::extract::Path;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::people::{Person, likely_duplicate};
 use linkwork_domain::ports::StoreError;
 
-use crate::casework::{back_to, changed, form};
+use crate::casework::{changed, form};
 
 /// Confirming a merge: both records side by side, and what will happen.
 fn merge_form(user: &User, kept: &Person, merged: &Person) -> FormPage {
@@ -82,5 +82,5 @@ pub(crate) async fn merge(
     let mut b = changed(&state, &user, &source, merged.id, "person_merge", merged.id.to_string());
     b.reason = Some(format!("merged into record {}", kept.id));
     state.audit(vec![a, b]).await?;
-    Ok(back_to(&kept))
+    Ok(crate::pages::after(&format!("/people/{}", kept.id), "merged").into_response())
 }

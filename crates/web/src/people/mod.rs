@@ -168,6 +168,7 @@ pub(crate) async fn person(
     ClientAddress(source): ClientAddress,
     session: Session,
     Path(id): Path<String>,
+    axum::extract::Query(done): axum::extract::Query<crate::pages::Done>,
 ) -> Result<Response, AppError> {
     let (person, referrals) = find_person(&state, &user, &id).await?;
     let their_teams = person_teams(&state, &user, person.id, &referrals).await?;
@@ -184,7 +185,8 @@ pub(crate) async fn person(
         return Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response());
     }
     state.audit(vec![viewed(&state, &user, &source, person.id, "person")]).await?;
-    crate::casework::record::record_page(&state, &user, &source, person, referrals, grant.map(|g| g.reason)).await
+    crate::casework::record::record_page(&state, &user, &source, person, referrals, grant.map(|g| g.reason), &done)
+        .await
 }
 
 #[derive(Deserialize)]
