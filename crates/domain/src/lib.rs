@@ -5,6 +5,7 @@
 pub mod access;
 pub mod casework;
 pub mod clock;
+pub mod connections;
 pub mod directory;
 pub mod exports;
 pub mod ids;

@@ -56,7 +56,7 @@ pub struct Config {
 
     /// Days a referral to a voluntary service may wait for an answer before the service is
     /// reminded; as many again and it is marked not answered for the link worker.
-    #[arg(long, env = "LINKWORK_REFERRAL_NUDGE_DAYS", default_value_t = linkwork_domain::directory::DEFAULT_NUDGE_DAYS, global = true)]
+    #[arg(long, env = "LINKWORK_REFERRAL_NUDGE_DAYS", default_value_t = linkwork_domain::connections::DEFAULT_NUDGE_DAYS, global = true)]
     pub referral_nudge_days: i64,
 
     /// Log format: text or json.

@@ -181,9 +181,9 @@ impl Worker {
 
     /// Referrals out that a service has not answered: remind the service after
     /// `nudge_days`, then mark them not answered for the link worker (domain rule
-    /// [`linkwork_domain::directory::nudge`]). Idempotent: each step is stamped.
+    /// [`linkwork_domain::connections::nudge`]). Idempotent: each step is stamped.
     pub async fn nudge_referrals(&self) -> Result<(u64, u64), StoreError> {
-        use linkwork_domain::directory::{Nudge, nudge};
+        use linkwork_domain::connections::{Nudge, nudge};
         let now = self.clock.now();
         let (mut reminded, mut marked) = (0, 0);
         for c in self.store.unanswered(1000).await? {

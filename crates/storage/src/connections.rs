@@ -5,7 +5,7 @@
 use crate::access::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
-use linkwork_domain::directory::{
+use linkwork_domain::connections::{
     Connection, ConnectionEvent, DeclineReason, Responsiveness, TaskStatus, UnmetNeed, UnmetReason,
 };
 use linkwork_domain::ids::{ConnectionId, OrgId, PersonId, ServiceId, UserId};

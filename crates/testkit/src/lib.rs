@@ -188,7 +188,7 @@ impl TestApp {
             mailer: Arc::new(linkwork::mailer::LogMailer),
             sms: Arc::new(linkwork::mailer::LogSms),
             name: "test".into(),
-            nudge_days: linkwork_domain::directory::DEFAULT_NUDGE_DAYS,
+            nudge_days: linkwork_domain::connections::DEFAULT_NUDGE_DAYS,
         }
     }
 

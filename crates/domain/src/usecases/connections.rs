@@ -4,7 +4,7 @@
 
 use super::{Actor, Caller, Failure, Problems, Services};
 use crate::access::audit::{AuditAction, AuditEntry};
-use crate::directory::{Connection, ConnectionEvent, DeclineReason, Side, TaskStatus};
+use crate::connections::{Connection, ConnectionEvent, DeclineReason, Side, TaskStatus};
 use crate::ids::ConnectionId;
 use crate::ports::ConnectionScope;
 

@@ -23,7 +23,7 @@ pub(super) async fn demo_connections(
     workers: &[User],
     partner: (UserId, String),
 ) -> anyhow::Result<usize> {
-    use linkwork_domain::directory::{
+    use linkwork_domain::connections::{
         Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus,
     };
     use linkwork_domain::ids::ConnectionId;

@@ -267,7 +267,7 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
 
 /// The episode's connections to services, as the message back reports them.
 async fn connections(state: &AppState, e: &Episode) -> Result<Vec<ConnectionPart>, AppError> {
-    use linkwork_domain::directory::ConnectionKind;
+    use linkwork_domain::connections::ConnectionKind;
     Ok(state
         .store
         .person_connections(e.org_id, e.person_id)

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::casework::NeedDomain;
-use linkwork_domain::directory::{
-    Capacity, Connection, ConnectionEvent, ConnectionKind, DeclineReason, Listing, SharedDetails, TaskStatus,
-    UnmetNeed, UnmetReason,
+use linkwork_domain::connections::{
+    Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus, UnmetNeed, UnmetReason,
 };
+use linkwork_domain::directory::{Capacity, Listing};
 use linkwork_domain::ids::{ConnectionId, MessageId, OrgId, ServiceId};
 use linkwork_domain::notifications::{MessageStatus, OutboxMessage};
 use linkwork_domain::people::Person;

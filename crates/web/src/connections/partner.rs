@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
-use linkwork_domain::directory::{Connection, DeclineReason, Side, TaskStatus};
+use linkwork_domain::connections::{Connection, DeclineReason, Side, TaskStatus};
 use linkwork_domain::ids::{ConnectionId, OrgId};
 use linkwork_domain::ports::{Conflict, ConnectionScope};
 use linkwork_domain::uktime::UkTime;
