@@ -214,6 +214,18 @@ impl FormPage {
         self.errors.push(SummaryError { field: name, message });
     }
 
+    /// Collect a field's value as the form is parsed: the value, or `None` with its error shown
+    /// beside field `name` and in the summary, so every problem is answered at once.
+    pub fn take<T, E: std::fmt::Display>(&mut self, name: &'static str, parsed: Result<T, E>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error(name, e.to_string());
+                None
+            }
+        }
+    }
+
     pub fn respond(&self) -> Result<Response, AppError> {
         let status = if self.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         Ok((status, Html(self.render()?)).into_response())

@@ -31,19 +31,15 @@ pub(crate) async fn add_barrier(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
     let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     let mut page = BARRIER_FORM.page(&user, &e, &p, barrier_fields());
     f.refill(&mut page.fields);
-    let code = f.get("code").parse::<BarrierCode>();
-    let kind = if f.get("kind").is_empty() {
-        code.clone().map(BarrierCode::usual_kind)
-    } else {
-        f.get("kind").parse::<BarrierKind>()
+    let code = page.take("code", f.get("code").parse::<BarrierCode>());
+    // Unsaid, a barrier is of its code's usual kind.
+    let kind = match (f.get("kind").as_str(), code) {
+        ("", Some(c)) => Some(c.usual_kind()),
+        ("", None) => None,
+        (kind, _) => page.take("kind", kind.parse::<BarrierKind>()),
     };
-    let note = optional_text(&f.get("note"), 2000, "note");
-    for (name, err) in [("code", code.as_ref().err()), ("kind", kind.as_ref().err()), ("note", note.as_ref().err())] {
-        if let Some(err) = err {
-            page.error(name, err.0.clone());
-        }
-    }
-    let (Ok(code), Ok(kind), Ok(note)) = (code, kind, note) else { return page.respond() };
+    let note = page.take("note", optional_text(&f.get("note"), 2000, "note"));
+    let (Some(code), Some(kind), Some(note)) = (code, kind, note) else { return page.respond() };
     let b = Barrier {
         id: BarrierId::new(),
         org_id: user.org_id,

@@ -42,40 +42,32 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
     let today = state.clock.now().uk_date();
     let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, today));
     f.refill(&mut page.fields);
-    let happened = parse_date(&f.get("happened_on"), "date of the contact");
-    let minutes = parse_number(&f.get("minutes"), 1, 600, "length in minutes");
-    let mode = f.get("mode").parse::<ContactMode>();
-    let location = f.get("location").parse::<ContactLocation>();
-    let present = optional_text(&f.get("present"), 200, "who was there");
-    let notes = optional_text(&f.get("notes"), 5000, "notes");
-    let follow = if f.get("follow_up_on").trim().is_empty() {
-        Ok(None)
-    } else {
-        parse_date(&f.get("follow_up_on"), "follow-up date").map(Some)
-    };
-    let happened = happened.and_then(|d| {
-        if d > today {
-            Err(InvalidValue("The date of a contact cannot be in the future: book an appointment instead".into()))
-        } else {
-            e.check_happened(d, today, "date of the contact")
-        }
-    });
-    let follow = follow.and_then(|d| d.map(|d| check_due(d, today, None, "follow-up date")).transpose());
-    for (name, err) in [
-        ("happened_on", happened.as_ref().err()),
-        ("minutes", minutes.as_ref().err()),
-        ("mode", mode.as_ref().err()),
-        ("location", location.as_ref().err()),
-        ("present", present.as_ref().err()),
-        ("notes", notes.as_ref().err()),
-        ("follow_up_on", follow.as_ref().err()),
-    ] {
-        if let Some(err) = err {
-            page.error(name, err.0.clone());
-        }
-    }
-    let (Ok(happened_on), Ok(minutes), Ok(mode), Ok(location), Ok(present), Ok(notes), Ok(follow), true) =
-        (happened, minutes, mode, location, present, notes, follow, page.errors.is_empty())
+    let happened = page.take(
+        "happened_on",
+        parse_date(&f.get("happened_on"), "date of the contact").and_then(|d| {
+            if d > today {
+                Err(InvalidValue("The date of a contact cannot be in the future: book an appointment instead".into()))
+            } else {
+                e.check_happened(d, today, "date of the contact")
+            }
+        }),
+    );
+    let minutes = page.take("minutes", parse_number(&f.get("minutes"), 1, 600, "length in minutes"));
+    let mode = page.take("mode", f.get("mode").parse::<ContactMode>());
+    let location = page.take("location", f.get("location").parse::<ContactLocation>());
+    let present = page.take("present", optional_text(&f.get("present"), 200, "who was there"));
+    let notes = page.take("notes", optional_text(&f.get("notes"), 5000, "notes"));
+    let follow = page.take(
+        "follow_up_on",
+        match f.get("follow_up_on").trim() {
+            "" => Ok(None),
+            day => {
+                parse_date(day, "follow-up date").and_then(|d| check_due(d, today, None, "follow-up date")).map(Some)
+            }
+        },
+    );
+    let (Some(happened_on), Some(minutes), Some(mode), Some(location), Some(present), Some(notes), Some(follow)) =
+        (happened, minutes, mode, location, present, notes, follow)
     else {
         return page.respond();
     };

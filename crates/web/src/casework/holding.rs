@@ -9,6 +9,7 @@ use linkwork_domain::casework::{HoldingEnd, HoldingPeriod, HoldingReason, parse_
 use linkwork_domain::ids::HoldingId;
 use linkwork_domain::people::optional_text;
 use linkwork_domain::uktime::UkTime;
+use linkwork_domain::values::InvalidValue;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, changed, created};
 
@@ -37,30 +38,22 @@ pub(crate) async fn start_holding(OpenEpisode(cx): OpenEpisode, f: FormData) -> 
     let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     let mut page = HOLDING_FORM.page(&user, &e, &p, holding_fields(state.clock.now().uk_date()));
     f.refill(&mut page.fields);
-    let reason = f.get("reason").parse::<HoldingReason>();
     let today = state.clock.now().uk_date();
-    let started =
-        parse_date(&f.get("started_on"), "start date").and_then(|d| e.check_happened(d, today, "start of holding"));
-    let review = parse_date(&f.get("review_on"), "review date");
-    let note = optional_text(&f.get("note"), 2000, "note");
-    if reason.is_err() {
-        page.error("reason", "Choose why you are holding the person");
-    }
-    for (name, err) in
-        [("started_on", started.as_ref().err()), ("review_on", review.as_ref().err()), ("note", note.as_ref().err())]
-    {
-        if let Some(err) = err {
-            page.error(name, err.0.clone());
-        }
-    }
-    if let (Ok(s), Ok(r)) = (&started, &review)
-        && r <= s
-    {
-        page.error("review_on", "The review date must be after the start");
-    }
-    let (Ok(reason), Ok(started_on), Ok(review_on), Ok(note), true) =
-        (reason, started, review, note, page.errors.is_empty())
-    else {
+    let reason = page
+        .take("reason", f.get("reason").parse::<HoldingReason>().map_err(|_| "Choose why you are holding the person"));
+    let started = page.take(
+        "started_on",
+        parse_date(&f.get("started_on"), "start date").and_then(|d| e.check_happened(d, today, "start of holding")),
+    );
+    let review = page.take(
+        "review_on",
+        parse_date(&f.get("review_on"), "review date").and_then(|r| match started {
+            Some(s) if r <= s => Err(InvalidValue("The review date must be after the start".into())),
+            _ => Ok(r),
+        }),
+    );
+    let note = page.take("note", optional_text(&f.get("note"), 2000, "note"));
+    let (Some(reason), Some(started_on), Some(review_on), Some(note)) = (reason, started, review, note) else {
         return page.respond();
     };
     let h = HoldingPeriod {

@@ -31,18 +31,14 @@ pub(crate) async fn add_need(OpenEpisode(cx): OpenEpisode, f: FormData) -> Resul
     let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     let mut page = NEED_FORM.page(&user, &e, &p, need_fields());
     f.refill(&mut page.fields);
-    let domain = f.get("domain").parse::<NeedDomain>();
-    let words = parse_words(&f.get("own_words"), 2000, "what matters to the person");
-    if let Err(err) = &domain {
-        page.error(
-            "domain",
-            if f.get("domain").is_empty() { "Choose what it is about".to_owned() } else { err.0.clone() },
-        );
-    }
-    if let Err(err) = &words {
-        page.error("own_words", err.0.clone());
-    }
-    let (Ok(domain), Ok(own_words)) = (domain, words) else { return page.respond() };
+    let domain = page.take(
+        "domain",
+        f.get("domain")
+            .parse::<NeedDomain>()
+            .map_err(|e| if f.get("domain").is_empty() { "Choose what it is about".to_owned() } else { e.0 }),
+    );
+    let own_words = page.take("own_words", parse_words(&f.get("own_words"), 2000, "what matters to the person"));
+    let (Some(domain), Some(own_words)) = (domain, own_words) else { return page.respond() };
     let need = Need {
         id: NeedId::new(),
         org_id: user.org_id,
@@ -75,19 +71,10 @@ pub(crate) async fn add_goal(OpenEpisode(cx): OpenEpisode, f: FormData) -> Resul
     let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     let mut page = GOAL_FORM.page(&user, &e, &p, goal_fields());
     f.refill(&mut page.fields);
-    let domain = f.get("domain").parse::<NeedDomain>();
-    let words = parse_words(&f.get("own_words"), 1000, "the goal");
-    let steps = optional_text(&f.get("steps"), 2000, "steps");
-    if let Err(err) = &domain {
-        page.error("domain", err.0.clone());
-    }
-    if let Err(err) = &words {
-        page.error("own_words", err.0.clone());
-    }
-    if let Err(err) = &steps {
-        page.error("steps", err.0.clone());
-    }
-    let (Ok(domain), Ok(own_words), Ok(steps)) = (domain, words, steps) else { return page.respond() };
+    let domain = page.take("domain", f.get("domain").parse::<NeedDomain>());
+    let own_words = page.take("own_words", parse_words(&f.get("own_words"), 1000, "the goal"));
+    let steps = page.take("steps", optional_text(&f.get("steps"), 2000, "steps"));
+    let (Some(domain), Some(own_words), Some(steps)) = (domain, own_words, steps) else { return page.respond() };
     let now = state.clock.now();
     let goal = Goal {
         id: GoalId::new(),
@@ -134,19 +121,10 @@ pub(crate) async fn review_goal(OpenGoal(cx, g): OpenGoal, f: FormData) -> Resul
     let mut page = review_form(&user, &p, &g);
     f.refill(&mut page.fields);
     page.extras.hidden.push(("version", version.to_string()));
-    let status = f.get("status").parse::<GoalStatus>();
-    let progress = parse_number(&f.get("progress"), 0, 10, "progress");
-    let note = optional_text(&f.get("note"), 2000, "note");
-    if let Err(err) = &status {
-        page.error("status", err.0.clone());
-    }
-    if let Err(err) = &progress {
-        page.error("progress", err.0.clone());
-    }
-    if let Err(err) = &note {
-        page.error("note", err.0.clone());
-    }
-    let (Ok(status), Ok(progress), Ok(note)) = (status, progress, note) else { return page.respond() };
+    let status = page.take("status", f.get("status").parse::<GoalStatus>());
+    let progress = page.take("progress", parse_number(&f.get("progress"), 0, 10, "progress"));
+    let note = page.take("note", optional_text(&f.get("note"), 2000, "note"));
+    let (Some(status), Some(progress), Some(note)) = (status, progress, note) else { return page.respond() };
     let review = GoalReview {
         goal_id: g.id,
         org_id: user.org_id,
