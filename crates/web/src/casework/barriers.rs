@@ -15,8 +15,11 @@ fn barrier_fields() -> Vec<Field> {
     vec![
         Field::of("select", "code", "What is in the way").options(BarrierCode::options()),
         Field::of("radios", "kind", "Is it outside the person's control?").options(vec![
-            ("structural", "Structural: outside the person's control (housing, work, money, transport, no service)"),
-            ("personal", "Personal: the person's own situation or readiness"),
+            (
+                BarrierKind::Structural.as_str(),
+                "Structural: outside the person's control (housing, work, money, transport, no service)",
+            ),
+            (BarrierKind::Personal.as_str(), "Personal: the person's own situation or readiness"),
         ]),
         Field::of("textarea", "note", "Note (optional)"),
     ]

@@ -72,18 +72,19 @@ pub(super) async fn partner_connection(state: &AppState, user: &User, id: &str) 
 /// The actions a service can take from a status, as form choices.
 pub(super) fn actions(status: TaskStatus) -> Vec<(&'static str, &'static str)> {
     use TaskStatus::*;
+    // The words a service uses for each move; the codes are the vocabulary's own.
     let all = [
-        (Accepted, "accepted", "Accept"),
-        (Rejected, "rejected", "Decline"),
-        (InProgress, "in-progress", if status == InProgress { "Still attending" } else { "First attended" }),
-        (OnHold, "on-hold", "Paused"),
-        (Completed, "completed", "Completed"),
-        (Failed, "failed", "Did not attend"),
-        (Cancelled, "cancelled", "Cancelled"),
+        (Accepted, "Accept"),
+        (Rejected, "Decline"),
+        (InProgress, if status == InProgress { "Still attending" } else { "First attended" }),
+        (OnHold, "Paused"),
+        (Completed, "Completed"),
+        (Failed, "Did not attend"),
+        (Cancelled, "Cancelled"),
     ];
     all.into_iter()
-        .filter(|(s, _, _)| status.may_become(*s) && s.settable_by(Side::Receiving))
-        .map(|(_, c, l)| (c, l))
+        .filter(|(s, _)| status.may_become(*s) && s.settable_by(Side::Receiving))
+        .map(|(s, l)| (s.as_str(), l))
         .collect()
 }
 
