@@ -37,7 +37,7 @@ use linkwork_domain::access::organisations::{OrgKind, Organisation, Team};
 use linkwork_domain::casework::{ContactLocation, TeamSettings};
 use linkwork_domain::ids::{OrgId, PersonId, ReferralId, TeamId, UserId};
 use linkwork_domain::intake::referrals::Urgency;
-use linkwork_domain::intake::referrals::{Referral, ReferralStatus};
+use linkwork_domain::intake::referrals::{DeclineReason, RedirectTarget, Referral, ReferralSource, ReferralStatus};
 use linkwork_domain::people::Person;
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender};
 use linkwork_domain::ports::Store;
@@ -263,6 +263,16 @@ pub async fn generate(
             .collect();
         store.insert_people(&people).await.context("writing demo people")?;
 
+        // The PCN's accounts exist before the referrals and casework that name them.
+        for u in &users[created..] {
+            store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
+        }
+        created = users.len();
+        // The demo referrer sends the first practice's GP referrals, so their list shows every
+        // stage: waiting, accepted, in progress, discharged (with the summary), declined and
+        // redirected with the reason.
+        let referrer = users.iter().rev().find(|u| u.has_role(Role::Referrer)).map(|u| (u.id, u.display_name.clone()));
+        let deciding_worker = users[first_worker].id;
         // A year of referrals, older ones mostly triaged, the last fortnight's mostly waiting.
         let n_referrals = LINK_WORKERS_PER_PCN * REFERRALS_PER_WORKER_YEAR;
         let referrals: Vec<Referral> = (0..n_referrals)
@@ -279,28 +289,36 @@ pub async fn generate(
                     ReferralStatus::Accepted
                 };
                 let reason = rng.below(REASONS.len());
+                let received_at = now - Duration::minutes(minutes_ago);
+                let source = weighted_source(&mut rng);
+                let by_referrer = source == ReferralSource::Gp && person.practice_id == Some(practices[0].id);
+                let decided = status != ReferralStatus::Received;
                 Referral {
                     id: ReferralId::new(),
                     org_id: pcn.id,
                     person_id: person.id,
                     team_id: Some(team.id),
-                    source: weighted_source(&mut rng),
+                    source,
                     reason: REASONS[reason].to_owned(),
                     needs: REASON_NEEDS[reason].to_vec(),
                     urgency: if rng.chance(10) { Urgency::Soon } else { Urgency::Routine },
                     consent: true,
                     status,
-                    received_at: now - Duration::minutes(minutes_ago),
+                    received_at,
+                    referred_by: referrer.as_ref().filter(|_| by_referrer).map(|r| r.0),
+                    referrer_name: referrer.as_ref().filter(|_| by_referrer).map(|r| r.1.clone()).unwrap_or_default(),
+                    decided_at: decided.then(|| (received_at + Duration::days(3)).min(now)),
+                    decided_by: decided.then_some(deciding_worker),
+                    decision_reason: match status {
+                        ReferralStatus::Declined => Some(rng.pick(DeclineReason::ALL).as_str().to_owned()),
+                        ReferralStatus::Redirected => Some(rng.pick(RedirectTarget::ALL).as_str().to_owned()),
+                        _ => None,
+                    },
                     ..Referral::default()
                 }
             })
             .collect();
         store.insert_referrals(&referrals).await.context("writing demo referrals")?;
-        // The PCN's accounts exist before the casework that names them.
-        for u in &users[created..] {
-            store.create_user(u).await.with_context(|| format!("creating demo user {}", u.email))?;
-        }
-        created = users.len();
         for (team, i) in memberships.drain(..) {
             store.add_team_member(team, users[i].id).await.context("adding demo team members")?;
         }

@@ -51,6 +51,13 @@ app_test!(two_pcns_of_demo_data_and_every_role_can_sign_in, |app: TestApp| async
         assert!(users.iter().any(|u| u.has_role(role)), "a demo user with role {role}");
     }
     assert!(users.iter().all(|u| u.is_demo));
+    // The demo referrer's list shows every stage (issue 12, item 7).
+    let mut referrer = Client::new(&app.router);
+    assert_eq!(referrer.sign_in("referrer@pcn1.demo.test", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let list = referrer.get("/referrals").await.body;
+    for stage in ["Waiting for triage", "In progress", "Discharged", "Read the summary", "Declined", "Redirected"] {
+        assert!(list.contains(stage), "the demo referrer sees a referral {stage:?}");
+    }
     for email in ["linkworker1@pcn1.demo.test", "commissioner@icb.demo.test", "vcse@pcn2.demo.test"] {
         let mut c = Client::new(&app.router);
         assert_eq!(c.sign_in(email, DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER, "{email}");

@@ -264,3 +264,42 @@ app_test!(item_15_every_saved_change_is_confirmed_with_the_nhs_success_notificat
     let plain = lw.get("/triage?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
     assert!(!plain.body.contains("nhsuk-notification-banner") && !plain.body.contains("alert(1)"));
 });
+
+app_test!(item_07_the_referrer_sees_where_each_referral_stands_and_reads_the_summary, |app: TestApp| async move {
+    use crate::journey::{ADA, refer, signed_in, triage};
+    let s = setup(&app).await;
+    let mut gp = signed_in(&app, "gp@seacroft.test").await;
+    let practice = s.practice.id.to_string();
+    refer(&mut gp, &s, &[ADA, &[("practice_id", practice.as_str())]].concat()).await;
+    assert!(gp.get("/referrals").await.body.contains("Waiting for triage"));
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let pid: linkwork_domain::ids::PersonId =
+        crate::journey::id_after(r.header("location"), "/people/").parse().unwrap();
+    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    assert!(gp.get("/referrals").await.body.contains("Waiting for a first contact"));
+    lw.post_form(
+        &format!("/episodes/{eid}/contact"),
+        &form(&[("happened_on", "2026-11-24"), ("minutes", "30"), ("mode", "phone"), ("location", "home")]),
+    )
+    .await;
+    assert!(gp.get("/referrals").await.body.contains("In progress"));
+    let version = app.store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
+    lw.post_form(
+        &format!("/episodes/{eid}/discharge"),
+        &form(&[("version", &version), ("reason", "goals_met"), ("note", "Goes to lunch club")]),
+    )
+    .await;
+    let list = gp.get("/referrals").await.body;
+    assert!(list.contains("Discharged") && list.contains(&format!("/episodes/{eid}/summary")), "{list}");
+    assert_eq!(gp.get(&format!("/episodes/{eid}/summary")).await.status, axum::http::StatusCode::OK);
+    // A decline says why.
+    let mut other = ADA.to_vec();
+    other.retain(|(k, _)| *k != "nhs_number" && *k != "given_name");
+    other.push(("given_name", "Bea"));
+    refer(&mut gp, &s, &other).await;
+    triage(&mut lw, &app, &s, &[("decision", "decline"), ("decline_reason", "out_of_area")]).await;
+    let list = gp.get("/referrals").await.body;
+    assert!(list.contains("Declined") && list.contains("Lives outside the area served"), "{list}");
+});

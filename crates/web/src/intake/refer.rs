@@ -209,6 +209,41 @@ pub(super) struct MadeRow {
     received: String,
     status: &'static str,
     decision: String,
+    /// The message back, once the episode is discharged.
+    summary: Option<String>,
+}
+
+/// Where a referral stands, as its referrer sees it: waiting, accepted, in progress (the link
+/// worker has met the person), discharged (with the summary), declined or redirected (with why).
+async fn where_it_stands(
+    state: &AppState,
+    r: &Referral,
+    episodes: &mut std::collections::HashMap<linkwork_domain::ids::PersonId, Vec<linkwork_domain::casework::Episode>>,
+) -> Result<(&'static str, String, Option<String>), AppError> {
+    if r.status != ReferralStatus::Accepted {
+        let status = if r.status == ReferralStatus::Received { "Waiting for triage" } else { r.status.label() };
+        return Ok((status, decision_label(r), None));
+    }
+    if let std::collections::hash_map::Entry::Vacant(slot) = episodes.entry(r.person_id) {
+        slot.insert(state.store.person_episodes(r.org_id, r.person_id).await?);
+    }
+    // The episode it opened, or the one it joined (accepted while the person was already supported).
+    let list = &episodes[&r.person_id];
+    let episode = list
+        .iter()
+        .find(|e| e.referral_id == r.id)
+        .or_else(|| list.iter().filter(|e| r.decided_at.is_none_or(|d| e.opened_at <= d)).max_by_key(|e| e.opened_at));
+    Ok(match episode {
+        Some(e) if !e.is_open() => (
+            "Discharged",
+            e.closed_at.map(|c| format!("On {}", c.uk().format("%d %b %Y"))).unwrap_or_default(),
+            Some(format!("/episodes/{}/summary", e.id)),
+        ),
+        Some(e) if !state.store.contacts(r.org_id, e.id).await?.is_empty() => {
+            ("In progress", "The link worker is working with the person".into(), None)
+        }
+        _ => ("Accepted", "Waiting for a first contact".into(), None),
+    })
 }
 
 #[derive(Template)]
@@ -241,15 +276,18 @@ pub(crate) async fn mine(
     state
         .audit(vec![crate::people::listed(&state, &user, &source, "my_referrals", made.iter().map(|(_, p)| p.id))])
         .await?;
-    let rows = made
-        .iter()
-        .map(|(r, p)| MadeRow {
+    let mut episodes = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(made.len());
+    for (r, p) in &made {
+        let (status, decision, summary) = where_it_stands(&state, r, &mut episodes).await?;
+        rows.push(MadeRow {
             name: p.full_name(),
             received: r.received_at.uk().format("%d %b %Y").to_string(),
-            status: r.status.label(),
-            decision: decision_label(r),
-        })
-        .collect();
+            status,
+            decision,
+            summary,
+        });
+    }
     let sent = q.as_deref().is_some_and(|q| q.contains("sent=1"));
     Ok(Html(MyReferralsPage { nav: Nav::for_user(&user), sent, rows }.render()?).into_response())
 }
