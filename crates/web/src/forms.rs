@@ -176,6 +176,8 @@ pub(crate) struct FormExtras {
     /// when one of them has an error.
     pub more: Vec<Field>,
     pub more_label: &'static str,
+    /// Links shown under the introduction (text, address): a template to download, say.
+    pub links: Vec<(&'static str, &'static str)>,
 }
 
 impl FormExtras {

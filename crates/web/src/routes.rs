@@ -133,6 +133,7 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/codes", Triage, get(codes::page)),
         route(Method::GET, "/codes.csv", Triage, get(codes::csv)),
         route(Method::GET, "/referrals/import", Triage, get(import::page)),
+        route(Method::GET, "/referrals/import/template.csv", Triage, get(import::template_csv)),
         route(Method::POST, "/referrals/import", Triage, post(import::upload)),
         route(Method::GET, "/referrals/{id}/triage", Triage, get(referrals::triage_page)),
         route(Method::POST, "/referrals/{id}/triage", Triage, post(referrals::triage)),

@@ -303,3 +303,43 @@ app_test!(item_07_the_referrer_sees_where_each_referral_stands_and_reads_the_sum
     let list = gp.get("/referrals").await.body;
     assert!(list.contains("Declined") && list.contains("Lives outside the area served"), "{list}");
 });
+
+app_test!(item_20_the_import_reads_gp_system_exports_needs_consent_and_offers_a_template, |app: TestApp| async move {
+    use crate::journey::{multipart, signed_in};
+    let s = setup(&app).await;
+    let mut lw = signed_in(&app, "lw@seacroft.test").await;
+    let team = s.team.id.to_string();
+    let page = lw.get("/referrals/import").await;
+    assert!(page.body.contains("/referrals/import/template.csv") && page.body.contains("consent (yes for each person"));
+    // The template downloads and imports as it is.
+    let template = lw.get("/referrals/import/template.csv").await;
+    assert!(template.header("content-type").starts_with("text/csv"));
+    assert!(template.header("content-disposition").starts_with("attachment"));
+    assert!(template.body.starts_with("given_name,family_name,date_of_birth,reason,consent,"));
+    let r = lw.send(multipart(&team, &template.body)).await;
+    assert!(r.body.contains("1 referrals imported"), "{}", r.body);
+    // An EMIS Web or SystmOne search export, with its own column names.
+    let emis = "Forename,Surname,NHS Number,Date of Birth,Postcode,Reason for Referral,Consent\n\
+                Zofia,Nowak,401 023 2137,28/02/1949,LS9 7AB,Isolated after a fall,yes\n";
+    let r = lw.send(multipart(&team, emis)).await;
+    assert!(r.body.contains("1 referrals imported"), "{}", r.body);
+    let people = app
+        .store
+        .search_people(
+            s.org.id,
+            &linkwork_domain::ports::PeopleQuery { name: Some("nowak".into()), ..Default::default() },
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].nhs_number.as_ref().map(|n| n.as_str().to_owned()), Some("4010232137".into()));
+    // Consent is required, and the page says what to write; nothing is imported.
+    let no_consent = "Forename,Surname,Date of Birth,Reason for Referral\nSam,Hughes,1990-01-01,Debt\n";
+    let r = lw.send(multipart(&team, no_consent)).await;
+    assert_eq!(r.status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("write yes for each person who agreed to be referred"), "{}", r.body);
+    // One column under two names is refused, not guessed.
+    let twice = "Forename,given_name,Surname,Date of Birth,Reason,Consent\nA,B,C,1990-01-01,D,yes\n";
+    assert!(lw.send(multipart(&team, twice)).await.body.contains("appears twice"));
+});

@@ -29,12 +29,14 @@ const MULTILINE: [&str; 3] = ["reason", "tried", "address"];
 /// The longest cell accepted (the referral's own rules then apply their field limits).
 const CELL_LIMIT: usize = 5_000;
 
-/// The columns a file may have; the first four are required.
+/// The columns a file may have; the first five are required (a professional's referral records
+/// the person's consent).
 pub const COLUMNS: &[&str] = &[
     "given_name",
     "family_name",
     "date_of_birth",
     "reason",
+    "consent",
     "nhs_number",
     "address",
     "postcode",
@@ -47,7 +49,6 @@ pub const COLUMNS: &[&str] = &[
     "ethnicity",
     "needs",
     "urgency",
-    "consent",
     "tried",
     "source",
     "referrer_name",
@@ -102,6 +103,87 @@ fn yes(s: &str) -> Result<bool, ()> {
     }
 }
 
+/// How many of [`COLUMNS`] every file must have.
+const REQUIRED: usize = 5;
+
+/// Other names for our columns, as the searches of GP systems (EMIS Web, SystmOne) and
+/// spreadsheets export them, after lower-casing and turning spaces and hyphens into underscores.
+const ALIASES: &[(&str, &str)] = &[
+    ("forename", "given_name"),
+    ("first_name", "given_name"),
+    ("given_names", "given_name"),
+    ("surname", "family_name"),
+    ("last_name", "family_name"),
+    ("nhs_no", "nhs_number"),
+    ("nhs_no.", "nhs_number"),
+    ("dob", "date_of_birth"),
+    ("birth_date", "date_of_birth"),
+    ("post_code", "postcode"),
+    ("full_address", "address"),
+    ("telephone", "phone"),
+    ("telephone_number", "phone"),
+    ("phone_number", "phone"),
+    ("mobile", "phone"),
+    ("mobile_telephone", "phone"),
+    ("mobile_number", "phone"),
+    ("email_address", "email"),
+    ("sex", "gender"),
+    ("ethnic_origin", "ethnicity"),
+    ("ethnic_category", "ethnicity"),
+    ("main_language", "language"),
+    ("preferred_language", "language"),
+    ("reason_for_referral", "reason"),
+    ("referral_reason", "reason"),
+    ("consent_to_refer", "consent"),
+    ("consent_given", "consent"),
+    ("usual_gp_practice", "practice"),
+    ("practice_code", "practice"),
+    ("registered_practice", "practice"),
+    ("ods_code", "practice"),
+    ("referrer", "referrer_name"),
+];
+
+/// A header as our column name: lower case, spaces and hyphens as underscores, known aliases
+/// mapped.
+fn column_name(header: &str) -> String {
+    let h = header.trim().to_lowercase().replace([' ', '-'], "_");
+    ALIASES.iter().find(|(alias, _)| *alias == h).map_or(h, |(_, ours)| (*ours).to_owned())
+}
+
+/// A file to start from: the header row, then one example row (a fictitious person with an NHS
+/// number from the range reserved for testing).
+pub fn template() -> String {
+    let example = [
+        "Ada",
+        "Okafor",
+        "02/05/1948",
+        "Lonely since her husband died; stopped going out",
+        "yes",
+        "943 476 5919",
+        "4 Kentmere Avenue",
+        "LS14 6AB",
+        "07700 900123",
+        "",
+        "text",
+        "English",
+        "no",
+        "female",
+        "",
+        "loneliness;bereavement",
+        "routine",
+        "Church lunch club",
+        "gp",
+        "Dr Khan",
+        "",
+    ];
+    debug_assert_eq!(example.len(), COLUMNS.len());
+    format!(
+        "{}\r\n{}\r\n",
+        COLUMNS.join(","),
+        example.map(|c| if c.contains(',') { format!("\"{c}\"") } else { c.to_owned() }).join(",")
+    )
+}
+
 /// Read a CSV file into raw referrals, checking its shape (header, columns, row count).
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
     let mut errors = vec![];
@@ -114,7 +196,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
     })?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.to_lowercase().replace([' ', '-'], "_")).collect(),
+        Ok(h) => h.iter().map(column_name).collect(),
         Err(e) => {
             return Err(vec![RowError {
                 row: 1,
@@ -132,9 +214,24 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<RawReferral>, Vec<RowError>> {
             });
         }
     }
-    for required in &COLUMNS[..4] {
+    for required in &COLUMNS[..REQUIRED] {
         if !headers.iter().any(|h| h == required) {
-            errors.push(RowError { row: 1, column: (*required).into(), message: "This column is required".into() });
+            let message = if *required == "consent" {
+                "This column is required: write yes for each person who agreed to be referred".into()
+            } else {
+                "This column is required".into()
+            };
+            errors.push(RowError { row: 1, column: (*required).into(), message });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for h in &headers {
+        if !seen.insert(h.as_str()) {
+            errors.push(RowError {
+                row: 1,
+                column: h.clone(),
+                message: "This column appears twice (perhaps under two names): keep one".into(),
+            });
         }
     }
     if !errors.is_empty() {
@@ -301,19 +398,38 @@ async fn import_form(state: &AppState, user: &User) -> Result<FormPage, AppError
         nav: Nav::for_user(user),
         title: "Import referrals from a file",
         intro: vec![
-            "Upload a CSV file with a header row. Required columns: given_name, family_name, date_of_birth, reason. Optional: nhs_number, address, postcode, phone, email, contact_by, language, interpreter, gender, ethnicity, needs (separated by ;), urgency, consent (yes or no), tried, source, referrer_name, practice (the GP practice's ODS code).",
+            "Upload a CSV file with a header row. Required columns: given_name, family_name, date_of_birth, reason, and consent (yes for each person who agreed to be referred). Optional: nhs_number, address, postcode, phone, email, contact_by, language, interpreter, gender, ethnicity, needs (separated by ;), urgency, tried, source, referrer_name, practice (the GP practice's ODS code).",
+            "The column names that EMIS Web and SystmOne searches export are understood too (for example Forename, Surname, NHS Number, Date of Birth, Postcode).",
             "Every row is checked first. If any row has a problem, nothing is imported and each problem is listed.",
         ],
         action: "/referrals/import".into(),
         submit: "Import",
         fields: vec![Field::of("file", "file", "CSV file"), team],
         errors: vec![],
-        extras: FormExtras { multipart: true, back: Some("/triage".into()), ..FormExtras::default() },
+        extras: FormExtras {
+            multipart: true,
+            back: Some("/triage".into()),
+            links: vec![("Download a template file (CSV)", "/referrals/import/template.csv")],
+            ..FormExtras::default()
+        },
     })
 }
 
 pub(crate) async fn page(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     import_form(&state, &user).await?.respond()
+}
+
+/// `GET /referrals/import/template.csv`: the file to start from.
+pub(crate) async fn template_csv() -> Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"linkwork-referrals-template.csv\""),
+        ],
+        template(),
+    )
+        .into_response()
 }
 
 /// Errors shown in the summary at the most; the count of the rest follows.
