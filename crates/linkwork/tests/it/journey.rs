@@ -366,7 +366,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         .expect("an email");
     assert!(told.body.contains(&format!("/episodes/{eid}/summary")) && !told.body.contains("Ada"));
     let mut gp = signed_in(&app, "gp@seacroft.test").await;
-    assert!(gp.get("/referrals").await.body.contains("Accepted"));
+    assert!(gp.get("/referrals").await.body.contains("Discharged"));
     assert_eq!(gp.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::OK);
     let other_gp = user(app.store.as_ref(), app.clock.as_ref(), &s.org, "gp2@seacroft.test", &["referrer"]).await;
     let mut other = signed_in(&app, &other_gp.email.to_string()).await;

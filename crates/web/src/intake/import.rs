@@ -534,7 +534,7 @@ mod tests {
     #[test]
     fn csv_shape_is_checked_before_any_row() {
         let errs = parse_csv(b"given_name,family_name,colour\nA,B,red\n").unwrap_err();
-        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert_eq!(errs.len(), 4, "{errs:?}");
         assert_eq!(errs[0].column, "colour");
         let rows = parse_csv(
             "\u{FEFF}Given name,Family name,Date of birth,Reason,Needs,Consent\nAda,Okafor,02/05/1948,\"Lonely, since\",loneliness; bereavement,yes\n"
