@@ -1,6 +1,7 @@
 //! Referrals in: the referral form, self-referral, triage and the waiting list, the CSV import.
 //! Every channel validates through `domain::intake::parse_referral`.
 
+mod csv_file;
 pub mod import;
 mod refer;
 mod self_referral;
