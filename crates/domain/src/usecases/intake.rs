@@ -24,7 +24,12 @@ pub async fn check_referral(
     let mut p = Problems::default();
     let (tenant, channel) = match caller.actor {
         Actor::User(u) => (Some(referral_tenant(&s.store.get_org(u.org_id).await?)), Channel::Professional),
-        Actor::Public | Actor::Operator => {
+        // The command line brings referrals in bulk (`linkwork import referrals`), not one by one.
+        Actor::Operator => {
+            p.add("service", "Import referrals from the command line with `linkwork import referrals`");
+            return Err(Failure::Invalid(p.0));
+        }
+        Actor::Public => {
             let pcn = match service {
                 Some(id) => match s.store.get_org(id).await {
                     Ok(o) if o.kind == OrgKind::Pcn => Some(o.id),
