@@ -343,3 +343,32 @@ app_test!(item_20_the_import_reads_gp_system_exports_needs_consent_and_offers_a_
     let twice = "Forename,given_name,Surname,Date of Birth,Reason,Consent\nA,B,C,1990-01-01,D,yes\n";
     assert!(lw.send(multipart(&team, twice)).await.body.contains("appears twice"));
 });
+
+app_test!(item_13_the_caseload_comes_a_page_at_a_time_and_its_counts_open_their_groups, |app: TestApp| async move {
+    linkwork::demo::generate(
+        app.store.as_ref(),
+        app.clock.as_ref(),
+        &linkwork::demo::DemoOptions { scale: 1, seed: 3 },
+        false,
+    )
+    .await
+    .unwrap();
+    let mut lw = crate::helpers::Client::new(&app.router);
+    lw.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await;
+    let page = lw.get("/caseload").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let rows = page.body.matches("<tr class=\"nhsuk-table__row\">").count();
+    // 25 people at most, plus the header rows and the recent referrals (at most 20).
+    assert!(rows <= 25 + 20 + 2, "one page, not the whole caseload: {rows} rows");
+    assert!(page.body.contains("page 1 of") && page.body.contains("nhsuk-pagination"), "the caseload is paged");
+    assert!(page.body.contains("/caseload?show=overdue&#38;page=1"), "the overdue count opens its group");
+    let next = lw.get("/caseload?show=&page=2").await;
+    assert!(next.body.contains("page 2 of"), "the next page");
+    // A group holds only its people.
+    let holding = lw.get("/caseload?show=holding&page=1").await.body;
+    let region = holding.split("Recent referrals to your team").next().unwrap();
+    assert!(region.contains("<h2 id=\"people\">Holding"));
+    assert!(region.matches("Holding since").count() >= 1 && !region.contains("None in this group"));
+    // The team view keeps its view across pages.
+    assert!(lw.get("/caseload?view=team").await.body.contains("/caseload?view=team&#38;show=overdue&#38;page=1"));
+});

@@ -45,6 +45,17 @@ struct CaseloadPage {
     team_view: bool,
     no_team: bool,
     rows: Vec<CaseRow>,
+    /// The group shown (`overdue`, `holding`, `today`; empty for everyone), its heading, and a
+    /// link to each group, keeping the view.
+    show: &'static str,
+    heading: &'static str,
+    links: GroupLinks,
+    /// How many people the group holds, the page shown and the pages in all.
+    shown_total: usize,
+    page: usize,
+    pages: usize,
+    prev_link: Option<String>,
+    next_link: Option<String>,
     active: usize,
     holding: usize,
     waiting: usize,
@@ -57,15 +68,46 @@ struct CaseloadPage {
     recent: Vec<RecentRow>,
 }
 
+/// People per page of the caseload.
+const PER_PAGE: usize = 25;
+
+/// The groups the counts at the top open: who needs attention first.
+const GROUPS: &[(&str, &str)] = &[
+    ("", "Open episodes"),
+    ("overdue", "Overdue follow-ups or holding reviews"),
+    ("today", "Appointments today"),
+    ("holding", "Holding"),
+];
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct CaseloadQuery {
+    #[serde(default)]
+    view: String,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// A link to each group of the caseload, keeping the view (mine or the team's).
+struct GroupLinks {
+    all: String,
+    overdue: String,
+    today: String,
+    holding: String,
+}
+
 /// The link worker's day: their open episodes (or the team's), the counts that matter today,
-/// with the national norms as context, and the latest referrals to the team.
+/// with the national norms as context, and the latest referrals to the team. The counts open
+/// their group; a group is shown 25 people at a time, those needing attention first.
 pub(crate) async fn caseload(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    axum::extract::RawQuery(q): axum::extract::RawQuery,
+    axum::extract::Query(q): axum::extract::Query<CaseloadQuery>,
 ) -> Result<Response, AppError> {
-    let team_view = q.as_deref().is_some_and(|q| q.contains("view=team"));
+    let team_view = q.view == "team";
+    let (show, heading) = GROUPS.iter().copied().find(|(code, _)| *code == q.show).unwrap_or(GROUPS[0]);
     let teams = state.store.user_teams(user.id).await?;
     let now = state.clock.now();
     let today = now.uk_date();
@@ -73,9 +115,25 @@ pub(crate) async fn caseload(
     let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
     let waiting = usize::try_from(state.store.count_waiting(user.org_id, &teams).await?).unwrap_or(0);
     let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
+    // The group asked for, those needing attention first, then a page of it.
+    let mut group: Vec<&CaseloadItem> = items
+        .iter()
+        .filter(|i| match show {
+            "overdue" => i.overdue(today),
+            "today" => i.appointment_today(today),
+            "holding" => i.holding(),
+            _ => true,
+        })
+        .collect();
+    group.sort_by_key(|i| (!i.overdue(today), !i.appointment_today(today)));
+    let pages = group.len().div_ceil(PER_PAGE).max(1);
+    let page_no = q.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let on_page: Vec<&CaseloadItem> = group.iter().skip((page_no - 1) * PER_PAGE).take(PER_PAGE).copied().collect();
+    let view = if team_view { "view=team&" } else { "" };
+    let link = |show: &str, page: usize| format!("/caseload?{view}show={show}&page={page}");
     // Every person listed is a view of their data, recorded (one event with its people) before
     // the list is shown.
-    let shown = items.iter().map(|i| i.episode.person_id).chain(recent.iter().map(|(_, p)| p.id));
+    let shown = on_page.iter().map(|i| i.episode.person_id).chain(recent.iter().map(|(_, p)| p.id));
     state.audit(vec![listed(&state, &user, &source, "caseload", shown)]).await?;
     let total_contacts: i64 = items.iter().map(|i| i.contacts).sum();
     let mean_contacts = if items.is_empty() {
@@ -84,7 +142,7 @@ pub(crate) async fn caseload(
         let tenths = total_contacts * 10 / i64::try_from(items.len()).unwrap_or(1);
         format!("{}.{}", tenths / 10, tenths % 10)
     };
-    let rows: Vec<CaseRow> = items
+    let rows: Vec<CaseRow> = on_page
         .iter()
         .map(|i| CaseRow {
             person_id: i.episode.person_id.to_string(),
@@ -125,6 +183,19 @@ pub(crate) async fn caseload(
         norm_people: NORM_PEOPLE_PER_YEAR,
         norm_contacts: NORM_CONTACTS_PER_PERSON,
         rows,
+        show,
+        heading,
+        links: GroupLinks {
+            all: link("", 1),
+            overdue: link("overdue", 1),
+            today: link("today", 1),
+            holding: link("holding", 1),
+        },
+        shown_total: group.len(),
+        page: page_no,
+        pages,
+        prev_link: (page_no > 1).then(|| link(show, page_no - 1)),
+        next_link: (page_no < pages).then(|| link(show, page_no + 1)),
         recent: recent
             .into_iter()
             .map(|(r, p)| RecentRow {
