@@ -155,6 +155,13 @@ pub struct Connection {
     pub version: i32,
 }
 
+impl Connection {
+    /// How it stands, in words: "Signposted" for a signpost, the referral's status otherwise.
+    pub fn outcome(&self) -> &'static str {
+        if self.kind == ConnectionKind::Signpost { ConnectionKind::Signpost.label() } else { self.status.label() }
+    }
+}
+
 /// A status change of a connection, with who made it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConnectionEvent {

@@ -144,12 +144,12 @@ impl Array {
 
 impl Insert for sqlx::PgConnection {
     async fn insert<T: Table>(&mut self, rows: &[T]) -> StoreResult<()> {
-        let Some(first) = rows.first() else { return Ok(()) };
-        let first = checked(first);
+        let values: Vec<Vec<Value>> = rows.iter().map(checked).collect();
+        let Some(first) = values.first() else { return Ok(()) };
         let types: Vec<&str> = first.iter().map(Value::pg_array).collect();
         let mut columns: Vec<Array> = first.iter().map(|v| Array::of(v, rows.len())).collect();
-        for row in rows {
-            for (column, v) in columns.iter_mut().zip(checked(row)) {
+        for row in values {
+            for (column, v) in columns.iter_mut().zip(row) {
                 column.push(v);
             }
         }

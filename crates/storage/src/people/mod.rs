@@ -168,19 +168,6 @@ impl SqlStore {
         }
         Ok(by_id)
     }
-
-    /// A person by id within the tenant, merged or not.
-    async fn get_person_any(&self, org: OrgId, id: PersonId) -> StoreResult<Person> {
-        let row: PersonRow = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{PERSON_COLUMNS} WHERE org_id = $1 AND id = $2"
-        )))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_one(pool)
-        .await
-        .map_err(map_err)?);
-        row.try_into()
-    }
 }
 
 #[async_trait::async_trait]
@@ -241,7 +228,7 @@ impl PeopleStore for SqlStore {
         if changed == 0 {
             return Err(stale());
         }
-        self.get_person_any(p.org_id, p.id).await
+        self.get_person(p.org_id, p.id).await
     }
 
     async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()> {

@@ -267,7 +267,6 @@ async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack,
 
 /// The episode's connections to services, as the message back reports them.
 async fn connections(state: &AppState, e: &Episode) -> Result<Vec<ConnectionPart>, AppError> {
-    use linkwork_domain::connections::ConnectionKind;
     Ok(state
         .store
         .person_connections(e.org_id, e.person_id)
@@ -275,7 +274,7 @@ async fn connections(state: &AppState, e: &Episode) -> Result<Vec<ConnectionPart
         .into_iter()
         .filter(|c| c.episode_id == Some(e.id))
         .map(|c| ConnectionPart {
-            outcome: if c.kind == ConnectionKind::Signpost { "Signposted" } else { c.status.label() },
+            outcome: c.outcome(),
             need: c.need.label(),
             date: Day(c.created_at.uk_date()),
             service: c.service_name,

@@ -293,9 +293,9 @@ pub(crate) async fn person_connections(
         .map(|c| ConnectionView {
             id: c.id.to_string(),
             service_id: c.service_id.to_string(),
-            service: c.service_name,
+            status: c.outcome(),
             kind: c.kind.label(),
-            status: if c.kind == ConnectionKind::Signpost { "Signposted" } else { c.status.label() },
+            service: c.service_name.clone(),
             need: c.need.label(),
             when: c.created_at.uk().format("%d %b %Y").to_string(),
             unanswered: c.unanswered_at.is_some() && c.status == TaskStatus::Requested,
