@@ -63,7 +63,7 @@ async fn shutdown_signal() {
 pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let addr = cfg.listen_addr()?;
-    let web = cfg.web()?;
+    let mut web = cfg.web()?;
     let mailer = cfg.mailer()?;
     let store = open_and_migrate(cfg, clock.as_ref()).await?;
     if with_demo {
@@ -83,6 +83,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
             "  linkwork user create --email you@example.nhs.uk --role administrator --org U12345 --password-stdin"
         );
     }
+    web.demo = crate::demo::accounts(&store).await?;
     let listener = bind(addr).await?;
     let audit = Arc::new(linkwork_storage::GroupCommitAudit::start(Arc::new(store.clone())));
     let store: Arc<dyn Store> = Arc::new(store);

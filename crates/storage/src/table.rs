@@ -72,7 +72,16 @@ const SQLITE_ROWS: usize = 250;
 
 /// Insert rows through a connection (a transaction's, or one from the pool).
 pub(crate) trait Insert {
-    fn insert<T: Table>(&mut self, rows: &[T]) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert<T: Table>(&mut self, rows: &[T]) -> impl Future<Output = StoreResult<()>> + Send {
+        self.insert_then(rows, "")
+    }
+    /// Insert the rows that break no unique constraint; skip the others (a rule's "once only"
+    /// kept by the database, where the first writer wins).
+    fn insert_missing<T: Table>(&mut self, rows: &[T]) -> impl Future<Output = StoreResult<()>> + Send {
+        self.insert_then(rows, " ON CONFLICT DO NOTHING")
+    }
+    /// The `INSERT`, with `tail` after its rows.
+    fn insert_then<T: Table>(&mut self, rows: &[T], tail: &'static str) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 fn statement<T: Table>() -> String {
@@ -86,7 +95,7 @@ fn checked<T: Table>(row: &T) -> Vec<Value> {
 }
 
 impl Insert for sqlx::SqliteConnection {
-    async fn insert<T: Table>(&mut self, rows: &[T]) -> StoreResult<()> {
+    async fn insert_then<T: Table>(&mut self, rows: &[T], tail: &'static str) -> StoreResult<()> {
         for chunk in rows.chunks(SQLITE_ROWS) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(statement::<T>());
             qb.push_values(chunk, |mut b, row| {
@@ -101,6 +110,7 @@ impl Insert for sqlx::SqliteConnection {
                     };
                 }
             });
+            qb.push(tail);
             qb.build().execute(&mut *self).await.map_err(map_err)?;
         }
         Ok(())
@@ -143,7 +153,7 @@ impl Array {
 }
 
 impl Insert for sqlx::PgConnection {
-    async fn insert<T: Table>(&mut self, rows: &[T]) -> StoreResult<()> {
+    async fn insert_then<T: Table>(&mut self, rows: &[T], tail: &'static str) -> StoreResult<()> {
         let values: Vec<Vec<Value>> = rows.iter().map(checked).collect();
         let Some(first) = values.first() else { return Ok(()) };
         let types: Vec<&str> = first.iter().map(Value::pg_array).collect();
@@ -154,7 +164,7 @@ impl Insert for sqlx::PgConnection {
             }
         }
         let params = types.iter().enumerate().map(|(i, t)| format!("${}::{t}", i + 1)).collect::<Vec<_>>().join(", ");
-        let sql = format!("{}SELECT * FROM UNNEST({params})", statement::<T>());
+        let sql = format!("{}SELECT * FROM UNNEST({params}){tail}", statement::<T>());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for column in columns {
             q = match column {

@@ -164,7 +164,23 @@ impl TestApp {
 
     /// Spawn with the given web settings.
     pub async fn spawn_with(backend: Backend, web: linkwork_web::WebConfig) -> Option<TestApp> {
+        Some(Self::on(TestDb::new(backend).await?, web).await)
+    }
+
+    /// A demonstration installation, as `linkwork serve --demo` starts it: one PCN of demo data,
+    /// and the web settings that say so on every page.
+    pub async fn spawn_demo(backend: Backend) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
+        let opts = linkwork::demo::DemoOptions::default();
+        linkwork::demo::generate(&db.store, &FixedClock::new(test_epoch()), &opts, false)
+            .await
+            .expect("generate demo data");
+        let demo = linkwork::demo::accounts(&db.store).await.expect("read the demo accounts");
+        assert!(demo.is_some(), "the demo data has demo accounts");
+        Some(Self::on(db, linkwork_web::WebConfig { demo, ..Default::default() }).await)
+    }
+
+    async fn on(db: TestDb, web: linkwork_web::WebConfig) -> TestApp {
         let store: Arc<dyn Store> = Arc::new(db.store.clone());
         let clock = Arc::new(FixedClock::new(test_epoch()));
         let audit = Arc::new(linkwork_storage::GroupCommitAudit::start(Arc::new(db.store.clone())));
@@ -176,7 +192,7 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        Some(TestApp { db, store, clock, addr, base_url: format!("http://{addr}"), router, server })
+        TestApp { db, store, clock, addr, base_url: format!("http://{addr}"), router, server }
     }
 
     /// A background worker on this app's store and clock, with mail and texts written to the log

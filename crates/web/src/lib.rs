@@ -43,6 +43,18 @@ pub struct WebConfig {
     /// Reverse proxies whose `X-Forwarded-For` is believed. From anyone else it is ignored, so
     /// nobody can choose the address that throttling and the audit trail see.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A demonstration installation: every page, public or not, carries the demo banner and the
+    /// sign-in page names the demo accounts.
+    pub demo: Option<DemoAccounts>,
+}
+
+/// The demo accounts the sign-in page offers on a demonstration installation.
+#[derive(Clone, Debug, Default)]
+pub struct DemoAccounts {
+    /// Shared by every demo account (it is printed at start-up and in the README).
+    pub password: String,
+    /// Email address and what the account can do, one per role.
+    pub accounts: Vec<(String, String)>,
 }
 
 impl Default for WebConfig {
@@ -55,6 +67,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: vec![],
+            demo: None,
         }
     }
 }

@@ -68,7 +68,27 @@ pub(crate) fn after(path: &str, outcome: &'static str) -> Redirect {
     Redirect::to(&format!("{path}?done={outcome}"))
 }
 
+tokio::task_local! {
+    /// Whether this installation is a demonstration, for pages drawn without a signed-in user
+    /// (sign-in, self-referral, error pages). Set around every request by [`mark_demo`].
+    static DEMO_INSTALLATION: bool;
+}
+
+/// Middleware: pages drawn while handling this request know whether the installation is a demo.
+pub(crate) async fn mark_demo(
+    axum::extract::State(demo): axum::extract::State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    DEMO_INSTALLATION.scope(demo, next.run(request)).await
+}
+
+fn demo_installation() -> bool {
+    DEMO_INSTALLATION.try_with(|d| *d).unwrap_or(false)
+}
+
 impl Nav {
+    /// The layout for someone not signed in.
     pub fn anonymous() -> Self {
         Self {
             user_name: None,
@@ -79,7 +99,7 @@ impl Nav {
             team: false,
             partner: false,
             directory_staff: false,
-            demo: false,
+            demo: demo_installation(),
             version: env!("CARGO_PKG_VERSION"),
             done: None,
         }
@@ -101,7 +121,7 @@ impl Nav {
             team: granted(u, Permission::ManageTeam),
             partner: granted(u, Permission::AnswerReferrals),
             directory_staff: granted(u, Permission::ManageDirectory),
-            demo: u.is_demo,
+            demo: u.is_demo || demo_installation(),
             version: env!("CARGO_PKG_VERSION"),
             done: None,
         }

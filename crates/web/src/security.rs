@@ -185,6 +185,7 @@ pub(crate) fn layers(app: Router, state: AppState) -> Result<Router, String> {
         .layer(axum::middleware::from_fn(reject_bad_text))
         .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
         .layer(axum::middleware::from_fn(explain_refusals))
+        .layer(axum::middleware::from_fn_with_state(cfg.demo.is_some(), crate::pages::mark_demo))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))

@@ -280,7 +280,11 @@ pub struct Contact {
     pub org_id: OrgId,
     pub episode_id: EpisodeId,
     pub worker_id: Option<UserId>,
+    /// The day it happened (UK).
     pub happened_on: NaiveDate,
+    /// The moment it started, when the worker gave a time of day (contacts recorded before
+    /// times were kept have their day only).
+    pub happened_at: Option<DateTime<Utc>>,
     pub minutes: i32,
     pub mode: ContactMode,
     pub location: ContactLocation,
@@ -436,6 +440,7 @@ mod tests {
             episode_id: episode,
             worker_id: None,
             happened_on: NaiveDate::from_ymd_opt(2026, 11, day).unwrap_or_default(),
+            happened_at: None,
             minutes,
             mode,
             location,

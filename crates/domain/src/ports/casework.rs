@@ -1,7 +1,7 @@
 //! Episodes and what happens in them.
 
 use super::StoreResult;
-use crate::casework::coding::CodedEvent;
+use crate::casework::coding::{CodedContact, CodedEvent};
 use crate::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, DischargeReason, Episode, Goal, GoalReview,
     HoldingEnd, HoldingPeriod, Need, TeamSettings,
@@ -43,14 +43,14 @@ pub struct CaseworkBatch {
 #[async_trait::async_trait]
 pub trait EpisodeStore: Send + Sync {
     async fn coded_events(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<CodedEvent>>;
-    /// A tenant's codes recorded in `[from, to)`, oldest first, with their people: for the GP
-    /// record.
+    /// A tenant's codes recorded in `[from, to)`, oldest first, with their people and the
+    /// contact each came from: for the GP record.
     async fn coded_events_between(
         &self,
         org: OrgId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<(CodedEvent, Person)>>;
+    ) -> StoreResult<Vec<(CodedEvent, Person, Option<CodedContact>)>>;
 
     async fn get_episode(&self, org: OrgId, id: EpisodeId) -> StoreResult<Episode>;
     /// A person's episodes, newest first.
@@ -90,7 +90,10 @@ pub trait CaseworkStore: Send + Sync {
     async fn goals(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Goal>>;
     async fn goal_reviews(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<GoalReview>>;
     /// Record a contact and set the episode's next follow-up date.
-    async fn add_contact(&self, contact: &Contact, follow_up_on: Option<NaiveDate>) -> StoreResult<()>;
+    /// Save a contact, move the follow-up date if one is given, and record `codes` (the
+    /// interaction's SNOMED codes) unless the episode already has them, in one transaction.
+    async fn add_contact(&self, contact: &Contact, follow_up_on: Option<NaiveDate>, codes: &[CodedEvent])
+    -> StoreResult<()>;
     async fn contacts(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Contact>>;
     /// A worker's contacts on or after `since`, for their practice profile.
     async fn worker_contacts(&self, org: OrgId, worker: UserId, since: NaiveDate) -> StoreResult<Vec<Contact>>;

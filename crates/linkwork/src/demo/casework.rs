@@ -52,6 +52,7 @@ pub(super) fn casework(
             1 + rng.below(usize::try_from(span / 10 + 1).unwrap_or(1).min(8))
         };
         let mut last = opened_at.uk_date();
+        let mut first_contact: Option<(ContactId, chrono::DateTime<chrono::Utc>)> = None;
         // Open episodes were last seen recently (most follow-ups are not yet due).
         let reach = if closed_at.is_some() { span } else { (span - i64::try_from(rng.below(17)).unwrap_or(0)).max(0) };
         let n = i64::try_from(n_contacts).unwrap_or(1);
@@ -71,12 +72,22 @@ pub(super) fn casework(
                 _ => (ContactMode::Text, ContactLocation::Remote),
             };
             let minutes = i32::try_from(*rng.pick(&[20usize, 30, 45, 45, 45, 60, 60, 90, 120])).unwrap_or(45);
+            // Working hours, UK time, on the quarter hour.
+            let clock = chrono::NaiveTime::from_hms_opt(9 + u32::try_from(rng.below(7)).unwrap_or(0), 15 * u32::try_from(rng.below(4)).unwrap_or(0), 0);
+            let happened_at = clock
+                .and_then(|t| linkwork_domain::uktime::from_uk(day.and_time(t)))
+                .filter(|at| *at <= now);
+            let contact_id = ContactId::new();
+            if first_contact.is_none() {
+                first_contact = Some((contact_id, happened_at.unwrap_or(opened_at)));
+            }
             b.contacts.push(Contact {
-                id: ContactId::new(),
+                id: contact_id,
                 org_id: team.org_id,
                 episode_id: id,
                 worker_id: Some(worker),
                 happened_on: day,
+                happened_at,
                 minutes,
                 mode,
                 location,
@@ -163,17 +174,21 @@ pub(super) fn casework(
                 });
             }
         }
-        b.codes.push(CodedEvent {
-            id: CodedEventId::new(),
-            org_id: team.org_id,
-            person_id: r.person_id,
-            referral_id: r.id,
-            episode_id: Some(id),
-            code: REFERRAL_TO_SOCIAL_PRESCRIBING.0.into(),
-            term: REFERRAL_TO_SOCIAL_PRESCRIBING.1.into(),
-            recorded_at: opened_at,
-            recorded_by: Some(worker),
-        });
+        // The referral code, at the first contact (the first interaction with the person).
+        if let Some((contact, at)) = first_contact {
+            b.codes.push(CodedEvent {
+                id: CodedEventId::new(),
+                org_id: team.org_id,
+                person_id: r.person_id,
+                referral_id: r.id,
+                episode_id: Some(id),
+                contact_id: Some(contact),
+                code: REFERRAL_TO_SOCIAL_PRESCRIBING.0.into(),
+                term: REFERRAL_TO_SOCIAL_PRESCRIBING.1.into(),
+                recorded_at: at,
+                recorded_by: Some(worker),
+            });
+        }
         let discharge_reason = closed_at.map(|_| match rng.below(10) {
             0..4 => DischargeReason::GoalsMet,
             4..7 => DischargeReason::ConnectedOnward,

@@ -380,6 +380,24 @@ pub async fn generate(
 }
 
 /// Print what was generated and how to sign in.
+/// The demo accounts of the first PCN, for the sign-in page, when the database holds demo data.
+pub async fn accounts(store: &dyn linkwork_domain::ports::Store) -> anyhow::Result<Option<linkwork_web::DemoAccounts>> {
+    let users = store.list_users().await?;
+    let accounts: Vec<(String, String)> = users
+        .iter()
+        .filter(|u| u.is_demo && u.email.as_str().ends_with("@pcn1.demo.test"))
+        .map(|u| {
+            let mut roles: Vec<&str> = u.roles.iter().map(|g| g.role.label()).collect();
+            roles.dedup();
+            (u.email.as_str().to_owned(), roles.join(", "))
+        })
+        .collect();
+    if accounts.is_empty() && !users.iter().any(|u| u.is_demo) {
+        return Ok(None);
+    }
+    Ok(Some(linkwork_web::DemoAccounts { password: DEMO_PASSWORD.to_owned(), accounts }))
+}
+
 pub fn print_summary(s: &DemoSummary) {
     println!(
         "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services, {} connections to services.",

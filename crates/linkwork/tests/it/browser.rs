@@ -478,7 +478,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     choose(&c, "decision-1").await;
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
-    assert!(text(&c, "main").await.contains("871731000000106"), "the referral code is on the record");
+    assert!(!text(&c, "main").await.contains("871731000000106"), "nobody has spoken to her yet: no referral code");
     // The triage decision is confirmed with the NHS success notification.
     assert!(text(&c, "main").await.contains("Referral accepted"), "the decision is confirmed");
     assert_accessible(&c, &axe, "person record").await;
@@ -507,6 +507,7 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
     assert!(text(&c, "main").await.contains("1 contact, 45 minutes in all"), "one contact, not \"1 contacts\"");
+    assert!(text(&c, "main").await.contains("871731000000106"), "the first contact records the referral code");
 
     follow(&c, "Start holding").await;
     wait_for_h1(&c, "Start holding").await;

@@ -119,6 +119,7 @@ fn code(w: &World, p: &Person, r: &Referral, e: Option<EpisodeId>) -> CodedEvent
         person_id: p.id,
         referral_id: r.id,
         episode_id: e,
+        contact_id: None,
         code: REFERRAL_TO_SOCIAL_PRESCRIBING.0.into(),
         term: REFERRAL_TO_SOCIAL_PRESCRIBING.1.into(),
         recorded_at: test_epoch(),
@@ -276,6 +277,7 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
         episode_id: e.id,
         worker_id: Some(w.worker.id),
         happened_on: today - Duration::days(20),
+        happened_at: None,
         minutes: 50,
         mode: ContactMode::HomeVisit,
         location: ContactLocation::Home,
@@ -284,7 +286,7 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
         outside_usual: true,
         created_at: now,
     };
-    s.add_contact(&c, Some(today - Duration::days(6))).await.unwrap();
+    s.add_contact(&c, Some(today - Duration::days(6)), &[]).await.unwrap();
     assert_eq!(s.contacts(w.org.id, e.id).await.unwrap(), vec![c.clone()]);
     assert_eq!(s.worker_contacts(w.org.id, w.worker.id, today - Duration::days(365)).await.unwrap().len(), 1);
     assert!(s.worker_contacts(w.other.id, w.worker.id, today - Duration::days(365)).await.unwrap().is_empty());

@@ -163,8 +163,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
     let person_id = id_after(r.header("location"), "/people/");
     let pid: PersonId = person_id.parse().unwrap();
-    let codes = app.store.coded_events(s.org.id, pid).await.unwrap();
-    assert_eq!(codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(), ["871731000000106"]);
+    assert!(app.store.coded_events(s.org.id, pid).await.unwrap().is_empty(), "coded at the first contact, not here");
     let episode = app.store.person_episodes(s.org.id, pid).await.unwrap().remove(0);
     let eid = episode.id;
     assert_eq!(episode.worker_id, Some(s.worker.id));
@@ -229,6 +228,8 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let contacts = app.store.contacts(s.org.id, eid).await.unwrap();
     assert!(contacts[0].outside_usual, "longer than twice the usual length is flagged outside usual criteria");
+    let codes = app.store.coded_events(s.org.id, pid).await.unwrap();
+    assert_eq!(codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(), ["871731000000106"]);
 
     // Holding as legitimate work.
     let r = lw
@@ -432,6 +433,12 @@ app_test!(coding_follows_the_rule_not_the_user, |app: TestApp| async move {
     assert!(lw.get(&format!("/referrals/{waiting}/triage")).await.body.contains("already has an open episode"));
     triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]).await;
     assert_eq!(app.store.get_referral(s.org.id, waiting).await.unwrap().status, ReferralStatus::Accepted);
+    let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
+    for _ in 0..2 {
+        let contact = [("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")];
+        let r = lw.post_form(&format!("/episodes/{eid}/contact"), &form(&contact)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
     let codes: Vec<String> = app.store.coded_events(s.org.id, pid).await.unwrap().into_iter().map(|c| c.code).collect();
     assert_eq!(codes, ["871711000000103", "871731000000106"]);
     assert_eq!(app.store.person_episodes(s.org.id, pid).await.unwrap().len(), 1);
@@ -441,8 +448,12 @@ app_test!(coding_follows_the_rule_not_the_user, |app: TestApp| async move {
     let csv = lw.get("/codes.csv?from=2026-11-01&to=2026-11-30").await;
     assert!(csv.header("content-type").starts_with("text/csv"));
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "nhs_number,family_name,given_name,date_of_birth,snomed_ct,term,recorded_on");
-    assert_eq!(lines[1], "9434765919,Okafor,Ada,1948-05-02,871711000000103,Social prescribing declined,2026-11-24");
+    assert_eq!(
+        lines[0],
+        "nhs_number,family_name,given_name,date_of_birth,snomed_ct,term,recorded_on,contact_on,contact_at,contact_mode"
+    );
+    assert_eq!(lines[1], "9434765919,Okafor,Ada,1948-05-02,871711000000103,Social prescribing declined,2026-11-24,,,");
+    assert!(lines[2].ends_with(",871731000000106,Referral to social prescribing service,2026-11-24,2026-11-24,,phone"));
     assert_eq!(lines.len(), 3);
     assert!(lw.get("/codes?from=2026-10-01&to=2026-10-31").await.body.contains("No codes were recorded"));
     assert_eq!(lw.get("/codes?from=2026-11-30&to=2026-11-01").await.status, StatusCode::BAD_REQUEST);

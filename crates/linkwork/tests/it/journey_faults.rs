@@ -202,6 +202,9 @@ app_test!(
         }
         assert!(!plan.body.contains("Just started"), "one label per status");
 
+        let contact = [("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")];
+        let r = lw.post_form(&format!("/episodes/{eid}/contact"), &form(&contact)).await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
         let version = app.store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
         let r = lw
             .post_form(
@@ -371,4 +374,85 @@ app_test!(item_13_the_caseload_comes_a_page_at_a_time_and_its_counts_open_their_
     assert!(region.matches("Holding since").count() >= 1 && !region.contains("None in this group"));
     // The team view keeps its view across pages.
     assert!(lw.get("/caseload?view=team").await.body.contains("/caseload?view=team&#38;show=overdue&#38;page=1"));
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_14_a_demo_installation_says_so_on_its_public_pages_and_offers_its_accounts() {
+    use crate::helpers::Client;
+    const BANNER: &str = "Demonstration system: every person and record here is synthetic";
+    let demo = TestApp::spawn_demo(linkwork_testkit::Backend::Sqlite).await.expect("SQLite is always there");
+    let mut visitor = Client::new(&demo.router);
+    for path in ["/sign-in", "/self-referral", "/account/reset", "/directory/no-such-page"] {
+        let page = visitor.get(path).await;
+        assert!(page.body.contains(BANNER), "{path} carries the demo banner");
+    }
+    let sign_in = visitor.get("/sign-in").await.body;
+    for account in ["linkworker1@pcn1.demo.test", "referrer@pcn1.demo.test", "manager@pcn1.demo.test", "admin@pcn1.demo.test"]
+    {
+        assert!(sign_in.contains(account), "the sign-in page offers {account}");
+    }
+    assert!(sign_in.contains(linkwork::demo::DEMO_PASSWORD), "and the shared demo password");
+    let mut worker = Client::new(&demo.router);
+    assert_eq!(worker.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, axum::http::StatusCode::SEE_OTHER);
+
+    // A real installation says none of it.
+    let real = TestApp::spawn(linkwork_testkit::Backend::Sqlite).await.expect("SQLite is always there");
+    let page = Client::new(&real.router).get("/sign-in").await.body;
+    assert!(!page.contains(BANNER) && !page.contains("Demonstration accounts"));
+}
+
+app_test!(item_05_the_referral_code_is_recorded_at_the_first_contact_once_and_names_it, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+    let codes = app.store.coded_events(s.org.id, pid).await.unwrap();
+    assert!(codes.is_empty(), "accepting is not an interaction with the person: {codes:?}");
+    let contact = |time: &'static str| {
+        form(&[
+            ("happened_on", "2026-11-24"),
+            ("happened_at", time),
+            ("minutes", "45"),
+            ("mode", "phone"),
+            ("location", "remote"),
+        ])
+    };
+    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &contact("08:15")).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &contact("09:05")).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let contacts = app.store.contacts(s.org.id, eid).await.unwrap();
+    let first = contacts.iter().find(|c| c.happened_at.is_some_and(|t| t.format("%H:%M").to_string() == "08:15"));
+    let codes = app.store.coded_events(s.org.id, pid).await.unwrap();
+    assert_eq!(codes.len(), 1, "once per episode, however many contacts: {codes:?}");
+    assert_eq!(codes[0].code, "871731000000106");
+    assert_eq!(codes[0].contact_id, first.map(|c| c.id), "the code names the contact it came from");
+
+    let page = lw.get("/codes").await.body;
+    assert!(page.contains("Contact on 24 Nov 2026, 08:15 (phone)"), "the export page names the contact");
+    let csv = lw.get("/codes.csv").await.body;
+    let row = csv.lines().find(|l| l.contains("871731000000106")).expect("the code is in the CSV");
+    assert!(row.ends_with(",2026-11-24,08:15,phone"), "{row}");
+});
+
+app_test!(item_16_contacts_keep_their_time_of_day_in_uk_time, |app: TestApp| async move {
+    let s = setup(&app).await;
+    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+    let post = |day: &'static str, time: &'static str| {
+        form(&[("happened_on", day), ("happened_at", time), ("minutes", "30"), ("mode", "phone"), ("location", "remote")])
+    };
+    // The clock says 09:30 on 24 November: later today is the future.
+    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &post("2026-11-24", "14:45")).await;
+    crate::journey::assert_error_summary(&r, "happened_at", "cannot be in the future");
+    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &post("2026-11-24", "quarter past")).await;
+    crate::journey::assert_error_summary(&r, "happened_at", "Enter the time like 14:30");
+    assert!(r.body.contains("quarter past"), "what was typed is kept");
+    for (day, time) in [("2026-11-24", "09:00"), ("2026-11-24", "")] {
+        let r = lw.post_form(&format!("/episodes/{eid}/contact"), &post(day, time)).await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let contacts = app.store.contacts(s.org.id, eid).await.unwrap();
+    let timed = contacts.iter().find(|c| c.happened_at.is_some()).expect("the timed contact");
+    assert_eq!(timed.happened_at, Some(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
+    assert_eq!(contacts.iter().filter(|c| c.happened_at.is_none()).count(), 1, "the time is optional");
+    let record = lw.get(&format!("/people/{pid}")).await.body;
+    assert!(record.contains("24 Nov 2026, 09:00"), "the record shows the time of day");
 });

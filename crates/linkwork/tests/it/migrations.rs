@@ -184,6 +184,9 @@ fn rows(i: &Ids) -> Vec<Row> {
             ("version", V::I(1)),
             ("practice_id", V::U(i.practice)),
         ];
+        if n == 0 {
+            v.push(("safeguarding", t("Son has power of attorney; speak to him about money")));
+        }
         if !nhs.is_empty() {
             v.push(("nhs_number", t(nhs)));
         }
@@ -568,6 +571,37 @@ fn rows(i: &Ids) -> Vec<Row> {
             ],
         ),
         ("audit_event_people", vec![("seq", V::I(1)), ("person_id", V::U(i.people[0]))]),
+        in_episode(
+            "message_backs",
+            vec![
+                ("version", V::I(1)),
+                ("document", t(r#"{"summary":"Goes to the lunch club weekly"}"#)),
+                ("sent_at", V::At(at)),
+                ("sent_by", V::U(i.worker)),
+            ],
+        ),
+        in_episode(
+            "episode_reopenings",
+            vec![
+                ("reason", t("The GP asked for the lunch club's answer to be added")),
+                ("closed_at", V::At(at - chrono::Duration::days(1))),
+                ("at", V::At(at)),
+                ("by_user", V::U(i.worker)),
+            ],
+        ),
+        (
+            "person_flags",
+            vec![
+                ("id", V::U(Uuid::now_v7())),
+                ("org_id", V::U(i.pcn)),
+                ("person_id", V::U(i.people[1])),
+                ("kind", t("lone_working")),
+                ("action", t("raised")),
+                ("text", t("Large dog in the house: visit in pairs")),
+                ("at", V::At(at)),
+                ("by_user", V::U(i.worker)),
+            ],
+        ),
     ]);
     out
 }
@@ -748,6 +782,13 @@ db_test!(every_migration_keeps_the_data_it_finds_and_moves_it_as_it_says, |db: T
             assert_eq!(owner, Some(i.vcse), "migration 8: the VCSE organisation owns its listings");
             let org = scalar(&fresh.store, "SELECT organization_id FROM services").await;
             assert_eq!(org, Some(i.vcse), "migration 8: the service keeps its organisation");
+        }
+        if n == 10 {
+            let contact = scalar(&fresh.store, "SELECT id FROM contacts").await;
+            let coded = scalar(&fresh.store, "SELECT contact_id FROM coded_events").await;
+            assert_eq!(coded, contact, "migration 10: the referral code names the episode's first contact");
+            let flagged = scalar(&fresh.store, "SELECT person_id FROM person_flags WHERE kind = 'safeguarding'").await;
+            assert_eq!(flagged, Some(i.people[0]), "migration 10: the safeguarding banner is its history's first entry");
         }
         if n == 9 {
             let steward = scalar(&fresh.store, "SELECT steward_org_id FROM directory_organizations").await;

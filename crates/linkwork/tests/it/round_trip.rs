@@ -2,7 +2,7 @@
 //! writes it (the single insert a page uses and the bulk insert the demo and imports use) and
 //! read back equal, on both databases. A column one path forgets fails here.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use linkwork_domain::Clock;
 use linkwork_domain::FixedClock;
 use linkwork_domain::access::organisations::Team;
@@ -122,6 +122,7 @@ fn episode(i: &Ids, p: &Person, r: &Referral, closed: bool) -> Episode {
 /// Everything recorded in an episode, each with every field set.
 fn casework(i: &Ids, p: &Person, e: &Episode, r: &Referral) -> CaseworkBatch {
     let at = test_epoch() - Duration::days(20);
+    let contact = ContactId::new();
     CaseworkBatch {
         episodes: vec![],
         codes: vec![CodedEvent {
@@ -130,6 +131,7 @@ fn casework(i: &Ids, p: &Person, e: &Episode, r: &Referral) -> CaseworkBatch {
             person_id: p.id,
             referral_id: r.id,
             episode_id: Some(e.id),
+            contact_id: Some(contact),
             code: "871731000000106".into(),
             term: "Referral to social prescribing service".into(),
             recorded_at: at,
@@ -158,11 +160,12 @@ fn casework(i: &Ids, p: &Person, e: &Episode, r: &Referral) -> CaseworkBatch {
             version: 2,
         }],
         contacts: vec![Contact {
-            id: ContactId::new(),
+            id: contact,
             org_id: i.org,
             episode_id: e.id,
             worker_id: Some(i.user),
             happened_on: NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+            happened_at: Some(Utc.with_ymd_and_hms(2026, 11, 12, 14, 45, 0).unwrap()),
             minutes: 75,
             mode: ContactMode::Phone,
             location: ContactLocation::Home,
@@ -273,13 +276,14 @@ db_test!(every_field_of_every_casework_type_survives_the_single_inserts, |db: Te
         by: i.user,
         at: test_epoch(),
         open_episode: Some(e.clone()),
-        codes: wanted.codes.clone(),
+        // The referral code comes with the first contact, below.
+        codes: vec![],
     })
     .await
     .unwrap();
     s.add_need(&wanted.needs[0]).await.unwrap();
     s.add_goal(&wanted.goals[0]).await.unwrap();
-    s.add_contact(&wanted.contacts[0], e.follow_up_on).await.unwrap();
+    s.add_contact(&wanted.contacts[0], e.follow_up_on, &wanted.codes).await.unwrap();
     s.start_holding(&wanted.holdings[0]).await.unwrap();
     s.add_appointment(&wanted.appointments[0], None).await.unwrap();
     let b = barrier(&i, &e);

@@ -5,7 +5,7 @@ use crate::access::rows::corrupt;
 use crate::table::Insert;
 use crate::{BeginWrite, SqlStore, map_err, on_db, stale};
 use chrono::{DateTime, Utc};
-use linkwork_domain::casework::coding::CodedEvent;
+use linkwork_domain::casework::coding::{CodedContact, CodedEvent};
 use linkwork_domain::casework::{CaseloadItem, Episode, HoldingEnd, TeamSettings};
 use linkwork_domain::ids::{EpisodeId, OrgId, PersonId, TeamId, UserId};
 use linkwork_domain::people::Person;
@@ -20,7 +20,7 @@ use crate::intake::join_codes;
 impl EpisodeStore for SqlStore {
     async fn coded_events(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<CodedEvent>> {
         let rows: Vec<CodedRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, person_id, referral_id, episode_id, code, term, recorded_at, recorded_by \
+            "SELECT id, org_id, person_id, referral_id, episode_id, contact_id, code, term, recorded_at, recorded_by \
              FROM coded_events WHERE org_id = $1 AND person_id = $2 ORDER BY recorded_at, id",
         )
         .bind(org.0)
@@ -36,10 +36,12 @@ impl EpisodeStore for SqlStore {
         org: OrgId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<(CodedEvent, Person)>> {
-        let rows: Vec<CodedRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, person_id, referral_id, episode_id, code, term, recorded_at, recorded_by \
-             FROM coded_events WHERE org_id = $1 AND recorded_at >= $2 AND recorded_at < $3 ORDER BY recorded_at, id LIMIT 100000",
+    ) -> StoreResult<Vec<(CodedEvent, Person, Option<CodedContact>)>> {
+        let rows: Vec<CodedAtRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT k.id, k.org_id, k.person_id, k.referral_id, k.episode_id, k.contact_id, k.code, k.term, k.recorded_at, \
+             k.recorded_by, c.happened_on AS contact_on, c.happened_at AS contact_at, c.mode AS contact_mode \
+             FROM coded_events k LEFT JOIN contacts c ON c.id = k.contact_id AND c.org_id = k.org_id \
+             WHERE k.org_id = $1 AND k.recorded_at >= $2 AND k.recorded_at < $3 ORDER BY k.recorded_at, k.id LIMIT 100000",
         )
         .bind(org.0)
         .bind(from)
@@ -47,15 +49,22 @@ impl EpisodeStore for SqlStore {
         .fetch_all(pool)
         .await
         .map_err(map_err)?);
-        let ids: Vec<PersonId> = rows.iter().map(|r| r.person_id.into()).collect();
+        let ids: Vec<PersonId> = rows.iter().map(|r| r.coded.person_id.into()).collect();
         let people = self.people_by_id(org, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                let person = people.get(&r.person_id.into())?.clone();
-                Some((coded(r), person))
-            })
-            .collect())
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(person) = people.get(&r.coded.person_id.into()).cloned() else { continue };
+            let contact = match (r.contact_on, r.contact_mode) {
+                (Some(happened_on), Some(mode)) => Some(CodedContact {
+                    happened_on,
+                    happened_at: r.contact_at,
+                    mode: mode.parse().map_err(|e| corrupt("contact mode", e))?,
+                }),
+                _ => None,
+            };
+            out.push((coded(r.coded), person, contact));
+        }
+        Ok(out)
     }
 
     async fn get_episode(&self, org: OrgId, id: EpisodeId) -> StoreResult<Episode> {
@@ -203,10 +212,11 @@ impl EpisodeStore for SqlStore {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             tx.insert(episodes).await?;
-            tx.insert(codes).await?;
             tx.insert(needs).await?;
             tx.insert(goals).await?;
             tx.insert(contacts).await?;
+            // After the contacts: a code names the contact it was recorded at.
+            tx.insert(codes).await?;
             tx.insert(holdings).await?;
             tx.insert(appointments).await?;
             tx.commit().await.map_err(map_err)

@@ -7,6 +7,7 @@ use crate::table::Insert;
 use crate::{BeginWrite, SqlStore, map_err, on_db, stale};
 use chrono::NaiveDate;
 use linkwork_domain::StoreError;
+use linkwork_domain::casework::coding::CodedEvent;
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Barrier, Contact, EpisodeWork, Goal, GoalReview, HoldingEnd, HoldingPeriod, Need,
 };
@@ -135,10 +136,12 @@ impl CaseworkStore for SqlStore {
             .collect()
     }
 
-    async fn add_contact(&self, c: &Contact, follow_up_on: Option<NaiveDate>) -> StoreResult<()> {
+    async fn add_contact(&self, c: &Contact, follow_up_on: Option<NaiveDate>, codes: &[CodedEvent]) -> StoreResult<()> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             tx.insert(std::slice::from_ref(c)).await?;
+            // Once per episode: a code already there (an earlier contact's) stays as it was.
+            tx.insert_missing(codes).await?;
             if follow_up_on.is_some() {
                 sqlx::query("UPDATE episodes SET follow_up_on = $1 WHERE org_id = $2 AND id = $3")
                     .bind(follow_up_on)
@@ -154,7 +157,7 @@ impl CaseworkStore for SqlStore {
 
     async fn contacts(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Contact>> {
         let rows: Vec<ContactRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, episode_id, worker_id, happened_on, minutes, mode, location, present, notes, outside_usual, \
+            "SELECT id, org_id, episode_id, worker_id, happened_on, happened_at, minutes, mode, location, present, notes, outside_usual, \
              created_at FROM contacts WHERE org_id = $1 AND episode_id = $2 ORDER BY happened_on DESC, created_at DESC",
         )
         .bind(org.0)
@@ -167,7 +170,7 @@ impl CaseworkStore for SqlStore {
 
     async fn worker_contacts(&self, org: OrgId, worker: UserId, since: NaiveDate) -> StoreResult<Vec<Contact>> {
         let rows: Vec<ContactRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, org_id, episode_id, worker_id, happened_on, minutes, mode, location, present, notes, outside_usual, \
+            "SELECT id, org_id, episode_id, worker_id, happened_on, happened_at, minutes, mode, location, present, notes, outside_usual, \
              created_at FROM contacts WHERE org_id = $1 AND worker_id = $2 AND happened_on >= $3 ORDER BY happened_on",
         )
         .bind(org.0)

@@ -76,10 +76,21 @@ pub(crate) struct CodedRow {
     pub person_id: Uuid,
     pub referral_id: Uuid,
     pub episode_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
     pub code: String,
     pub term: String,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: Option<Uuid>,
+}
+
+/// A code with the contact it came from, if any.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CodedAtRow {
+    #[sqlx(flatten)]
+    pub coded: CodedRow,
+    pub contact_on: Option<NaiveDate>,
+    pub contact_at: Option<DateTime<Utc>>,
+    pub contact_mode: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -145,6 +156,7 @@ pub(crate) struct ContactRow {
     pub episode_id: Uuid,
     pub worker_id: Option<Uuid>,
     pub happened_on: NaiveDate,
+    pub happened_at: Option<DateTime<Utc>>,
     pub minutes: i32,
     pub mode: String,
     pub location: String,
@@ -163,6 +175,7 @@ impl TryFrom<ContactRow> for Contact {
             episode_id: r.episode_id.into(),
             worker_id: r.worker_id.map(Into::into),
             happened_on: r.happened_on,
+            happened_at: r.happened_at,
             minutes: r.minutes,
             mode: r.mode.parse().map_err(|e| corrupt("contact mode", e))?,
             location: r.location.parse().map_err(|e| corrupt("contact location", e))?,
@@ -259,6 +272,7 @@ pub(crate) fn coded(r: CodedRow) -> CodedEvent {
         person_id: r.person_id.into(),
         referral_id: r.referral_id.into(),
         episode_id: r.episode_id.map(Into::into),
+        contact_id: r.contact_id.map(Into::into),
         code: r.code,
         term: r.term,
         recorded_at: r.recorded_at,

@@ -59,15 +59,17 @@ impl Table for Episode {
 impl Table for CodedEvent {
     const TABLE: &'static str = "coded_events";
     const COLUMNS: &'static [&'static str] =
-        &["id", "org_id", "person_id", "referral_id", "episode_id", "code", "term", "recorded_at", "recorded_by"];
+        &["id", "org_id", "person_id", "referral_id", "episode_id", "contact_id", "code", "term", "recorded_at", "recorded_by"];
     fn values(&self) -> Vec<Value> {
-        let CodedEvent { id, org_id, person_id, referral_id, episode_id, code, term, recorded_at, recorded_by } = self;
+        let CodedEvent { id, org_id, person_id, referral_id, episode_id, contact_id, code, term, recorded_at, recorded_by } =
+            self;
         vec![
             Value::uuid(id.0),
             Value::uuid(org_id.0),
             Value::uuid(person_id.0),
             Value::uuid(referral_id.0),
             Value::uuid(episode_id.map(|e| e.0)),
+            Value::uuid(contact_id.map(|c| c.0)),
             Value::text(code),
             Value::text(term),
             Value::time(*recorded_at),
@@ -164,6 +166,7 @@ impl Table for Contact {
         "episode_id",
         "worker_id",
         "happened_on",
+        "happened_at",
         "minutes",
         "mode",
         "location",
@@ -179,6 +182,7 @@ impl Table for Contact {
             episode_id,
             worker_id,
             happened_on,
+            happened_at,
             minutes,
             mode,
             location,
@@ -193,6 +197,7 @@ impl Table for Contact {
             Value::uuid(episode_id.0),
             Value::uuid(worker_id.map(|u| u.0)),
             Value::date(*happened_on),
+            Value::time(*happened_at),
             Value::int(*minutes),
             Value::text(mode.as_str()),
             Value::text(location.as_str()),

@@ -145,41 +145,45 @@ pub(crate) struct FieldError {
 
 #[derive(Template)]
 #[template(path = "access/sign_in.html")]
-struct SignInPage {
+struct SignInPage<'a> {
     nav: Nav,
+    /// On a demonstration installation, the accounts to try.
+    demo: Option<&'a crate::DemoAccounts>,
     email: String,
     errors: Vec<FieldError>,
 }
 
-impl SignInPage {
+impl SignInPage<'_> {
     fn has_error(&self, field: &str) -> bool {
         self.errors.iter().any(|e| e.field == field)
     }
 }
 
-fn render_sign_in(email: String, error: Option<FieldError>) -> Result<Response, AppError> {
+fn render_sign_in(state: &AppState, email: String, error: Option<FieldError>) -> Result<Response, AppError> {
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let html = SignInPage { nav: Nav::anonymous(), email, errors: error.into_iter().collect() }.render()?;
+    let demo = state.config.demo.as_ref();
+    let html = SignInPage { nav: Nav::anonymous(), demo, email, errors: error.into_iter().collect() }.render()?;
     Ok((status, Html(html)).into_response())
 }
 
 /// Too many failed attempts on this account or from this address. The same words whether or not
 /// the account exists.
-fn render_locked(email: String) -> Result<Response, AppError> {
+fn render_locked(state: &AppState, email: String) -> Result<Response, AppError> {
     let error = FieldError {
         field: "email",
         message: "Too many failed attempts. Wait an hour and try again, or ask an administrator to unlock your account",
     };
-    let html = SignInPage { nav: Nav::anonymous(), email, errors: vec![error] }.render()?;
+    let demo = state.config.demo.as_ref();
+    let html = SignInPage { nav: Nav::anonymous(), demo, email, errors: vec![error] }.render()?;
     Ok((StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response())
 }
 
-pub(crate) async fn sign_in_page(session: Session) -> Result<Response, AppError> {
+pub(crate) async fn sign_in_page(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
     let signed_in: Option<String> = session.get(USER_KEY).await.map_err(|e| AppError::Internal(e.to_string()))?;
     if signed_in.is_some() {
         return Ok(Redirect::to("/home").into_response());
     }
-    render_sign_in(String::new(), None)
+    render_sign_in(&state, String::new(), None)
 }
 
 #[derive(Deserialize)]
@@ -198,10 +202,10 @@ pub(crate) async fn sign_in(
 ) -> Result<Response, AppError> {
     let email = form.email.trim().to_owned();
     if email.is_empty() {
-        return render_sign_in(email, Some(FieldError { field: "email", message: "Enter your email address" }));
+        return render_sign_in(&state, email, Some(FieldError { field: "email", message: "Enter your email address" }));
     }
     if form.password.is_empty() {
-        return render_sign_in(email, Some(FieldError { field: "password", message: "Enter your password" }));
+        return render_sign_in(&state, email, Some(FieldError { field: "password", message: "Enter your password" }));
     }
     let user = match state.store.find_user_by_email(&email).await {
         Ok(u) => Some(u),
@@ -225,7 +229,7 @@ pub(crate) async fn sign_in(
     // cannot all pass the check: at most the limit's worth are ever hashed.
     if !state.store.reserve_attempt(&keys, now).await? {
         state.audit(vec![failure("locked after too many failed attempts")]).await?;
-        return render_locked(email);
+        return render_locked(&state, email);
     }
 
     let stored = user.as_ref().map_or_else(|| passwords::dummy_hash().to_owned(), |u| u.password_hash.clone());
@@ -242,9 +246,10 @@ pub(crate) async fn sign_in(
         };
         state.audit(vec![failure(reason)]).await?;
         if state.store.throttle_states(&keys).await?.iter().any(|t| t.is_locked(now)) {
-            return render_locked(email);
+            return render_locked(&state, email);
         }
         return render_sign_in(
+            &state,
             email,
             Some(FieldError { field: "email", message: "Enter a correct email address and password" }),
         );

@@ -10,6 +10,7 @@ use linkwork_domain::casework::{
 };
 use linkwork_domain::ids::{AppointmentId, ContactId};
 use linkwork_domain::jobs::NewJob;
+use linkwork_domain::casework::coding::codes_for_contact;
 use linkwork_domain::uktime::UkTime;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, changed, created};
@@ -127,6 +128,7 @@ pub(crate) async fn appointment_status(
             episode_id: e.id,
             worker_id: Some(user.id),
             happened_on: appt.starts_at.uk_date(),
+            happened_at: Some(appt.starts_at),
             minutes: appt.minutes,
             mode: appt.mode,
             location: appt.location,
@@ -135,7 +137,8 @@ pub(crate) async fn appointment_status(
             outside_usual: false,
             created_at: state.clock.now(),
         };
-        state.store.add_contact(&c, None).await?;
+        let codes = codes_for_contact(&c, &e, Some(user.id));
+        state.store.add_contact(&c, None, &codes).await?;
     }
     let mut entry = changed(&state, &user, &source, p.id, "appointment", aid.to_string());
     entry.reason = Some(status.as_str().into());

@@ -13,10 +13,10 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
-use linkwork_domain::casework::coding::CodedEvent;
+use linkwork_domain::casework::coding::{CodedContact, CodedEvent};
 use linkwork_domain::casework::parse_date;
 use linkwork_domain::people::Person;
-use linkwork_domain::uktime::UkTime;
+use linkwork_domain::uktime::{UkTime, from_uk};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -29,6 +29,8 @@ pub(crate) struct Range {
 
 struct Row {
     date: String,
+    /// The interaction the code came from.
+    from: String,
     nhs_number: String,
     name: String,
     born: String,
@@ -73,9 +75,10 @@ async fn fetch(
     org: linkwork_domain::ids::OrgId,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(CodedEvent, Person)>, AppError> {
-    let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or(AppError::NotFound)?;
-    let end = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or(AppError::NotFound)?;
+) -> Result<Vec<(CodedEvent, Person, Option<CodedContact>)>, AppError> {
+    // UK days: from the first day's midnight on the UK clock to the midnight after the last.
+    let midnight = |d: NaiveDate| from_uk(d.and_time(chrono::NaiveTime::MIN)).ok_or(AppError::NotFound);
+    let (start, end) = (midnight(from)?, midnight(to + chrono::Duration::days(1))?);
     Ok(state.store.coded_events_between(org, start, end).await?)
 }
 
@@ -84,7 +87,7 @@ fn exported(
     user: &linkwork_domain::access::accounts::User,
     source: Option<String>,
     what: &str,
-    found: &[(CodedEvent, Person)],
+    found: &[(CodedEvent, Person, Option<CodedContact>)],
     range: String,
 ) -> AuditEntry {
     AuditEntry {
@@ -92,7 +95,7 @@ fn exported(
         reason: Some(range),
         ..AuditEntry::new(state.clock.now(), AuditAction::Export, what)
             .by(user)
-            .listing(found.iter().map(|(_, p)| p.id))
+            .listing(found.iter().map(|(_, p, _)| p.id))
     }
 }
 
@@ -142,8 +145,9 @@ pub(crate) async fn page(
     state.audit(vec![entry]).await?;
     let rows = found
         .into_iter()
-        .map(|(c, p)| Row {
+        .map(|(c, p, at)| Row {
             date: c.recorded_at.uk().format("%d %b %Y").to_string(),
+            from: at.map_or_else(|| "Triage decision".to_owned(), |a| a.describe()),
             nhs_number: p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
             name: p.full_name(),
             born: p.date_of_birth.format("%d %b %Y").to_string(),
@@ -181,12 +185,23 @@ pub(crate) async fn csv(
         "snomed_ct",
         "term",
         "recorded_on",
+        "contact_on",
+        "contact_at",
+        "contact_mode",
     ])?;
-    for (c, p) in &found {
+    for (c, p, at) in &found {
         let nhs = p.nhs_number.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
         let dob = p.date_of_birth.format("%Y-%m-%d").to_string();
         let on = c.recorded_at.uk().format("%Y-%m-%d").to_string();
-        csv.row(&[&nhs, &p.family_name, &p.given_name, &dob, &c.code, &c.term, &on])?;
+        let (day, time, mode) = match at {
+            Some(a) => (
+                a.happened_on.format("%Y-%m-%d").to_string(),
+                a.happened_at.map(|t| t.uk().format("%H:%M").to_string()).unwrap_or_default(),
+                a.mode.as_str().to_owned(),
+            ),
+            None => Default::default(),
+        };
+        csv.row(&[&nhs, &p.family_name, &p.given_name, &dob, &c.code, &c.term, &on, &day, &time, &mode])?;
     }
     csv.download(&format!("snomed-codes-{from}-to-{to}.csv"))
 }

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use linkwork_domain::casework::{Contact, ContactLocation, ContactMode, check_due, parse_date, parse_number};
 use linkwork_domain::ids::ContactId;
 use linkwork_domain::people::optional_text;
-use linkwork_domain::uktime::UkTime;
+use linkwork_domain::casework::coding::codes_for_contact;
+use linkwork_domain::uktime::{UkTime, from_uk};
 use linkwork_domain::values::InvalidValue;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, created};
@@ -17,6 +18,7 @@ const CONTACT_FORM: EpisodeForm = EpisodeForm { title: "Record a contact", step:
 fn contact_fields(defaults: &linkwork_domain::casework::TeamSettings, today: NaiveDate) -> Vec<Field> {
     vec![
         Field::of("date", "happened_on", "Date").value(today.format("%Y-%m-%d").to_string()),
+        Field::of("time", "happened_at", "Time (optional)").hint("When it started, on the 24-hour clock in UK time, like 14:30"),
         Field::of("number", "minutes", "Minutes").value(defaults.default_minutes.to_string()),
         Field::of("radios", "mode", "How").options(ContactMode::options()).value(defaults.default_mode.as_str()),
         Field::of("radios", "location", "Where").options(ContactLocation::options()).value(defaults.default_location.as_str()),
@@ -39,7 +41,8 @@ pub(crate) async fn contact_page(OpenEpisode(cx): OpenEpisode) -> Result<Respons
 pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Result<Response, AppError> {
     let EpisodeCtx { state, user, source, episode: e, person: p } = cx;
     let settings = state.store.team_settings(user.org_id, e.team_id).await?;
-    let today = state.clock.now().uk_date();
+    let now = state.clock.now();
+    let today = now.uk_date();
     let mut page = CONTACT_FORM.page(&user, &e, &p, contact_fields(&settings, today));
     f.refill(&mut page.fields);
     let happened = page.take(
@@ -51,6 +54,21 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
                 e.check_happened(d, today, "date of the contact")
             }
         }),
+    );
+    let at = page.take(
+        "happened_at",
+        match (f.get("happened_at").trim(), happened) {
+            ("", _) => Ok(None),
+            (time, day) => match (chrono::NaiveTime::parse_from_str(time, "%H:%M"), day) {
+                (Err(_), _) => Err(InvalidValue("Enter the time like 14:30, or leave it empty".into())),
+                (Ok(_), None) => Ok(None),
+                (Ok(t), Some(d)) => match from_uk(chrono::NaiveDateTime::new(d, t)) {
+                    Some(at) if at > now => Err(InvalidValue("The time of a contact cannot be in the future".into())),
+                    Some(at) => Ok(Some(at)),
+                    None => Err(InvalidValue("That time does not exist in the UK on that day (the clocks go forward): enter the time shown on the clock".into())),
+                },
+            },
+        },
     );
     let minutes = page.take("minutes", parse_number(&f.get("minutes"), 1, 600, "length in minutes"));
     let mode = page.take("mode", f.get("mode").parse::<ContactMode>());
@@ -66,8 +84,8 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
             }
         },
     );
-    let (Some(happened_on), Some(minutes), Some(mode), Some(location), Some(present), Some(notes), Some(follow)) =
-        (happened, minutes, mode, location, present, notes, follow)
+    let (Some(happened_on), Some(happened_at), Some(minutes), Some(mode), Some(location), Some(present), Some(notes), Some(follow)) =
+        (happened, at, minutes, mode, location, present, notes, follow)
     else {
         return page.respond();
     };
@@ -79,15 +97,17 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
         episode_id: e.id,
         worker_id: Some(user.id),
         happened_on,
+        happened_at,
         minutes,
         mode,
         location,
         present: present.unwrap_or_default(),
         notes: notes.unwrap_or_default(),
         outside_usual,
-        created_at: state.clock.now(),
+        created_at: now,
     };
-    state.store.add_contact(&c, follow).await?;
+    let codes = codes_for_contact(&c, &e, Some(user.id));
+    state.store.add_contact(&c, follow, &codes).await?;
     state.audit(vec![created(&state, &user, &source, p.id, "contact", c.id.to_string())]).await?;
     Ok(back_to(&p))
 }

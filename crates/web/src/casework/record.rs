@@ -161,7 +161,10 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
         contacts: contacts
             .into_iter()
             .map(|c| ContactView {
-                date: date(c.happened_on),
+                date: match c.happened_at {
+                    Some(at) => format!("{}, {}", date(c.happened_on), at.uk().format("%H:%M")),
+                    None => date(c.happened_on),
+                },
                 minutes: c.minutes,
                 mode: c.mode.label(),
                 location: c.location.label(),

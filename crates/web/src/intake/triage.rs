@@ -322,6 +322,7 @@ pub(crate) async fn triage(
             person_id: person.id,
             referral_id: referral.id,
             episode_id: open_episode.as_ref().map(|e| e.id),
+            contact_id: None,
             code: code.into(),
             term: term.into(),
             recorded_at: now,
