@@ -112,6 +112,14 @@ typed_id!(
     CodedEventId
 );
 typed_id!(
+    /// One sent version of an episode's message back.
+    MessageBackId
+);
+typed_id!(
+    /// One change to a risk flag on a person (safeguarding, lone working, risk to staff).
+    FlagId
+);
+typed_id!(
     /// A referral out from a person's record to a directory service (or a signpost to one).
     ConnectionId
 );

@@ -24,7 +24,7 @@ pub enum AppError {
     /// A write to an episode that has been discharged: its summary has been sent, so it stays
     /// as it was. The page links back to the person's record.
     #[error("episode closed")]
-    EpisodeClosed { person: String, episode: String, closed_on: String },
+    EpisodeClosed { episode: String, closed_on: String },
     /// Too many requests from this address.
     #[error("too many requests")]
     TooMany,
@@ -118,14 +118,14 @@ impl IntoResponse for AppError {
             AppError::BadRequest(message) => {
                 error_page(StatusCode::BAD_REQUEST, "There is a problem with the request", &message, None)
             }
-            AppError::EpisodeClosed { person, episode, closed_on } => error_page_to(
+            AppError::EpisodeClosed { episode, closed_on } => error_page_to(
                 StatusCode::CONFLICT,
                 "This episode is closed",
                 &format!(
-                    "It was discharged on {closed_on} and its summary has been sent, so nothing more can be added to it or changed. If the person needs support again, a new referral opens a new episode."
+                    "It was discharged on {closed_on} and its summary has been sent, so nothing more can be added to it or changed. To correct it or continue the support, reopen the episode (the summary sent is kept, and discharging again sends a corrected version). If the person needs new support, a new referral opens a new episode."
                 ),
                 None,
-                Some((format!("/people/{person}#episode-{episode}"), "Go back to the record".into())),
+                Some((format!("/episodes/{episode}/reopen"), "Reopen the episode".into())),
             ),
             AppError::TooMany => error_page(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -41,6 +41,7 @@ const DONE: &[(&str, &str)] = &[
     ("declined", "Referral declined. The referrer can see the decision and the reason."),
     ("redirected", "Referral redirected. The referrer can see where it went."),
     ("merged", "Records merged. The other record now points here."),
+    ("reopened", "Episode reopened. The summary already sent is kept; discharging again sends a corrected version."),
     ("team-settings", "Team settings saved. New referrals and contacts follow them from now on."),
     ("unlocked", "The account is unlocked. Its owner can sign in again."),
     ("revoked", "Every session of that user has ended. They must sign in again."),

@@ -119,6 +119,9 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/episodes/{id}/work", RecordCasework, post(casework::save_episode)),
         route(Method::GET, "/episodes/{id}/discharge", RecordCasework, get(casework::discharge_page)),
         route(Method::POST, "/episodes/{id}/discharge", RecordCasework, post(casework::discharge)),
+        // Reopening takes a closed episode (EpisodeCtx, not OpenEpisode) under the same rule.
+        route(Method::GET, "/episodes/{id}/reopen", RecordCasework, get(casework::reopen_page)),
+        route(Method::POST, "/episodes/{id}/reopen", RecordCasework, post(casework::reopen)),
         route(Method::GET, "/episodes/{id}/plan.pdf", RecordCasework, get(summary::plan_pdf)),
         // The referrer reads the summary of their own referral; workers under the caseload rule.
         route(Method::GET, "/episodes/{id}/summary", MakeReferral, get(summary::page)),

@@ -5,6 +5,7 @@
 //! profile computed from a worker's contacts. domain.md sections 1 and 3 are the source.
 
 pub mod coding;
+pub mod message_back;
 mod practice;
 
 pub use practice::{

@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use crate::casework::coding::{CodedContact, CodedEvent};
+use crate::casework::message_back::{Reopening, SentMessageBack};
 use crate::casework::{
     Appointment, AppointmentStatus, Barrier, CaseloadItem, Contact, DischargeReason, Episode, Goal, GoalReview,
     HoldingEnd, HoldingPeriod, Need, TeamSettings,
@@ -23,12 +24,16 @@ pub struct Discharge {
     pub reason: DischargeReason,
     pub note: String,
     pub at: DateTime<Utc>,
+    /// The message back as it is sent, stored with the discharge (one transaction).
+    pub message_back: SentMessageBack,
 }
 
 /// Casework written in bulk (demo data, migrations from other systems), in one transaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CaseworkBatch {
     pub episodes: Vec<Episode>,
+    /// Message backs as sent, for episodes discharged before the batch (after the episodes).
+    pub message_backs: Vec<SentMessageBack>,
     pub codes: Vec<CodedEvent>,
     pub needs: Vec<Need>,
     pub goals: Vec<Goal>,
@@ -57,7 +62,16 @@ pub trait EpisodeStore: Send + Sync {
     async fn person_episodes(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Episode>>;
     /// Save an episode's work and follow-up; `episode.version` is the version edited.
     async fn update_episode(&self, episode: &Episode) -> StoreResult<Episode>;
+    /// Close the episode and keep its message back as sent; a stale version, or an episode
+    /// already closed, is `Conflict::Version`.
     async fn discharge(&self, d: &Discharge) -> StoreResult<()>;
+    /// Every version of the episode's message back, oldest first.
+    async fn message_backs(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<SentMessageBack>>;
+    /// Open a discharged episode again and keep why. `Conflict::Version` when it changed or is
+    /// not closed; `Conflict::AnotherEpisodeOpen` when the person has an open episode already.
+    async fn reopen(&self, r: &Reopening) -> StoreResult<()>;
+    /// The times the episode was reopened, oldest first.
+    async fn reopenings(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Reopening>>;
     /// Open episodes of `teams` (optionally one worker's), with the day's indicators.
     async fn caseload(
         &self,

@@ -66,6 +66,9 @@ pub enum Conflict {
     /// The episode is closed: its summary has been sent, so it takes no more writes.
     #[error("the episode is closed")]
     EpisodeClosed,
+    /// Reopening an episode while the person has another one open.
+    #[error("the person has another open episode")]
+    AnotherEpisodeOpen,
     /// A second factor is already set up.
     #[error("two-factor is already enabled")]
     TwoFactorEnabled,

@@ -14,6 +14,7 @@ pub mod access;
 pub mod casework;
 pub mod connections;
 pub mod intake;
+pub mod message_back;
 
 use crate::Clock;
 use crate::access::accounts::User;

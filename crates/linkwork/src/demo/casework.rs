@@ -215,3 +215,40 @@ pub(super) fn casework(
     }
     b
 }
+
+/// The summaries the discharged episodes sent, kept as sent: built from the demo record once it
+/// is written (connections included), as the discharge would have built them.
+pub(super) async fn sent_summaries(
+    store: &dyn linkwork_domain::ports::Store,
+    clock: &dyn linkwork_domain::Clock,
+    episodes: &[linkwork_domain::casework::Episode],
+) -> anyhow::Result<usize> {
+    use anyhow::Context;
+    use linkwork_domain::casework::message_back::SentMessageBack;
+    use linkwork_domain::ids::MessageBackId;
+    use linkwork_domain::usecases::{Services, message_back};
+    let audit = linkwork_domain::access::audit::Direct(store);
+    let s = Services { store, audit: &audit, clock };
+    let mut sent = vec![];
+    for e in episodes {
+        let Some(closed_at) = e.closed_at else { continue };
+        let person = store.get_person(e.org_id, e.person_id).await.context("reading a demo person")?;
+        let document = message_back::build(s, e, &person).await.map_err(|f| anyhow::anyhow!("building a demo summary: {f}"))?;
+        sent.push(SentMessageBack {
+            id: MessageBackId::new(),
+            org_id: e.org_id,
+            episode_id: e.id,
+            version: 1,
+            document,
+            changes: None,
+            sent_at: closed_at,
+            sent_by: e.worker_id,
+        });
+    }
+    let n = sent.len();
+    store
+        .insert_casework(&CaseworkBatch { message_backs: sent, ..CaseworkBatch::default() })
+        .await
+        .context("writing demo summaries")?;
+    Ok(n)
+}

@@ -352,6 +352,7 @@ pub async fn generate(
             .await
             .context("writing demo connections")?;
         }
+        casework::sent_summaries(store, clock, &batch.episodes).await?;
 
         summary.people += people.len();
         summary.referrals += referrals.len();

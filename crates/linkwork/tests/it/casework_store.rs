@@ -11,19 +11,60 @@ use linkwork_domain::casework::{
     GoalReview, GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, NeedDomain, TeamSettings,
 };
 use linkwork_domain::ids::{
-    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, OrgId, PersonId, ReferralId, TeamId,
+    AppointmentId, CodedEventId, ContactId, EpisodeId, MessageBackId, GoalId, HoldingId, OrgId, PersonId, ReferralId, TeamId,
 };
+use linkwork_domain::casework::message_back::{Reopening, SentMessageBack};
 use linkwork_domain::intake::referrals::{Referral, ReferralStatus, Urgency};
 use linkwork_domain::jobs::NewJob;
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person};
 use linkwork_domain::ports::{
-    CaseworkStore, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore, PeopleQuery,
+    CaseworkStore, Conflict, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore, PeopleQuery,
     PeopleStore, StoreError, TriageDecision,
 };
 use linkwork_domain::values::{NhsNumber, Postcode};
 use linkwork_domain::{FixedClock, access::accounts::User};
 use linkwork_storage::SqlStore;
 use linkwork_testkit::{TestDb, db_test, test_epoch};
+
+/// A message back as sent, version `version`, saying `summary`.
+fn sent(org: OrgId, episode: EpisodeId, version: i32, summary: &str) -> SentMessageBack {
+    use linkwork_domain::casework::message_back::*;
+    let day = Day(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    let document = MessageBack {
+        standard: "PRSB Social Prescribing Information Standard v1.1".into(),
+        person: Demographics {
+            nhs_number: Some("9434765919".into()),
+            name: "Bea O'Brien".into(),
+            date_of_birth: Day(NaiveDate::from_ymd_opt(1950, 1, 2).unwrap()),
+            address: "1 Kentmere Avenue".into(),
+            postcode: Some("LS14 6AB".into()),
+            gender: "Female".into(),
+            ethnicity: "Not stated".into(),
+            gp_practice: Some(("Seacroft Surgery".into(), Some("B86001".into()))),
+        },
+        referral: ReferralPart { received: day, source: "GP".into(), referrer: "Dr Shah".into(), reason: "Lonely".into() },
+        opened: day,
+        discharged: Some(day),
+        discharge_reason: Some("Goals met".into()),
+        link_worker: "Lee Worker".into(),
+        needs_and_concerns: vec!["Loneliness: \u{201C}I see nobody\u{201D}".into()],
+        support_offered: SupportPart { contacts: 1, minutes: 50, modes: vec!["Home visit (Home)".into()], holding: vec![], barriers: vec![] },
+        outcomes: vec![GoalPart { goal: "Join the choir".into(), area: "Loneliness".into(), status: "Achieved".into(), progress_out_of_10: 9 }],
+        connections: vec![],
+        summary: summary.into(),
+        codes: vec![CodePart { code: "871731000000106".into(), term: "Referral to social prescribing service".into(), date: day }],
+    };
+    SentMessageBack {
+        id: MessageBackId::new(),
+        org_id: org,
+        episode_id: episode,
+        version,
+        document,
+        changes: (version > 1).then(|| "The choir's answer came after the first summary".into()),
+        sent_at: test_epoch() + Duration::minutes(i64::from(version)),
+        sent_by: None,
+    }
+}
 
 struct World {
     org: Organisation,
@@ -340,14 +381,55 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
         reason: DischargeReason::GoalsMet,
         note: "Goes to the choir".into(),
         at: now,
+        message_back: sent(w.org.id, e.id, 1, "Goes to the choir"),
     };
     assert!(matches!(s.discharge(&d).await, Err(StoreError::Conflict(_))));
-    s.discharge(&Discharge { version: current.version, ..d }).await.unwrap();
+    assert!(s.message_backs(w.org.id, e.id).await.unwrap().is_empty(), "a refused discharge sends nothing");
+    s.discharge(&Discharge { version: current.version, ..d.clone() }).await.unwrap();
     let closed = s.get_episode(w.org.id, e.id).await.unwrap();
     assert!(!closed.is_open() && closed.discharge_reason == Some(DischargeReason::GoalsMet));
     assert_eq!(s.holdings(w.org.id, e.id).await.unwrap()[0].ended_how, Some(HoldingEnd::Closed));
     assert_eq!(s.appointments(w.org.id, e.id).await.unwrap()[0].status, AppointmentStatus::Cancelled);
     assert!(s.caseload(w.org.id, &[w.team.id], None, now).await.unwrap().is_empty());
+    assert_eq!(s.message_backs(w.org.id, e.id).await.unwrap(), vec![d.message_back.clone()], "kept as sent");
+    assert!(s.message_backs(w.other.id, e.id).await.unwrap().is_empty(), "tenant scoped");
+
+    // Reopening: a stale version is refused; the reason is kept; the summary sent stays.
+    let mut reopening = Reopening {
+        org_id: w.org.id,
+        episode_id: e.id,
+        version: closed.version - 1,
+        reason: "The choir wrote back".into(),
+        closed_at: closed.closed_at.unwrap(),
+        at: now + Duration::hours(1),
+        by: Some(w.worker.id),
+    };
+    assert!(matches!(s.reopen(&reopening).await, Err(StoreError::Conflict(Conflict::Version))));
+    reopening.version = closed.version;
+    assert!(matches!(s.reopen(&Reopening { org_id: w.other.id, ..reopening.clone() }).await, Err(StoreError::Conflict(_))));
+    s.reopen(&reopening).await.unwrap();
+    let reopened = s.get_episode(w.org.id, e.id).await.unwrap();
+    assert!(reopened.is_open() && reopened.discharge_reason.is_none() && reopened.version == closed.version + 1);
+    assert!(matches!(s.reopen(&reopening).await, Err(StoreError::Conflict(Conflict::Version))), "already open");
+    let history = s.reopenings(w.org.id, e.id).await.unwrap();
+    assert_eq!((history.len(), history[0].reason.as_str()), (1, "The choir wrote back"));
+    assert_eq!(history[0].closed_at, closed.closed_at.unwrap());
+    assert!(s.reopenings(w.other.id, e.id).await.unwrap().is_empty());
+    let again = Discharge {
+        version: reopened.version,
+        at: now + Duration::hours(2),
+        message_back: sent(w.org.id, e.id, 2, "Goes to the choir every week"),
+        ..d
+    };
+    s.discharge(&again).await.unwrap();
+    let versions: Vec<i32> = s.message_backs(w.org.id, e.id).await.unwrap().iter().map(|m| m.version).collect();
+    assert_eq!(versions, [1, 2]);
+    s.reopen(&Reopening { version: reopened.version + 1, ..reopening }).await.unwrap();
+    // A third discharge that reuses version 2's number is refused whole: still open, two versions.
+    let same_number = Discharge { version: reopened.version + 2, ..again };
+    assert!(matches!(s.discharge(&same_number).await, Err(StoreError::Conflict(Conflict::Unique(_)))));
+    assert!(s.get_episode(w.org.id, e.id).await.unwrap().is_open(), "the discharge rolled back");
+    assert_eq!(s.message_backs(w.org.id, e.id).await.unwrap().len(), 2);
 });
 
 db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| async move {
@@ -372,6 +454,7 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
         reason: DischargeReason::Other,
         note: "Duplicate".into(),
         at: test_epoch(),
+        message_back: sent(w.org.id, eb.id, 1, "Duplicate"),
     })
     .await
     .unwrap();
@@ -384,6 +467,18 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     assert_eq!(merged.merged_into, Some(a.id), "the merged record is kept");
     assert!(matches!(s.merge_people(w.org.id, a.id, b.id).await, Err(StoreError::NotFound)), "merged once");
     let _ = ea;
+    // The merged record's closed episode cannot reopen beside the open one.
+    let closed = s.get_episode(w.org.id, eb.id).await.unwrap();
+    let reopening = Reopening {
+        org_id: w.org.id,
+        episode_id: eb.id,
+        version: closed.version,
+        reason: "More support".into(),
+        closed_at: closed.closed_at.unwrap(),
+        at: test_epoch(),
+        by: None,
+    };
+    assert!(matches!(s.reopen(&reopening).await, Err(StoreError::Conflict(Conflict::AnotherEpisodeOpen))));
 
     let q = |name: &str| PeopleQuery { name: Some(name.into()), ..PeopleQuery::default() };
     assert_eq!(s.search_people(w.org.id, &q("marg"), 10).await.unwrap().len(), 1, "merged records are not found");

@@ -456,3 +456,73 @@ app_test!(item_16_contacts_keep_their_time_of_day_in_uk_time, |app: TestApp| asy
     let record = lw.get(&format!("/people/{pid}")).await.body;
     assert!(record.contains("24 Nov 2026, 09:00"), "the record shows the time of day");
 });
+
+app_test!(item_03_what_was_sent_stays_as_sent_and_a_reopened_episode_sends_a_corrected_version, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    let s = setup(&app).await;
+    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+    let contact = form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
+    assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
+    let discharge = |version: i32, note: &str, changes: &str| {
+        form(&[("version", &version.to_string()), ("reason", "goals_met"), ("note", note), ("changes", changes)])
+    };
+    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club", "")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let first = lw.get(&format!("/episodes/{eid}/summary")).await.body;
+    assert!(first.contains("Version") && first.contains("1, sent 24 November 2026 at 09:30 by"), "{first}");
+
+    // Closed: writes are refused with a way to reopen; the record offers it too.
+    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains(&format!("/episodes/{eid}/reopen")));
+    assert!(lw.get(&format!("/people/{pid}")).await.body.contains("Reopen the episode"));
+
+    // Reopening needs a reason, and keeps it.
+    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+    let r = lw.post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", "")])).await;
+    crate::journey::assert_error_summary(&r, "reason", "Enter why the episode is being reopened");
+    let why = "The lunch club wrote back after discharge";
+    let r = lw.post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", why)])).await;
+    assert_eq!(r.header("location"), format!("/people/{pid}?done=reopened"));
+    let record = lw.get(&format!("/people/{pid}?done=reopened")).await.body;
+    assert!(record.contains("Episode reopened") && record.contains(why) && record.contains("Version 1, 24 Nov 2026"));
+    app.clock.advance(chrono::Duration::days(1));
+    let mut lw = crate::journey::signed_in(&app, "lw@seacroft.test").await;
+    assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
+
+    // What was sent has not moved: one contact, as sent, and the referrer can still read it.
+    let v1 = lw.get(&format!("/episodes/{eid}/summary.json")).await;
+    assert_eq!(v1.status, StatusCode::OK, "{:?} {}", v1.header("location"), v1.body);
+    let v1 = v1.json();
+    assert_eq!((v1["version"].as_i64(), v1["support_offered"]["contacts"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(v1["sent_at"], "2026-11-24T09:30:00Z");
+    let mut gp = crate::journey::signed_in(&app, "gp@seacroft.test").await;
+    let read = gp.get(&format!("/episodes/{eid}/summary")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(read.body.contains("The episode was reopened after this summary was sent"));
+
+    // Discharging again asks what changed, and sends version 2 saying so.
+    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+    let page = lw.get(&format!("/episodes/{eid}/discharge")).await.body;
+    assert!(page.contains("What changed since the last summary was sent") && page.contains("Goes to lunch club"));
+    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", "")).await;
+    crate::journey::assert_error_summary(&r, "changes", "Enter what changed since the summary sent on 24 November 2026");
+    let changes = "Added the second contact; she now goes weekly";
+    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", changes)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let latest = gp.get(&format!("/episodes/{eid}/summary")).await.body;
+    assert!(latest.contains("2, sent 25 November 2026") && latest.contains(changes));
+    assert!(latest.contains(&format!("/episodes/{eid}/summary?version=1")), "the earlier version is listed");
+    let earlier = gp.get(&format!("/episodes/{eid}/summary?version=1")).await.body;
+    assert!(earlier.contains("This is an earlier version") && !earlier.contains("weekly"), "kept as it was");
+    let v2 = gp.get(&format!("/episodes/{eid}/summary.json?version=2")).await.json();
+    assert_eq!((v2["support_offered"]["contacts"].as_i64(), v2["changes"].as_str()), (Some(2), Some(changes)));
+    assert_eq!(gp.get(&format!("/episodes/{eid}/summary?version=3")).await.status, StatusCode::NOT_FOUND);
+    let pdf = gp.get(&format!("/episodes/{eid}/summary.pdf?version=2")).await;
+    assert!(pdf.body.contains("What changed") && pdf.body.contains(changes));
+
+    // The referrer is told a corrected version is ready.
+    let mail = app.db.store.all_messages(50).await.unwrap();
+    assert!(mail.iter().any(|m| m.subject.contains("corrected") && m.body.contains("summary?version=2")));
+});

@@ -125,6 +125,7 @@ fn casework(i: &Ids, p: &Person, e: &Episode, r: &Referral) -> CaseworkBatch {
     let contact = ContactId::new();
     CaseworkBatch {
         episodes: vec![],
+        message_backs: vec![],
         codes: vec![CodedEvent {
             id: CodedEventId::new(),
             org_id: i.org,
@@ -220,6 +221,7 @@ async fn read_back(s: &SqlStore, i: &Ids, e: &Episode) -> CaseworkBatch {
     codes.retain(|c| c.episode_id == Some(e.id));
     CaseworkBatch {
         episodes: vec![s.get_episode(i.org, e.id).await.unwrap()],
+        message_backs: s.message_backs(i.org, e.id).await.unwrap(),
         codes,
         needs: s.needs(i.org, e.id).await.unwrap(),
         goals: s.goals(i.org, e.id).await.unwrap(),

@@ -6,6 +6,7 @@ use crate::table::Insert;
 use crate::{BeginWrite, SqlStore, map_err, on_db, stale};
 use chrono::{DateTime, Utc};
 use linkwork_domain::casework::coding::{CodedContact, CodedEvent};
+use linkwork_domain::casework::message_back::{Reopening, SentMessageBack};
 use linkwork_domain::casework::{CaseloadItem, Episode, HoldingEnd, TeamSettings};
 use linkwork_domain::ids::{EpisodeId, OrgId, PersonId, TeamId, UserId};
 use linkwork_domain::people::Person;
@@ -132,6 +133,7 @@ impl EpisodeStore for SqlStore {
             if n == 0 {
                 return Err(stale());
             }
+            tx.insert(std::slice::from_ref(&d.message_back)).await?;
             sqlx::query(
                 "UPDATE holding_periods SET ended_on = $1, ended_how = $2 WHERE org_id = $3 AND episode_id = $4 AND ended_on IS NULL",
             )
@@ -153,6 +155,18 @@ impl EpisodeStore for SqlStore {
             .map_err(map_err)?;
             tx.commit().await.map_err(map_err)
         })
+    }
+
+    async fn message_backs(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<SentMessageBack>> {
+        self.sent_message_backs(org, episode).await
+    }
+
+    async fn reopen(&self, r: &Reopening) -> StoreResult<()> {
+        self.reopen_episode(r).await
+    }
+
+    async fn reopenings(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Reopening>> {
+        self.episode_reopenings(org, episode).await
     }
 
     async fn caseload(
@@ -208,10 +222,11 @@ impl EpisodeStore for SqlStore {
     }
 
     async fn insert_casework(&self, b: &CaseworkBatch) -> StoreResult<()> {
-        let CaseworkBatch { episodes, codes, needs, goals, contacts, holdings, appointments } = b;
+        let CaseworkBatch { episodes, message_backs, codes, needs, goals, contacts, holdings, appointments } = b;
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             tx.insert(episodes).await?;
+            tx.insert(message_backs).await?;
             tx.insert(needs).await?;
             tx.insert(goals).await?;
             tx.insert(contacts).await?;

@@ -3,4 +3,5 @@
 mod episodes;
 mod records;
 mod rows;
+mod sent;
 mod tables;

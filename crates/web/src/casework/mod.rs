@@ -27,7 +27,7 @@ pub(crate) use appointments::{add_appointment, appointment_page, appointment_sta
 pub(crate) use barriers::{add_barrier, barrier_page};
 pub(crate) use caseload::caseload;
 pub(crate) use contacts::{add_contact, contact_page};
-pub(crate) use discharge::{discharge, discharge_page};
+pub(crate) use discharge::{discharge, discharge_page, reopen, reopen_page};
 pub(crate) use episode::{episode_page, save_episode};
 pub(crate) use holding::{end_holding, holding_page, start_holding};
 pub(crate) use plan::{add_goal, add_need, goal_page, need_page, review_goal, review_page};
@@ -78,7 +78,6 @@ impl EpisodeCtx {
         match self.episode.closed_at {
             None => Ok(self),
             Some(closed) => Err(AppError::EpisodeClosed {
-                person: self.person.id.to_string(),
                 episode: self.episode.id.to_string(),
                 closed_on: date(closed.uk_date()),
             }),

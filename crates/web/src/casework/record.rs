@@ -76,6 +76,10 @@ struct EpisodeView {
     holdings: Vec<HoldingView>,
     appointments: Vec<AppointmentView>,
     barriers: Vec<(&'static str, &'static str, String)>,
+    /// The summaries sent: version and day.
+    sent: Vec<(i32, String)>,
+    /// Each reopening: when, and why.
+    reopened: Vec<(String, String)>,
 }
 
 struct ReferralView {
@@ -117,6 +121,8 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
     let holdings = state.store.holdings(org, e.id).await?;
     let appointments = state.store.appointments(org, e.id).await?;
     let barriers = state.store.barriers(org, e.id).await?;
+    let sent = state.store.message_backs(org, e.id).await?;
+    let reopenings = state.store.reopenings(org, e.id).await?;
     let worker = match e.worker_id {
         Some(w) => state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_else(|_| "Unknown".into()),
         None => "Not assigned".into(),
@@ -132,6 +138,8 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
         overdue: e.follow_up_on.is_some_and(|d| d < today),
         closed: e.closed_at.map(|c| date(c.uk_date())),
         discharge: e.discharge_reason.map(|d| d.label()),
+        sent: sent.iter().map(|m| (m.version, date(m.sent_at.uk_date()))).collect(),
+        reopened: reopenings.into_iter().map(|r| (date(r.at.uk_date()), r.reason)).collect(),
         needs: needs.into_iter().map(|n| (n.domain.label(), n.own_words)).collect(),
         goals: goals
             .into_iter()

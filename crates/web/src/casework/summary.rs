@@ -7,6 +7,9 @@
 //! staff of the person's GP practice; link workers and managers under the usual
 //! legitimate-relationship rule. The email that tells the referrer it
 //! is ready carries a link, never the person's details.
+//!
+//! What is shown is the version sent (`?version=N` for an earlier one), never the record as it
+//! is now: `usecases::message_back` keeps that rule for every face.
 
 use crate::access::auth::SignedIn;
 use crate::casework::pdf::{Block, render};
@@ -14,7 +17,7 @@ use crate::pages::Nav;
 use crate::people::authorise;
 use crate::{AppError, AppState};
 use askama::Template;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Json, Response};
 use linkwork_domain::access::accounts::User;
@@ -22,103 +25,13 @@ use linkwork_domain::access::audit::{AuditAction, AuditEntry};
 use linkwork_domain::access::organisations::referral_tenant;
 use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::casework::Episode;
+use linkwork_domain::casework::message_back::MessageBack;
+use linkwork_domain::usecases::message_back::{Shown, shown};
 use linkwork_domain::ids::EpisodeId;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-
-/// A day in a document that leaves the system: read as "24 November 2026" on the page and in
-/// the PDF, written as ISO 8601 ("2026-11-24") in JSON, so systems reading it need not parse
-/// English.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Day(pub chrono::NaiveDate);
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%-d %B %Y"))
-    }
-}
-
-impl Serialize for Day {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.format("%Y-%m-%d"))
-    }
-}
-
-#[derive(Serialize)]
-pub struct Demographics {
-    pub nhs_number: Option<String>,
-    pub name: String,
-    pub date_of_birth: Day,
-    pub address: String,
-    pub postcode: Option<String>,
-    pub gender: &'static str,
-    pub ethnicity: &'static str,
-    /// The GP practice: name and ODS code.
-    pub gp_practice: Option<(String, Option<String>)>,
-}
-
-#[derive(Serialize)]
-pub struct ReferralPart {
-    pub received: Day,
-    pub source: &'static str,
-    pub referrer: String,
-    pub reason: String,
-}
-
-#[derive(Serialize)]
-pub struct GoalPart {
-    pub goal: String,
-    pub area: &'static str,
-    pub status: &'static str,
-    pub progress_out_of_10: i32,
-}
-
-#[derive(Serialize)]
-pub struct SupportPart {
-    pub contacts: usize,
-    pub minutes: i64,
-    pub modes: Vec<String>,
-    pub holding: Vec<String>,
-    pub barriers: Vec<String>,
-}
-
-#[derive(Serialize)]
-pub struct CodePart {
-    pub code: String,
-    pub term: String,
-    pub date: Day,
-}
-
-/// A service the person was connected to in the episode, and how it went.
-#[derive(Serialize)]
-pub struct ConnectionPart {
-    pub service: String,
-    pub need: &'static str,
-    /// Signposted, or the referral's status (accepted, attending, completed, declined…).
-    pub outcome: &'static str,
-    pub date: Day,
-}
-
-/// The message back, in the PRSB model's sections.
-#[derive(Serialize)]
-pub struct MessageBack {
-    pub standard: &'static str,
-    pub person: Demographics,
-    pub referral: ReferralPart,
-    pub opened: Day,
-    pub discharged: Option<Day>,
-    pub discharge_reason: Option<&'static str>,
-    pub link_worker: String,
-    pub needs_and_concerns: Vec<String>,
-    pub support_offered: SupportPart,
-    pub outcomes: Vec<GoalPart>,
-    /// Services the person was connected to in this episode.
-    pub connections: Vec<ConnectionPart>,
-    pub summary: String,
-    pub codes: Vec<CodePart>,
-}
 
 /// Reach an episode as its referrer or as a worker with a legitimate relationship.
 /// The message back of the episode in the path, for whoever may read it: the workers under the
@@ -143,11 +56,83 @@ impl FromRequestParts<AppState> for MessageBackCtx {
     }
 }
 
+/// `?version=N`: an earlier version of the message back.
+#[derive(Deserialize, Default)]
+pub(crate) struct Wanted {
+    #[serde(default)]
+    version: String,
+}
+
+/// Which version of the message back is shown, and what the reader is told about it.
+struct Edition {
+    /// "sent", "draft" (not sent yet) or "rebuilt" (sent before copies were kept).
+    status: &'static str,
+    version: Option<i32>,
+    sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// "25 November 2026 at 14:05 by Lee Worker".
+    sent: Option<String>,
+    changes: Option<String>,
+    /// Every version sent: its number and day.
+    versions: Vec<(i32, String)>,
+    /// A sentence above the document, when it is not simply the latest version sent.
+    notice: Option<&'static str>,
+}
+
 impl MessageBackCtx {
-    /// Record the reading (`action`: a view or an export) and build the message back.
-    async fn read(&self, action: AuditAction, what: &str) -> Result<MessageBack, AppError> {
+    /// Record the reading (`action`: a view or an export) and fetch the version asked for.
+    async fn read(&self, action: AuditAction, what: &str, q: &Wanted) -> Result<(MessageBack, Edition), AppError> {
+        let wanted = match q.version.trim() {
+            "" => None,
+            v => Some(v.parse::<i32>().map_err(|_| AppError::NotFound)?),
+        };
+        let s = self.state.services();
+        let Some(found) = shown(s, &self.episode, &self.person, wanted).await? else { return Err(AppError::NotFound) };
         audited(&self.state, &self.user, self.source.clone(), &self.person, &self.episode, action, what).await?;
-        build(&self.state, &self.episode, &self.person).await
+        Ok(match found {
+            Shown::Draft(m) => (m, Edition {
+                status: "draft",
+                version: None,
+                sent_at: None,
+                sent: None,
+                changes: None,
+                versions: vec![],
+                notice: Some("Draft: this summary has not been sent. It is sent when the episode is discharged."),
+            }),
+            Shown::Rebuilt(m) => (m, Edition {
+                status: "rebuilt",
+                version: None,
+                sent_at: None,
+                sent: None,
+                changes: None,
+                versions: vec![],
+                notice: Some(
+                    "This episode was discharged before linkwork kept each summary as sent: it is shown from the record as it is now.",
+                ),
+            }),
+            Shown::Sent { shown, versions } => {
+                let by = match shown.sent_by {
+                    Some(u) => format!(" by {}", self.state.store.get_user(u).await?.display_name),
+                    None => String::new(),
+                };
+                let latest = versions.last().map(|v| v.version) == Some(shown.version);
+                let notice = if !latest {
+                    Some("This is an earlier version. A later, corrected version has been sent.")
+                } else if self.episode.is_open() {
+                    Some("The episode was reopened after this summary was sent. A corrected version is sent when it is discharged again.")
+                } else {
+                    None
+                };
+                (shown.document, Edition {
+                    status: "sent",
+                    version: Some(shown.version),
+                    sent_at: Some(shown.sent_at),
+                    sent: Some(format!("{}{by}", shown.sent_at.uk().format("%-d %B %Y at %H:%M"))),
+                    changes: shown.changes,
+                    versions: versions.iter().map(|v| (v.version, d(v.sent_at.uk_date()))).collect(),
+                    notice,
+                })
+            }
+        })
     }
 }
 
@@ -162,11 +147,12 @@ async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Re
     let referral = state.store.get_referral(tenant, episode.referral_id).await?;
     let person = state.store.get_person(tenant, episode.person_id).await?;
     // The referrer, or a referrer at the person's GP practice (the message back is for them),
-    // and only once it is sent: an open episode's record is casework, not a message back.
+    // and only once it is sent: an open episode's record is casework, not a message back. A
+    // reopened episode's summary stays readable as it was sent.
     if referral.referred_by != Some(user.id) && person.practice_id != Some(user.org_id) {
         return Err(AppError::NotFound);
     }
-    if episode.is_open() {
+    if episode.is_open() && state.store.message_backs(tenant, episode.id).await?.is_empty() {
         return Err(AppError::NotFound);
     }
     Ok((episode, person))
@@ -174,112 +160,6 @@ async fn reach(state: &AppState, user: &User, session: &Session, id: &str) -> Re
 
 fn d(t: chrono::NaiveDate) -> String {
     t.format("%d %B %Y").to_string()
-}
-
-async fn build(state: &AppState, e: &Episode, p: &Person) -> Result<MessageBack, AppError> {
-    let org = e.org_id;
-    let referral = state.store.get_referral(org, e.referral_id).await?;
-    let needs = state.store.needs(org, e.id).await?;
-    let goals = state.store.goals(org, e.id).await?;
-    let contacts = state.store.contacts(org, e.id).await?;
-    let holdings = state.store.holdings(org, e.id).await?;
-    let barriers = state.store.barriers(org, e.id).await?;
-    let codes = state.store.coded_events(org, p.id).await?;
-    // A document that leaves the system never turns a failed lookup into a blank: a fault
-    // stops it (and is logged), and an unassigned worker says so.
-    let worker = match e.worker_id {
-        Some(w) => state.store.get_user(w).await?.display_name,
-        None => "Not assigned".into(),
-    };
-    let referrer = match referral.referred_by {
-        Some(u) => state.store.get_user(u).await?.display_name,
-        None => referral.referrer_name.clone(),
-    };
-    let mut modes: Vec<String> = vec![];
-    for c in &contacts {
-        let m = format!("{} ({})", c.mode.label(), c.location.label());
-        if !modes.contains(&m) {
-            modes.push(m);
-        }
-    }
-    let today = state.clock.now().uk_date();
-    let gp_practice = match p.practice_id {
-        Some(id) => {
-            let o = state.store.get_org(id).await?;
-            Some((o.name, o.ods_code.map(String::from)))
-        }
-        None => None,
-    };
-    Ok(MessageBack {
-        standard: "PRSB Social Prescribing Information Standard v1.1: message back to GP and referrer",
-        person: Demographics {
-            nhs_number: p.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
-            name: p.full_name(),
-            date_of_birth: Day(p.date_of_birth),
-            address: p.address.clone(),
-            postcode: p.postcode.as_ref().map(|c| c.to_string()),
-            gender: p.gender.label(),
-            ethnicity: p.ethnicity.label(),
-            gp_practice,
-        },
-        referral: ReferralPart {
-            received: Day(referral.received_at.uk_date()),
-            source: referral.source.label(),
-            referrer,
-            reason: referral.reason.clone(),
-        },
-        opened: Day(e.opened_at.uk_date()),
-        discharged: e.closed_at.map(|c| Day(c.uk_date())),
-        discharge_reason: e.discharge_reason.map(|r| r.label()),
-        link_worker: worker,
-        needs_and_concerns: needs
-            .iter()
-            .map(|n| format!("{}: \u{201C}{}\u{201D}", n.domain.label(), n.own_words))
-            .collect(),
-        support_offered: SupportPart {
-            contacts: contacts.len(),
-            minutes: contacts.iter().map(|c| i64::from(c.minutes)).sum(),
-            modes,
-            holding: holdings
-                .iter()
-                .map(|h| format!("{} from {} for {} days", h.reason.label(), d(h.started_on), h.days(today)))
-                .collect(),
-            barriers: barriers.iter().map(|b| format!("{} ({})", b.code.label(), b.kind.label())).collect(),
-        },
-        outcomes: goals
-            .iter()
-            .map(|g| GoalPart {
-                goal: g.own_words.clone(),
-                area: g.domain.label(),
-                status: g.status.label(),
-                progress_out_of_10: g.progress,
-            })
-            .collect(),
-        summary: e.discharge_note.clone().unwrap_or_default(),
-        codes: codes
-            .iter()
-            .filter(|c| c.referral_id == e.referral_id || c.episode_id == Some(e.id))
-            .map(|c| CodePart { code: c.code.clone(), term: c.term.clone(), date: Day(c.recorded_at.uk_date()) })
-            .collect(),
-        connections: connections(state, e).await?,
-    })
-}
-
-/// The episode's connections to services, as the message back reports them.
-async fn connections(state: &AppState, e: &Episode) -> Result<Vec<ConnectionPart>, AppError> {
-    Ok(state
-        .store
-        .person_connections(e.org_id, e.person_id)
-        .await?
-        .into_iter()
-        .filter(|c| c.episode_id == Some(e.id))
-        .map(|c| ConnectionPart {
-            outcome: c.outcome(),
-            need: c.need.label(),
-            date: Day(c.created_at.uk_date()),
-            service: c.service_name,
-        })
-        .collect())
 }
 
 async fn audited(
@@ -307,17 +187,45 @@ async fn audited(
 struct SummaryPage {
     nav: Nav,
     episode_id: String,
+    /// `?version=N` for the formats, when a version was asked for.
+    query: String,
     m: MessageBack,
+    e: Edition,
 }
 
-pub(crate) async fn page(cx: MessageBackCtx) -> Result<Response, AppError> {
-    let m = cx.read(AuditAction::View, "discharge_summary").await?;
-    Ok(Html(SummaryPage { nav: Nav::for_user(&cx.user), episode_id: cx.episode.id.to_string(), m }.render()?)
-        .into_response())
+fn query(e: &Edition) -> String {
+    e.version.map(|v| format!("?version={v}")).unwrap_or_default()
 }
 
-pub(crate) async fn json(cx: MessageBackCtx) -> Result<Response, AppError> {
-    Ok(Json(cx.read(AuditAction::Export, "discharge_summary_json").await?).into_response())
+pub(crate) async fn page(cx: MessageBackCtx, Query(q): Query<Wanted>) -> Result<Response, AppError> {
+    let (m, e) = cx.read(AuditAction::View, "discharge_summary", &q).await?;
+    let (nav, episode_id) = (Nav::for_user(&cx.user), cx.episode.id.to_string());
+    let page = SummaryPage { nav, episode_id, query: query(&e), m, e };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The JSON document: the version's sections, with which version it is and when it was sent.
+#[derive(Serialize)]
+struct JsonDocument<'a> {
+    status: &'static str,
+    version: Option<i32>,
+    /// RFC 3339.
+    sent_at: Option<String>,
+    changes: Option<&'a str>,
+    #[serde(flatten)]
+    document: &'a MessageBack,
+}
+
+pub(crate) async fn json(cx: MessageBackCtx, Query(q): Query<Wanted>) -> Result<Response, AppError> {
+    let (m, e) = cx.read(AuditAction::Export, "discharge_summary_json", &q).await?;
+    Ok(Json(JsonDocument {
+        status: e.status,
+        version: e.version,
+        sent_at: e.sent_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        changes: e.changes.as_deref(),
+        document: &m,
+    })
+    .into_response())
 }
 
 fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -331,11 +239,22 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
-pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
-    let m = cx.read(AuditAction::Export, "discharge_summary_pdf").await?;
+pub(crate) async fn pdf(cx: MessageBackCtx, Query(q): Query<Wanted>) -> Result<Response, AppError> {
+    let (m, e) = cx.read(AuditAction::Export, "discharge_summary_pdf", &q).await?;
     let mut b = vec![
         Block::Title("Social prescribing: discharge summary".into()),
         Block::Para("Message back to the GP and referrer (PRSB Social Prescribing Information Standard).".into()),
+    ];
+    if let (Some(v), Some(sent)) = (e.version, &e.sent) {
+        b.push(Block::Field("Version".into(), format!("{v}, sent {sent}")));
+    }
+    if let Some(changes) = &e.changes {
+        b.push(Block::Field("What changed".into(), changes.clone()));
+    }
+    if let Some(n) = e.notice {
+        b.push(Block::Para(n.into()));
+    }
+    b.extend([
         Block::Heading("Person".into()),
         Block::Field("Name".into(), m.person.name.clone()),
         Block::Field("NHS number".into(), m.person.nhs_number.clone().unwrap_or_else(|| "Not known".into())),
@@ -361,7 +280,7 @@ pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
             format!("{} to {}", m.opened, m.discharged.map_or_else(|| "now".to_owned(), |d| d.to_string())),
         ),
         Block::Heading("What mattered to the person".into()),
-    ];
+    ]);
     b.extend(m.needs_and_concerns.iter().map(|n| Block::Item(n.clone())));
     b.push(Block::Heading("Support offered".into()));
     b.push(Block::Para(format!(
@@ -382,8 +301,8 @@ pub(crate) async fn pdf(cx: MessageBackCtx) -> Result<Response, AppError> {
     b.extend(
         m.connections.iter().map(|c| Block::Item(format!("{} ({}): {}, {}", c.service, c.need, c.outcome, c.date))),
     );
-    if let Some(r) = m.discharge_reason {
-        b.push(Block::Field("Discharged".into(), r.to_owned()));
+    if let Some(r) = &m.discharge_reason {
+        b.push(Block::Field("Discharged".into(), r.clone()));
     }
     b.push(Block::Heading("Summary".into()));
     b.push(Block::Para(m.summary.clone()));
@@ -442,7 +361,7 @@ pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError
         b.push(Block::Field("Where I am".into(), format!("{}, {} out of 10", g.status.label(), g.progress)));
         b.push(Block::Gap);
     }
-    let connected = connections(&state, &e).await?;
+    let connected = linkwork_domain::usecases::message_back::connections(state.services(), &e).await?;
     b.push(Block::Heading("Services I am connected to".into()));
     if connected.is_empty() {
         b.push(Block::Para("None yet.".into()));
