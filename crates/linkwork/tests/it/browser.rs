@@ -557,6 +557,31 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     wait_for_h1(&c, "Winifred Quayle").await;
     assert!(text(&c, "main").await.contains("Episode closed"));
 
+    // Issue 12 item 3: the summary sent is kept; reopening and discharging again sends version 2.
+    follow(&c, "Reopen the episode").await;
+    wait_for_h1(&c, "Reopen the episode").await;
+    assert_accessible(&c, &axe, "reopen").await;
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert_accessible(&c, &axe, "reopen with errors").await;
+    c.find(Locator::Id("reason")).await.unwrap().send_keys("Her neighbour can no longer drive her").await.unwrap();
+    submit(&c).await;
+    wait_for_h1(&c, "Winifred Quayle").await;
+    assert!(text(&c, "main").await.contains("Episode reopened"));
+    assert!(text(&c, "main").await.contains("Her neighbour can no longer drive her"));
+    follow(&c, "Discharge").await;
+    wait_for_h1(&c, "Discharge").await;
+    assert_accessible(&c, &axe, "discharge again").await;
+    choose(&c, "reason-1").await;
+    c.find(Locator::Id("changes")).await.unwrap().send_keys("She now goes by community transport").await.unwrap();
+    submit(&c).await;
+    wait_for_h1(&c, "Discharge summary").await;
+    let summary = text(&c, "main").await;
+    assert!(summary.contains("She now goes by community transport") && summary.contains("Version 1"), "{summary}");
+    assert_accessible(&c, &axe, "corrected discharge summary").await;
+    c.goto(record.as_str()).await.unwrap();
+    wait_for_h1(&c, "Winifred Quayle").await;
+
     // A second record of her arrives (a typo in her name); the worker checks it before merging.
     let winifred: linkwork_domain::ids::PersonId =
         record.path().trim_start_matches("/people/").split('/').next().unwrap().parse().unwrap();
