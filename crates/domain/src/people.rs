@@ -78,6 +78,10 @@ pub struct Person {
     pub ethnicity: Ethnicity,
     /// A safeguarding concern, in words; shown as a banner on every page of the person.
     pub safeguarding: Option<String>,
+    /// A risk to a worker visiting alone (a dog, a hostile relative, the address itself).
+    pub lone_working: Option<String>,
+    /// Any other risk to staff.
+    pub staff_risk: Option<String>,
     /// Set when this record was merged into another; the record is kept, never deleted.
     pub merged_into: Option<PersonId>,
     /// Optimistic concurrency: bumped on every change, so an edit made from a stale page is
@@ -304,5 +308,76 @@ mod tests {
         }
         assert!("Q".parse::<Ethnicity>().is_err());
         assert_eq!(Ethnicity::ALL.len(), 17);
+    }
+}
+
+vocabulary!(
+    /// A risk flag on a person. Each is shown on every page of their record; its history (who
+    /// raised, changed or cleared it, and when) is kept.
+    FlagKind {
+        Safeguarding = "safeguarding": "Safeguarding concern",
+        LoneWorking = "lone_working": "Lone-working risk",
+        StaffRisk = "staff_risk": "Other risk to staff",
+    }
+);
+
+vocabulary!(
+    /// What a change did to a flag.
+    FlagAction {
+        Raised = "raised": "Raised",
+        Changed = "changed": "Changed",
+        Cleared = "cleared": "Cleared",
+    }
+);
+
+impl FlagKind {
+    /// The flag as it stands on `p`.
+    pub fn on(self, p: &Person) -> Option<&str> {
+        match self {
+            FlagKind::Safeguarding => p.safeguarding.as_deref(),
+            FlagKind::LoneWorking => p.lone_working.as_deref(),
+            FlagKind::StaffRisk => p.staff_risk.as_deref(),
+        }
+    }
+}
+
+impl FlagAction {
+    /// What setting a flag from `now` to `new` does: nothing when nothing changes.
+    pub fn of(now: Option<&str>, new: Option<&str>) -> Option<FlagAction> {
+        match (now, new) {
+            (None, None) => None,
+            (None, Some(_)) => Some(FlagAction::Raised),
+            (Some(_), None) => Some(FlagAction::Cleared),
+            (Some(a), Some(b)) if a == b => None,
+            (Some(_), Some(_)) => Some(FlagAction::Changed),
+        }
+    }
+}
+
+/// One change to a flag on a person: the history the banner is the latest of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagChange {
+    pub id: crate::ids::FlagId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    pub kind: FlagKind,
+    pub action: FlagAction,
+    /// The flag's words after the change (none once cleared).
+    pub text: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: Option<crate::ids::UserId>,
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::FlagAction;
+
+    #[test]
+    fn a_flag_change_is_raised_changed_or_cleared_and_nothing_else_is_recorded() {
+        assert_eq!(FlagAction::of(None, Some("dog")), Some(FlagAction::Raised));
+        assert_eq!(FlagAction::of(Some("dog"), Some("two dogs")), Some(FlagAction::Changed));
+        assert_eq!(FlagAction::of(Some("dog"), None), Some(FlagAction::Cleared));
+        assert_eq!(FlagAction::of(Some("dog"), Some("dog")), None);
+        assert_eq!(FlagAction::of(None, None), None);
     }
 }

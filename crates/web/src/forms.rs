@@ -1,6 +1,7 @@
 //! Simple NHS-style forms and message pages rendered from data: one template each, so every
 //! form gets the same error summary, field errors, hints and kept values.
 
+use linkwork_domain::people::FlagKind;
 use crate::AppError;
 use crate::pages::Nav;
 use askama::Template;
@@ -141,6 +142,8 @@ pub(crate) struct PersonContext {
     pub nhs_number: String,
     pub date_of_birth: String,
     pub safeguarding: Option<String>,
+    /// The other flags as they stand: lone-working risk, other risks to staff.
+    pub risks: Vec<(&'static str, String)>,
 }
 
 impl PersonContext {
@@ -151,6 +154,10 @@ impl PersonContext {
             nhs_number: p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "Not known".into()),
             date_of_birth: p.date_of_birth.format("%d %b %Y").to_string(),
             safeguarding: p.safeguarding.clone(),
+            risks: [FlagKind::LoneWorking, FlagKind::StaffRisk]
+                .into_iter()
+                .filter_map(|k| k.on(p).map(|t| (k.label(), t.to_owned())))
+                .collect(),
         }
     }
 }

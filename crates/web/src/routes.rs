@@ -91,7 +91,9 @@ fn all() -> Vec<Route> {
         route(Method::POST, "/people/{id}/break-glass", ViewCaseload, post(people::break_glass)),
         route(Method::GET, "/people/{id}/details", RecordCasework, get(people::details_page)),
         route(Method::POST, "/people/{id}/details", RecordCasework, post(people::save_details)),
-        route(Method::POST, "/people/{id}/safeguarding", RecordCasework, post(people::safeguarding)),
+        route(Method::POST, "/people/{id}/flags", RecordCasework, post(people::flag)),
+        // The address bookmarked before flags had kinds: the safeguarding flag.
+        route(Method::POST, "/people/{id}/safeguarding", RecordCasework, post(people::flag)),
         route(Method::GET, "/people/{id}/merge/{other}", RecordCasework, get(people::merge_page)),
         route(Method::POST, "/people/{id}/merge/{other}", RecordCasework, post(people::merge)),
         route(Method::GET, "/episodes/{id}/need", RecordCasework, get(casework::need_page)),

@@ -400,6 +400,8 @@ pub struct CaseloadItem {
     pub person_name: String,
     pub nhs_number: Option<String>,
     pub safeguarding: bool,
+    /// A lone-working risk is flagged: plan visits with it in mind.
+    pub lone_working: bool,
     pub holding_since: Option<NaiveDate>,
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,

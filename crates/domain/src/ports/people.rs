@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use crate::ids::{OrgId, PersonId};
+use crate::people::FlagChange;
 use crate::people::Person;
 use crate::values::NhsNumber;
 use chrono::NaiveDate;
@@ -16,7 +17,10 @@ pub trait PeopleStore: Send + Sync {
     async fn count_people(&self, org: OrgId) -> StoreResult<i64>;
     /// Save a person's details; `person.version` is the version edited. Returns the new version.
     async fn update_person(&self, person: &Person) -> StoreResult<Person>;
-    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()>;
+    /// Record a change to a flag and set it on the person, in one transaction.
+    async fn change_flag(&self, change: &FlagChange) -> StoreResult<()>;
+    /// Every change to the person's flags, oldest first.
+    async fn flag_history(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<FlagChange>>;
     /// People (not merged away) with this NHS number or born on this day: duplicate candidates.
     async fn duplicate_candidates(
         &self,

@@ -15,6 +15,7 @@ pub mod casework;
 pub mod connections;
 pub mod intake;
 pub mod message_back;
+pub mod people;
 
 use crate::Clock;
 use crate::access::accounts::User;

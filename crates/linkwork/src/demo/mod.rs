@@ -262,6 +262,8 @@ pub async fn generate(
             })
             .collect();
         store.insert_people(&people).await.context("writing demo people")?;
+        // A stream of its own, so the rest of the dataset is the same with or without flags.
+        flags(store, &mut Rng(opts.seed ^ 0xF1A6_5AFE ^ (p as u64)), now, &people).await?;
 
         // The PCN's accounts exist before the referrals and casework that name them.
         for u in &users[created..] {
@@ -381,6 +383,44 @@ pub async fn generate(
 }
 
 /// Print what was generated and how to sign in.
+/// A few people carry flags, with a history: a safeguarding concern, a lone-working risk, a
+/// risk to staff, some changed or cleared since.
+async fn flags(store: &dyn Store, rng: &mut Rng, now: chrono::DateTime<chrono::Utc>, people: &[Person]) -> anyhow::Result<()> {
+    use linkwork_domain::people::{FlagAction, FlagChange, FlagKind};
+    const WORDS: &[(FlagKind, &str, &str)] = &[
+        (FlagKind::Safeguarding, "Son manages her money; she has said she feels pressured", "Adult safeguarding referral made by the GP"),
+        (FlagKind::Safeguarding, "Neighbour reported shouting at night", "Police welfare check done; keep an eye"),
+        (FlagKind::LoneWorking, "Large dog in the house: ask for it to be shut away, or meet at the practice", "Two dogs now: meet at the practice"),
+        (FlagKind::LoneWorking, "Lives alone on an unlit lane: visit in daylight, tell the office", "Moved to sheltered housing with a warden"),
+        (FlagKind::StaffRisk, "Has been verbally aggressive on the phone when upset", "Calmer since the benefits were sorted"),
+    ];
+    for (i, p) in people.iter().enumerate() {
+        // About one person in fifty.
+        if !rng.chance(2) || i == 0 {
+            continue;
+        }
+        let (kind, first, later) = *rng.pick(WORDS);
+        let raised = now - Duration::days(30 + i64::try_from(rng.below(300)).unwrap_or(0));
+        let change = |action, text: Option<&str>, at| FlagChange {
+            id: linkwork_domain::ids::FlagId::new(),
+            org_id: p.org_id,
+            person_id: p.id,
+            kind,
+            action,
+            text: text.map(str::to_owned),
+            at,
+            by: None,
+        };
+        store.change_flag(&change(FlagAction::Raised, Some(first), raised)).await.context("writing demo flags")?;
+        match rng.below(3) {
+            0 => store.change_flag(&change(FlagAction::Changed, Some(later), raised + Duration::days(14))).await?,
+            1 => store.change_flag(&change(FlagAction::Cleared, None, raised + Duration::days(21))).await?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The demo accounts of the first PCN, for the sign-in page, when the database holds demo data.
 pub async fn accounts(store: &dyn linkwork_domain::ports::Store) -> anyhow::Result<Option<linkwork_web::DemoAccounts>> {
     let users = store.list_users().await?;

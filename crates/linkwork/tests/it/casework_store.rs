@@ -436,7 +436,12 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     let s = &db.store;
     let w = world(s).await;
     let a = person(w.org.id, "Margaret", None);
-    let b = Person { id: PersonId::new(), given_name: "Margret".into(), ..a.clone() };
+    let b = Person {
+        id: PersonId::new(),
+        given_name: "Margret".into(),
+        lone_working: Some("Two dogs: meet at the practice".into()),
+        ..a.clone()
+    };
     let ra = referral(w.org.id, &a, Some(w.team.id));
     let rb = referral(w.org.id, &b, Some(w.team.id));
     s.create_referral(Some(&a), &ra, None).await.unwrap();
@@ -465,6 +470,8 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     assert_eq!(s.coded_events(w.org.id, a.id).await.unwrap().len(), 2);
     let merged = s.get_person(w.org.id, b.id).await.unwrap();
     assert_eq!(merged.merged_into, Some(a.id), "the merged record is kept");
+    let kept = s.get_person(w.org.id, a.id).await.unwrap();
+    assert_eq!(kept.lone_working, b.lone_working, "a flag the kept record lacked is carried over");
     assert!(matches!(s.merge_people(w.org.id, a.id, b.id).await, Err(StoreError::NotFound)), "merged once");
     let _ = ea;
     // The merged record's closed episode cannot reopen beside the open one.

@@ -526,3 +526,65 @@ app_test!(item_03_what_was_sent_stays_as_sent_and_a_reopened_episode_sends_a_cor
     let mail = app.db.store.all_messages(50).await.unwrap();
     assert!(mail.iter().any(|m| m.subject.contains("corrected") && m.body.contains("summary?version=2")));
 });
+
+app_test!(item_17_flags_keep_their_history_and_lone_working_risks_are_flagged_everywhere, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    use linkwork_domain::people::{FlagAction, FlagKind};
+    let s = setup(&app).await;
+    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+    let flag = |kind: &'static str, words: &'static str| form(&[("kind", kind), ("concern", words)]);
+    let flags = format!("/people/{pid}/flags");
+    for (kind, words) in [
+        ("lone_working", "Large dog: ask for it to be shut away"),
+        ("lone_working", "Large dog: ask for it to be shut away"),
+        ("lone_working", "Two dogs now: meet at the practice"),
+        ("staff_risk", "Son was aggressive on the phone"),
+        ("staff_risk", ""),
+    ] {
+        let r = lw.post_form(&flags, &flag(kind, words)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    // The safeguarding banner, from the address used before flags had kinds.
+    let r = lw.post_form(&format!("/people/{pid}/safeguarding"), &form(&[("concern", "Son manages her money")])).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = lw.post_form(&flags, &flag("fire_risk", "Smokes in bed")).await;
+    crate::journey::assert_error_summary(&r, "kind", "Choose one of the listed options");
+    assert!(r.body.contains("Smokes in bed"), "what was typed is kept");
+
+    let history = app.store.flag_history(s.org.id, pid).await.unwrap();
+    let seen: Vec<(FlagKind, FlagAction)> = history.iter().map(|c| (c.kind, c.action)).collect();
+    assert_eq!(
+        seen,
+        [
+            (FlagKind::LoneWorking, FlagAction::Raised),
+            (FlagKind::LoneWorking, FlagAction::Changed),
+            (FlagKind::StaffRisk, FlagAction::Raised),
+            (FlagKind::StaffRisk, FlagAction::Cleared),
+            (FlagKind::Safeguarding, FlagAction::Raised),
+        ],
+        "saving the same words twice records nothing"
+    );
+    assert!(history.iter().all(|c| c.by == Some(s.worker.id)));
+
+    // Every page of the person carries the flags as they stand; the record keeps the history.
+    let record = lw.get(&format!("/people/{pid}")).await.body;
+    for wanted in ["Lone-working risk", "Two dogs now: meet at the practice", "Son manages her money", "History of the flags"] {
+        assert!(record.contains(wanted), "the record shows {wanted:?}");
+    }
+    assert!(record.contains("Large dog: ask for it to be shut away") && record.contains("Cleared"), "the history");
+    let form_page = lw.get(&format!("/episodes/{eid}/appointment")).await.body;
+    assert!(form_page.contains("Two dogs now: meet at the practice"), "booking a visit shows the lone-working risk");
+    assert!(!form_page.contains("aggressive"), "a cleared flag is not shown");
+    let caseload = lw.get("/caseload").await.body;
+    assert!(caseload.contains("Lone-working risk") && caseload.contains("Safeguarding"));
+    let audited = app
+        .store
+        .search_audit(&linkwork_domain::access::audit::AuditFilter {
+            person_id: Some(pid),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited.iter().filter(|e| e.entry.record_type == "person_flag").count(), 5);
+});

@@ -72,6 +72,8 @@ fn person(i: &Ids, nhs: &str, merged_into: Option<PersonId>) -> Person {
         gender: Gender::Female,
         ethnicity: Ethnicity::WhiteOther,
         safeguarding: Some("Lives with a son who takes her pension".into()),
+        lone_working: Some("Large dog: visit in pairs".into()),
+        staff_risk: Some("Son has been aggressive on the phone".into()),
         merged_into,
         version: 3,
         created_at: test_epoch() - Duration::days(40),

@@ -42,7 +42,10 @@ CREATE INDEX episode_reopenings_episode ON episode_reopenings (episode_id, at);
 
 -- Risk flags on a person, with their history: safeguarding, lone-working risk and other risks
 -- to staff. Each row is one change (raised, changed or cleared); the newest per kind is the
--- flag as it stands. people.safeguarding keeps the current safeguarding text for the banner.
+-- flag as it stands, kept on people too (safeguarding, lone_working, staff_risk) for the banner
+-- every page of the person carries.
+ALTER TABLE people ADD COLUMN lone_working TEXT;
+ALTER TABLE people ADD COLUMN staff_risk TEXT;
 CREATE TABLE person_flags (
     id          UUID PRIMARY KEY,
     org_id      UUID NOT NULL REFERENCES organisations (id),

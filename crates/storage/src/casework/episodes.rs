@@ -183,7 +183,7 @@ impl EpisodeStore for SqlStore {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT e.id, e.org_id, e.person_id, e.referral_id, e.team_id, e.worker_id, e.work, e.opened_at, \
                  e.follow_up_on, e.closed_at, e.discharge_reason, e.discharge_note, e.version, \
-                 p.given_name, p.family_name, p.nhs_number, p.safeguarding, \
+                 p.given_name, p.family_name, p.nhs_number, p.safeguarding, p.lone_working, \
                  (SELECT min(h.started_on) FROM holding_periods h WHERE h.episode_id = e.id AND h.ended_on IS NULL) AS holding_since, \
                  (SELECT min(h.review_on) FROM holding_periods h WHERE h.episode_id = e.id AND h.ended_on IS NULL) AS holding_review_on, \
                  (SELECT count(*) FROM contacts c WHERE c.episode_id = e.id) AS contacts, \
@@ -211,6 +211,7 @@ impl EpisodeStore for SqlStore {
                     person_name: format!("{} {}", r.given_name, r.family_name),
                     nhs_number: r.nhs_number,
                     safeguarding: r.safeguarding.is_some(),
+                    lone_working: r.lone_working.is_some(),
                     holding_since: r.holding_since,
                     holding_review_on: r.holding_review_on,
                     contacts: r.contacts,

@@ -62,6 +62,7 @@ pub(crate) struct CaseloadRow {
     pub family_name: String,
     pub nhs_number: Option<String>,
     pub safeguarding: Option<String>,
+    pub lone_working: Option<String>,
     pub holding_since: Option<NaiveDate>,
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,

@@ -7,15 +7,15 @@ use crate::{BeginWrite, Db, SqlStore, map_err, on_db, stale};
 use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::StoreError;
 use linkwork_domain::ids::{OrgId, PersonId};
-use linkwork_domain::people::Person;
+use linkwork_domain::people::{FlagChange, FlagKind, Person};
 use linkwork_domain::ports::{PeopleQuery, PeopleStore, StoreResult};
 use linkwork_domain::values::{NhsNumber, Postcode};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 pub(crate) const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, \
-     practice_id, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, merged_into, version, \
-     created_at FROM people";
+     practice_id, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, lone_working, \
+     staff_risk, merged_into, version, created_at FROM people";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PersonRow {
@@ -36,6 +36,8 @@ pub(crate) struct PersonRow {
     gender: String,
     ethnicity: String,
     safeguarding: Option<String>,
+    lone_working: Option<String>,
+    staff_risk: Option<String>,
     merged_into: Option<Uuid>,
     version: i32,
     created_at: DateTime<Utc>,
@@ -62,6 +64,8 @@ impl TryFrom<PersonRow> for Person {
             gender: r.gender.parse().map_err(|e| corrupt("gender", e))?,
             ethnicity: r.ethnicity.parse().map_err(|e| corrupt("ethnicity", e))?,
             safeguarding: r.safeguarding,
+            lone_working: r.lone_working,
+            staff_risk: r.staff_risk,
             merged_into: r.merged_into.map(Into::into),
             version: r.version,
             created_at: r.created_at,
@@ -90,6 +94,8 @@ impl Table for Person {
         "gender",
         "ethnicity",
         "safeguarding",
+        "lone_working",
+        "staff_risk",
         "merged_into",
         "version",
         "created_at",
@@ -113,6 +119,8 @@ impl Table for Person {
             gender,
             ethnicity,
             safeguarding,
+            lone_working,
+            staff_risk,
             merged_into,
             version,
             created_at,
@@ -135,6 +143,8 @@ impl Table for Person {
             Value::text(gender.as_str()),
             Value::text(ethnicity.as_str()),
             Value::opt_text(safeguarding.as_deref()),
+            Value::opt_text(lone_working.as_deref()),
+            Value::opt_text(staff_risk.as_deref()),
             Value::uuid(merged_into.map(|p| p.0)),
             Value::int(*version),
             Value::time(*created_at),
@@ -231,18 +241,43 @@ impl PeopleStore for SqlStore {
         self.get_person(p.org_id, p.id).await
     }
 
-    async fn set_safeguarding(&self, org: OrgId, person: PersonId, concern: Option<String>) -> StoreResult<()> {
-        let n = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE people SET safeguarding = $1, version = version + 1 WHERE org_id = $2 AND id = $3",
+    async fn change_flag(&self, c: &FlagChange) -> StoreResult<()> {
+        // The column is one of three fixed names, chosen by the kind: never from input.
+        let column = match c.kind {
+            FlagKind::Safeguarding => "safeguarding",
+            FlagKind::LoneWorking => "lone_working",
+            FlagKind::StaffRisk => "staff_risk",
+        };
+        let update = format!("UPDATE people SET {column} = $1, version = version + 1 WHERE org_id = $2 AND id = $3");
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            let n = sqlx::query(sqlx::AssertSqlSafe(update))
+                .bind(c.text.as_deref())
+                .bind(c.org_id.0)
+                .bind(c.person_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.insert(std::slice::from_ref(c)).await?;
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
+    async fn flag_history(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<FlagChange>> {
+        let rows: Vec<FlagRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, org_id, person_id, kind, action, text, at, by_user FROM person_flags \
+             WHERE org_id = $1 AND person_id = $2 ORDER BY at, id",
         )
-        .bind(concern)
         .bind(org.0)
         .bind(person.0)
-        .execute(pool)
+        .fetch_all(pool)
         .await
-        .map_err(map_err)?
-        .rows_affected());
-        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        .map_err(map_err)?);
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn duplicate_candidates(
@@ -338,7 +373,11 @@ impl PeopleStore for SqlStore {
             if open > 1 {
                 return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen));
             }
-            for table in ["referrals", "episodes", "appointments", "coded_events"] {
+            // Everything that names the person follows them: the casework, the connections to
+            // services and the needs no service met, and the flags' history.
+            for table in
+                ["referrals", "episodes", "appointments", "coded_events", "connections", "unmet_needs", "person_flags"]
+            {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE {table} SET person_id = $1 WHERE org_id = $2 AND person_id = $3"
                 )))
@@ -349,6 +388,21 @@ impl PeopleStore for SqlStore {
                 .await
                 .map_err(map_err)?;
             }
+            // A flag the kept record lacks is carried over: a safeguarding concern is never lost
+            // to a merge.
+            sqlx::query(
+                "UPDATE people SET \
+                 safeguarding = COALESCE(safeguarding, (SELECT m.safeguarding FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
+                 lone_working = COALESCE(lone_working, (SELECT m.lone_working FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
+                 staff_risk = COALESCE(staff_risk, (SELECT m.staff_risk FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
+                 version = version + 1 WHERE org_id = $2 AND id = $1",
+            )
+            .bind(kept.0)
+            .bind(org.0)
+            .bind(merged.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
             sqlx::query("UPDATE people SET merged_into = $1, version = version + 1 WHERE org_id = $2 AND id = $3")
                 .bind(kept.0)
                 .bind(org.0)
@@ -357,6 +411,52 @@ impl PeopleStore for SqlStore {
                 .await
                 .map_err(map_err)?;
             tx.commit().await.map_err(map_err)
+        })
+    }
+}
+
+impl Table for FlagChange {
+    const TABLE: &'static str = "person_flags";
+    const COLUMNS: &'static [&'static str] = &["id", "org_id", "person_id", "kind", "action", "text", "at", "by_user"];
+    fn values(&self) -> Vec<Value> {
+        let FlagChange { id, org_id, person_id, kind, action, text, at, by } = self;
+        vec![
+            Value::uuid(id.0),
+            Value::uuid(org_id.0),
+            Value::uuid(person_id.0),
+            Value::text(kind.as_str()),
+            Value::text(action.as_str()),
+            Value::opt_text(text.as_deref()),
+            Value::time(*at),
+            Value::uuid(by.map(|u| u.0)),
+        ]
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FlagRow {
+    id: Uuid,
+    org_id: Uuid,
+    person_id: Uuid,
+    kind: String,
+    action: String,
+    text: Option<String>,
+    at: DateTime<Utc>,
+    by_user: Option<Uuid>,
+}
+
+impl TryFrom<FlagRow> for FlagChange {
+    type Error = StoreError;
+    fn try_from(r: FlagRow) -> Result<Self, StoreError> {
+        Ok(FlagChange {
+            id: r.id.into(),
+            org_id: r.org_id.into(),
+            person_id: r.person_id.into(),
+            kind: r.kind.parse().map_err(|e| corrupt("flag kind", e))?,
+            action: r.action.parse().map_err(|e| corrupt("flag action", e))?,
+            text: r.text,
+            at: r.at,
+            by: r.by_user.map(Into::into),
         })
     }
 }

@@ -28,6 +28,7 @@ struct CaseRow {
     review_overdue: Option<String>,
     next_appointment: String,
     safeguarding: bool,
+    lone_working: bool,
 }
 
 struct RecentRow {
@@ -162,6 +163,7 @@ pub(crate) async fn caseload(
             review_overdue: i.review_overdue(today).map(date),
             next_appointment: i.next_appointment.map(|t| t.uk().format("%d %b %H:%M").to_string()).unwrap_or_default(),
             safeguarding: i.safeguarding,
+            lone_working: i.lone_working,
         })
         .collect();
     let page = CaseloadPage {

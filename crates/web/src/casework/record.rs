@@ -1,5 +1,6 @@
 //! The person's record page: details, duplicates, referrals and every episode with its casework.
 
+use linkwork_domain::people::FlagKind;
 use crate::forms::PersonContext;
 use crate::pages::Nav;
 use crate::people::listed;
@@ -98,7 +99,10 @@ struct RecordPage {
     context: Option<PersonContext>,
     person_id: String,
     details: Vec<(&'static str, String)>,
-    safeguarding: String,
+    /// Each flag's form: its code, label and words as they stand.
+    flags: Vec<(&'static str, &'static str, String)>,
+    /// Every change to the flags, newest first: day, flag, what happened, the words, who.
+    flag_history: Vec<(String, &'static str, &'static str, String, String)>,
     merged_into: Option<String>,
     break_glass_reason: Option<String>,
     duplicates: Vec<(String, String, &'static str)>,
@@ -254,6 +258,22 @@ pub(crate) async fn record_page(
         .map(|c| (date(c.recorded_at.uk_date()), c.code, c.term))
         .collect();
     let p = &person;
+    let mut names: std::collections::HashMap<linkwork_domain::ids::UserId, String> = Default::default();
+    let mut flag_history = vec![];
+    for c in state.store.flag_history(user.org_id, p.id).await?.into_iter().rev() {
+        let by = match c.by {
+            Some(u) => match names.get(&u) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = state.store.get_user(u).await?.display_name;
+                    names.insert(u, n.clone());
+                    n
+                }
+            },
+            None => "Not recorded".into(),
+        };
+        flag_history.push((date(c.at.uk_date()), c.kind.label(), c.action.label(), c.text.unwrap_or_default(), by));
+    }
     let practice = match p.practice_id {
         Some(id) => state.store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
         None => "Not known".into(),
@@ -285,7 +305,8 @@ pub(crate) async fn record_page(
         context: Some(PersonContext::of(p)),
         person_id: p.id.to_string(),
         details,
-        safeguarding: p.safeguarding.clone().unwrap_or_default(),
+        flags: FlagKind::ALL.iter().map(|k| (k.as_str(), k.label(), k.on(p).unwrap_or_default().to_owned())).collect(),
+        flag_history,
         merged_into: p.merged_into.map(|m| m.to_string()),
         break_glass_reason,
         duplicates,

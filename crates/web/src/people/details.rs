@@ -1,4 +1,4 @@
-//! A person's details and the safeguarding flag.
+//! A person's details and their flags (safeguarding, lone-working risk, other risks to staff).
 
 use crate::forms::{Field, FormData, FormPage};
 use crate::people::PersonCtx;
@@ -7,7 +7,8 @@ use crate::{AppError, AppState};
 use axum::response::Response;
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
-use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person, optional_text};
+use linkwork_domain::people::{ContactChannel, Ethnicity, FlagKind, Gender, Person};
+use linkwork_domain::usecases::{self, Caller, Failure};
 use linkwork_domain::ports::StoreError;
 
 use crate::casework::{back_to, changed, form};
@@ -98,33 +99,35 @@ pub(crate) async fn save_details(cx: PersonCtx, f: FormData) -> Result<Response,
     Ok(back_to(&person))
 }
 
-pub(crate) async fn safeguarding(cx: PersonCtx, f: FormData) -> Result<Response, AppError> {
+/// Raise, change or clear one of the person's flags (`kind`; safeguarding when not given).
+pub(crate) async fn flag(cx: PersonCtx, f: FormData) -> Result<Response, AppError> {
     let PersonCtx { state, user, source, session: _, person } = cx;
-    let concern = match optional_text(&f.get("concern"), 1000, "safeguarding concern") {
-        Ok(c) => c,
-        Err(e) => {
+    let kind = match f.get("kind").trim() {
+        "" => FlagKind::Safeguarding.as_str().to_owned(),
+        k => k.to_owned(),
+    };
+    let caller = Caller::user(&user, source);
+    match usecases::people::set_flag(state.services(), &caller, &person, &kind, &f.get("concern")).await {
+        Ok(_) => Ok(back_to(&person)),
+        Err(Failure::Invalid(errors)) => {
             // Keep what was typed: a safeguarding note is the last thing to lose.
+            let label = kind.parse::<FlagKind>().map_or("Concern", |k| k.label());
             let mut page = form(
                 &user,
                 &person,
-                "Safeguarding concern",
-                format!("/people/{}/safeguarding", person.id),
-                "Save safeguarding concern",
-                vec![Field::of("textarea", "concern", "Safeguarding concern").value(f.get("concern")).hint(
-                    "Shown on every page of this person's record. Leave empty to clear it. Follow your organisation's safeguarding procedure as well.",
-                )],
+                "Record a flag",
+                format!("/people/{}/flags", person.id),
+                "Save",
+                vec![
+                    Field::of("radios", "kind", "Which flag").options(FlagKind::options()).value(kind.clone()),
+                    Field::of("textarea", "concern", label).value(f.get("concern")).hint(
+                        "Shown on every page of this person's record. Leave empty to clear it. Follow your organisation's safeguarding procedure as well.",
+                    ),
+                ],
             );
-            page.error("concern", e.0);
-            return page.respond();
+            page.field_errors(errors);
+            page.respond()
         }
-    };
-    state.store.set_safeguarding(user.org_id, person.id, concern.clone()).await?;
-    let mut entry = changed(&state, &user, &source, person.id, "safeguarding", person.id.to_string());
-    entry.reason = Some(if concern.is_some() {
-        "safeguarding concern recorded".into()
-    } else {
-        "safeguarding concern cleared".into()
-    });
-    state.audit(vec![entry]).await?;
-    Ok(back_to(&person))
+        Err(e) => Err(e.into()),
+    }
 }

@@ -9,7 +9,7 @@ mod details;
 mod merge;
 mod search;
 
-pub(crate) use details::{details_page, safeguarding, save_details};
+pub(crate) use details::{details_page, flag, save_details};
 pub(crate) use merge::{merge, merge_page};
 pub(crate) use search::{search, search_page};
 
