@@ -94,6 +94,42 @@ impl Listing {
     }
 }
 
+/// A service's weekly hours, one slot per day (Monday first): opening and closing times as
+/// "HH:MM", from its weekly schedules (the first for each day).
+pub fn weekly_hours(doc: &oruk::Service) -> [Option<(String, String)>; 7] {
+    let mut out: [Option<(String, String)>; 7] = Default::default();
+    for o in oruk::openings(doc) {
+        let slot = &mut out[usize::from(o.day.min(6))];
+        if slot.is_none() {
+            let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+            *slot = Some((hm(o.opens), hm(o.closes)));
+        }
+    }
+    out
+}
+
+/// Replace a service's weekly schedules with `hours` (one slot per day, Monday first; `None`
+/// is closed). Schedules that are not weekly by day (a monthly meeting, a description) stay.
+pub fn set_weekly_hours(doc: &mut oruk::Service, hours: &[Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7]) {
+    const CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    doc.schedules.retain(|sc| {
+        let weekly = sc.freq.as_deref().is_none_or(|f| f.eq_ignore_ascii_case("WEEKLY"));
+        !(weekly && sc.byday.as_deref().is_some_and(|d| !d.trim().is_empty()))
+    });
+    for (day, slot) in hours.iter().enumerate() {
+        if let Some((opens, closes)) = slot {
+            doc.schedules.push(oruk::Schedule {
+                id: uuid::Uuid::now_v7(),
+                freq: Some("WEEKLY".into()),
+                byday: Some(CODES[day].into()),
+                opens_at: Some(opens.format("%H:%M:00").to_string()),
+                closes_at: Some(closes.format("%H:%M:00").to_string()),
+                ..Default::default()
+            });
+        }
+    }
+}
+
 vocabulary!(
     /// How a person can take part in a service: the search filter and the listing's summary.
     AccessMode {
@@ -246,5 +282,36 @@ mod tests {
         let york = (53.9600, -1.0873);
         let d = distance_km(leeds, york);
         assert!((d - 34.5).abs() < 1.5, "{d}");
+    }
+}
+
+#[cfg(test)]
+mod hours_tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    #[test]
+    fn weekly_hours_round_trip_and_leave_other_schedules_alone() {
+        let mut doc = oruk::Service {
+            schedules: vec![oruk::Schedule {
+                id: uuid::Uuid::now_v7(),
+                freq: Some("MONTHLY".into()),
+                description: Some("First Saturday of the month".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0);
+        let mut hours: [Option<(NaiveTime, NaiveTime)>; 7] = Default::default();
+        hours[1] = t(10).zip(t(12));
+        hours[4] = t(13).zip(t(16));
+        set_weekly_hours(&mut doc, &hours);
+        assert_eq!(doc.schedules.len(), 3, "the monthly one stays");
+        let read = weekly_hours(&doc);
+        assert_eq!(read[1], Some(("10:00".into(), "12:00".into())));
+        assert_eq!(read[4], Some(("13:00".into(), "16:00".into())));
+        assert!(read[0].is_none() && read[6].is_none());
+        set_weekly_hours(&mut doc, &Default::default());
+        assert_eq!(doc.schedules.len(), 1, "closed every day: only the monthly one is left");
     }
 }

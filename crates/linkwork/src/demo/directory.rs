@@ -130,8 +130,17 @@ pub(super) fn demo_directory(
                 taxonomy_term: terms.iter().find(|t| t.id == term).cloned(),
                 ..Default::default()
             }],
-            last_modified: Some(now - chrono::Duration::days(i64::try_from(rng.below(400)).unwrap_or(0))),
             ..Default::default()
+        };
+        // Checked by the publisher when last changed, up to 400 days ago: those older than
+        // their review period show as due for checking; one in seven was never checked.
+        let age = i64::try_from(rng.below(400)).unwrap_or(0);
+        let modified = now - chrono::Duration::days(age);
+        let service = oruk::Service {
+            last_modified: Some(modified),
+            assured_date: (age % 7 != 3).then(|| modified.format("%Y-%m-%d").to_string()),
+            assurer_email: (age % 7 != 3).then(|| "directory.team@example.org".to_owned()),
+            ..service
         };
         let (entry, _) = oruk::check_service(service, None, &known)
             .map_err(|e| anyhow::anyhow!("demo service does not pass the import checks: {}", e.join("; ")))?;

@@ -394,7 +394,7 @@ app_test!(referral_to_discharge_through_the_pages, |app: TestApp| async move {
         "discharge_summary",
         "discharge_summary_json",
         "plan_pdf",
-        "safeguarding",
+        "person_flag",
     ] {
         assert!(kinds.contains(k), "audited: {k} (have {kinds:?})");
     }

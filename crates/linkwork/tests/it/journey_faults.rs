@@ -588,3 +588,94 @@ app_test!(item_17_flags_keep_their_history_and_lone_working_risks_are_flagged_ev
         .unwrap();
     assert_eq!(audited.iter().filter(|e| e.entry.record_type == "person_flag").count(), 5);
 });
+
+app_test!(item_12_freshness_shows_from_the_feed_claims_are_linked_and_owners_edit_their_hours, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    use linkwork_domain::directory::oruk;
+    let app = app.with_demo().await;
+    // An imported listing carries its publisher's assurance date and reviewer; one without says so.
+    let feed = |assured: Option<&str>, name: &str, id: uuid::Uuid| oruk::Service {
+        id,
+        name: name.into(),
+        status: "active".into(),
+        description: Some("Walks for all".into()),
+        assured_date: assured.map(str::to_owned),
+        assurer_email: assured.map(|_| "checks@walkers.test".to_owned()),
+        ..Default::default()
+    };
+    let (old, fresh, never) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let org = oruk::Organization { id: uuid::Uuid::now_v7(), name: "Walkers".into(), ..Default::default() };
+    let mut services = vec![];
+    for (assured, name, id) in [(Some("2025-06-02"), "Old walks", old), (Some("2026-11-02"), "Fresh walks", fresh), (None, "Never walks", never)] {
+        let (entry, _) = oruk::check_service(feed(assured, name, id), Some(org.id), &Default::default()).unwrap();
+        services.push(entry);
+    }
+    let batch = linkwork_domain::ports::DirectoryBatch {
+        organizations: vec![org.clone()],
+        services,
+        source: "walkers.json".into(),
+        at: app.clock.now(),
+        ..Default::default()
+    };
+    app.store.upsert_directory(&batch).await.unwrap();
+    let mut lw = crate::helpers::Client::new(&app.router);
+    assert_eq!(lw.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let page = lw.get(&format!("/directory/services/{old}")).await.body;
+    assert!(page.contains("Checked 02 June 2025 by checks@walkers.test") && page.contains("Due for checking"), "{page}");
+    let page = lw.get(&format!("/directory/services/{fresh}")).await.body;
+    assert!(page.contains("Checked 02 November 2026") && !page.contains("Due for checking"));
+    let page = lw.get(&format!("/directory/services/{never}")).await.body;
+    assert!(page.contains("Not yet checked"));
+    assert!(page.contains(&format!("/directory/organizations/{}/claim", org.id)), "unclaimed: the claim link");
+    // An older feed never overrides a newer check.
+    let (again, _) = oruk::check_service(feed(Some("2024-01-01"), "Fresh walks", fresh), Some(org.id), &Default::default()).unwrap();
+    app.store.upsert_directory(&linkwork_domain::ports::DirectoryBatch { services: vec![again], ..batch.clone() }).await.unwrap();
+    let l = app.store.get_listing(fresh.into()).await.unwrap();
+    assert_eq!(l.verified_at.map(|t| t.date_naive().to_string()).as_deref(), Some("2026-11-02"));
+
+    // The demo directory: most listings checked, some due, some never; claimed ones offer no claim.
+    let (hits, _) = app.store.search_directory(&Default::default(), 0, 500).await.unwrap();
+    let now = app.clock.now();
+    let checked = hits.iter().filter(|h| h.listing.verified_at.is_some()).count();
+    let stale = hits.iter().filter(|h| h.listing.verified_at.is_some() && h.listing.is_stale(now)).count();
+    assert!(checked > hits.len() / 2 && stale > 0 && checked < hits.len(), "{checked} checked, {stale} stale of {}", hits.len());
+    let owned = hits.iter().find(|h| h.listing.owner_org_id.is_some()).expect("a claimed demo listing");
+    let page = lw.get(&format!("/directory/services/{}", owned.listing.id)).await.body;
+    assert!(!page.contains("/claim"), "a claimed organisation is not offered for claiming");
+
+    // Its owner edits the opening times; a closing time before the opening is refused.
+    let mut vcse = crate::helpers::Client::new(&app.router);
+    assert_eq!(vcse.sign_in("vcse@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let partner = app.store.find_user_by_email("vcse@pcn1.demo.test").await.unwrap();
+    let mine = hits.iter().find(|h| h.listing.owner_org_id == Some(partner.org_id)).expect("the partner's listing");
+    let edit = format!("/directory/services/{}/edit", mine.listing.id);
+    assert!(vcse.get(&edit).await.body.contains("Tuesday: opens"));
+    let l = &mine.listing;
+    let version = l.version.to_string();
+    let mut fields = vec![
+        ("capacity", "accepting"),
+        ("name", l.name.as_str()),
+        ("description", l.description.as_str()),
+        ("status", "active"),
+        ("review_months", "12"),
+        ("version", version.as_str()),
+        ("opens_1", "10:00"),
+        ("closes_1", "09:00"),
+    ];
+    for d in [0, 2, 3, 4, 5, 6] {
+        fields.push((["opens_0", "", "opens_2", "opens_3", "opens_4", "opens_5", "opens_6"][d], ""));
+        fields.push((["closes_0", "", "closes_2", "closes_3", "closes_4", "closes_5", "closes_6"][d], ""));
+    }
+    let r = vcse.post_form(&edit, &form(&fields)).await;
+    crate::journey::assert_error_summary(&r, "closes_1", "The closing time must be after the opening time");
+    fields[7] = ("closes_1", "12:30");
+    let r = vcse.post_form(&edit, &form(&fields)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = lw.get(&format!("/directory/services/{}", l.id)).await.body;
+    assert!(page.contains("Tuesday 10:00–12:30"), "{page}");
+    let saved = app.store.get_listing(l.id).await.unwrap();
+    assert_eq!(linkwork_domain::directory::weekly_hours(&saved.document)[1], Some(("10:00".into(), "12:30".into())));
+    assert!(linkwork_domain::directory::weekly_hours(&saved.document)[0].is_none(), "the cleared days are closed");
+    let history = app.store.listing_history(l.id, 5).await.unwrap();
+    assert!(history[0].what.contains("opening times changed"));
+});

@@ -85,14 +85,19 @@ impl DirectoryImportStore for SqlStore {
                 sqlx::query(
                     "INSERT INTO services (id, organization_id, name, description, status, url, email, minimum_age, \
                      maximum_age, free, in_person, online, phone, languages, accessibility, source, \
-                     last_modified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18) ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, \
+                     last_modified, created_at, verified_at, verified_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO UPDATE SET \
+                     organization_id = excluded.organization_id, \
                      name = excluded.name, description = excluded.description, status = excluded.status, \
                      url = excluded.url, email = excluded.email, minimum_age = excluded.minimum_age, \
                      maximum_age = excluded.maximum_age, free = excluded.free, in_person = excluded.in_person, \
                      online = excluded.online, phone = excluded.phone, languages = excluded.languages, \
                      accessibility = excluded.accessibility, source = excluded.source, \
-                     last_modified = excluded.last_modified, version = services.version + 1",
+                     last_modified = excluded.last_modified, version = services.version + 1, \
+                     verified_by = CASE WHEN excluded.verified_at IS NOT NULL AND (services.verified_at IS NULL \
+                       OR excluded.verified_at > services.verified_at) THEN excluded.verified_by ELSE services.verified_by END, \
+                     verified_at = CASE WHEN excluded.verified_at IS NOT NULL AND (services.verified_at IS NULL \
+                       OR excluded.verified_at > services.verified_at) THEN excluded.verified_at ELSE services.verified_at END",
                 )
                 .bind(id)
                 .bind(e.organization_id)
@@ -112,6 +117,8 @@ impl DirectoryImportStore for SqlStore {
                 .bind(&batch.source)
                 .bind(modified)
                 .bind(batch.at)
+                .bind(e.assured.as_ref().map(|a| a.0))
+                .bind(e.assured.as_ref().and_then(|a| a.1.clone()))
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;

@@ -26,6 +26,7 @@ impl TrustStore for SqlStore {
         let terms: Vec<String> =
             doc.attributes.iter().filter_map(|a| a.taxonomy_term.as_ref().map(|t| t.name.clone())).collect();
         let words = listing_words(&l.name, &terms, &l.description);
+        let openings = linkwork_domain::directory::oruk::openings(&doc);
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             let done = sqlx::query(
@@ -56,6 +57,22 @@ impl TrustStore for SqlStore {
             }
             save_document!(tx, l.id.0, document);
             write_words!(tx, l.id.0, words);
+            // The hours search reads, from the schedules just saved.
+            sqlx::query("DELETE FROM service_hours WHERE service_id = $1")
+                .bind(l.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            for o in &openings {
+                sqlx::query("INSERT INTO service_hours (service_id, day, opens, closes) VALUES ($1, $2, $3, $4)")
+                    .bind(l.id.0)
+                    .bind(i32::from(o.day))
+                    .bind(i32::from(o.opens))
+                    .bind(i32::from(o.closes))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
             sqlx::query("INSERT INTO service_changes (id, service_id, changed_at, changed_by, who, what) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(Uuid::now_v7())
                 .bind(l.id.0)

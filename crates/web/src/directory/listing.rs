@@ -223,7 +223,7 @@ pub(super) fn edit_form(user: &User, l: &Listing) -> FormPage {
         intro: vec!["Keep people's expectations right: capacity shows in every search and when a link worker refers."],
         action: format!("/directory/services/{}/edit", l.id),
         submit: "Save listing",
-        fields: vec![
+        fields: [vec![
             Field::of("radios", "capacity", "Are you taking referrals?")
                 .options(Capacity::options())
                 .value(l.capacity.as_str()),
@@ -238,8 +238,12 @@ pub(super) fn edit_form(user: &User, l: &Listing) -> FormPage {
             Field::of("number", "maximum_age", "Oldest age").value(age(l.maximum_age)),
             Field::of("number", "review_months", "Remind us to check this listing every (months)")
                 .value(l.review_months.to_string()),
+        ], hours_fields(l), vec![
             Field::of("checkbox", "verified", "I have checked that everything in this listing is correct").value(""),
-        ],
+        ]]
+        .into_iter()
+        .flatten()
+        .collect(),
         errors: vec![],
         extras: FormExtras {
             hidden: vec![("version", l.version.to_string())],
@@ -247,6 +251,52 @@ pub(super) fn edit_form(user: &User, l: &Listing) -> FormPage {
             ..Default::default()
         },
     }
+}
+
+/// The fields of each day's hours: opening and closing times, empty when closed.
+const HOURS: [(&str, &str, &str, &str); 7] = [
+    ("opens_0", "Monday: opens", "closes_0", "Monday: closes"),
+    ("opens_1", "Tuesday: opens", "closes_1", "Tuesday: closes"),
+    ("opens_2", "Wednesday: opens", "closes_2", "Wednesday: closes"),
+    ("opens_3", "Thursday: opens", "closes_3", "Thursday: closes"),
+    ("opens_4", "Friday: opens", "closes_4", "Friday: closes"),
+    ("opens_5", "Saturday: opens", "closes_5", "Saturday: closes"),
+    ("opens_6", "Sunday: opens", "closes_6", "Sunday: closes"),
+];
+
+fn hours_fields(l: &Listing) -> Vec<Field> {
+    let now = linkwork_domain::directory::weekly_hours(&l.document);
+    let mut out = vec![];
+    for ((o, ol, c, cl), slot) in HOURS.iter().zip(now) {
+        let (opens, closes) = slot.unwrap_or_default();
+        out.push(Field::of("time", o, ol).value(opens).hint("Leave both times empty on a day it is closed"));
+        out.push(Field::of("time", c, cl).value(closes));
+    }
+    out
+}
+
+/// Each day's hours from the form; an error names the field.
+fn read_hours(
+    data: &FormData,
+    page: &mut FormPage,
+) -> [Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7] {
+    let mut out: [Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7] = Default::default();
+    for (slot, (o, ol, c, _)) in out.iter_mut().zip(HOURS) {
+        let t = |name: &str| chrono::NaiveTime::parse_from_str(data.get(name).trim(), "%H:%M");
+        let (opens, closes) = (data.get(o), data.get(c));
+        match (opens.trim().is_empty(), closes.trim().is_empty()) {
+            (true, true) => {}
+            (false, true) => page.error(c, format!("Enter when it closes, or clear when it opens ({ol})")),
+            (true, false) => page.error(o, "Enter when it opens, like 09:30"),
+            (false, false) => match (t(o), t(c)) {
+                (Ok(a), Ok(b)) if b > a => *slot = Some((a, b)),
+                (Ok(_), Ok(_)) => page.error(c, "The closing time must be after the opening time"),
+                (Err(_), _) => page.error(o, "Enter the time like 09:30"),
+                (_, Err(_)) => page.error(c, "Enter the time like 16:00"),
+            },
+        }
+    }
+    out
 }
 
 pub(super) async fn editable(state: &AppState, user: &User, id: &str) -> Result<Listing, AppError> {
@@ -322,6 +372,11 @@ pub(crate) async fn edit(
         Ok(m) if (1..=24).contains(&m) => next.review_months = m,
         _ => page.error("review_months", "Enter a number of months from 1 to 24"),
     }
+    // A form without the hours (an older page, a script) leaves them as they are.
+    if HOURS.iter().any(|(o, _, c, _)| !data.all(o).is_empty() || !data.all(c).is_empty()) {
+        let hours = read_hours(&data, &mut page);
+        linkwork_domain::directory::set_weekly_hours(&mut next.document, &hours);
+    }
     next.version = data.get("version").parse().unwrap_or(-1);
     if !page.errors.is_empty() {
         return page.respond();
@@ -345,6 +400,9 @@ pub(crate) async fn edit(
     }
     if l.minimum_age != next.minimum_age || l.maximum_age != next.maximum_age {
         what.push("ages changed".into());
+    }
+    if linkwork_domain::directory::weekly_hours(&l.document) != linkwork_domain::directory::weekly_hours(&next.document) {
+        what.push("opening times changed".into());
     }
     if data.checked("verified") {
         next.verified_at = Some(now);

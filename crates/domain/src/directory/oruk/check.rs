@@ -7,7 +7,7 @@ use super::model::Service;
 use super::model::ServiceAtLocation;
 use super::model::TaxonomyTerm;
 use super::model::is_false;
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -62,6 +62,9 @@ pub struct ServiceEntry {
     pub places: Vec<Place>,
     /// Search words with weights: name 3, taxonomy terms 2, description 1.
     pub words: Vec<(String, i32)>,
+    /// When the publisher last checked the record (`assured_date`, noon UK time) and who
+    /// (`assurer_email`): the listing's "last checked", so freshness shows from the first import.
+    pub assured: Option<(DateTime<Utc>, Option<String>)>,
 }
 
 /// What checking a record found.
@@ -86,6 +89,15 @@ pub fn parse_day(s: &str) -> Option<u8> {
         .iter()
         .position(|d| d.eq_ignore_ascii_case(code))
         .and_then(|p| u8::try_from(p).ok())
+}
+
+/// The weekly openings a service's schedules give (the search's "open on" filter reads them).
+pub fn openings(s: &Service) -> Vec<Opening> {
+    let mut out = vec![];
+    for sc in &s.schedules {
+        check_schedule(sc, &mut Findings::default(), &mut out);
+    }
+    out
 }
 
 /// Day names for people, Monday first.
@@ -290,6 +302,18 @@ pub fn check_service(
         && s.fees.as_deref().is_none_or(|fe| fe.trim().is_empty() || fe.to_lowercase().contains("free"))
         || s.cost_options.iter().any(|c| c.amount == Some(0.0));
 
+    let assured = match s.assured_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        // A date, or the date part of a date-time.
+        Some(d) => match d.get(..10).and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()) {
+            Some(day) => crate::uktime::from_uk(day.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default()))
+                .map(|at| (at, s.assurer_email.clone())),
+            None => {
+                f.warnings.push(format!("assured_date {d:?} is not a date (YYYY-MM-DD): the listing shows as not yet checked"));
+                None
+            }
+        },
+    };
     if !f.errors.is_empty() {
         return Err(f.errors);
     }
@@ -324,6 +348,7 @@ pub fn check_service(
             term_ids,
             places,
             words: words_weighted,
+            assured,
         },
         f.warnings,
     ))
