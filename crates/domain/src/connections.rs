@@ -151,12 +151,21 @@ pub struct Connection {
     pub reminded_at: Option<DateTime<Utc>>,
     /// Marked not answered after the reminder went unanswered too: the link worker acts.
     pub unanswered_at: Option<DateTime<Utc>>,
+    /// The last change the service made (an answer, attending, completed…).
+    pub service_said_at: Option<DateTime<Utc>>,
+    /// When the referring team last read the person's record after it.
+    pub seen_at: Option<DateTime<Utc>>,
     pub reason: Option<DeclineReason>,
     pub version: i32,
 }
 
 impl Connection {
     /// How it stands, in words: "Signposted" for a signpost, the referral's status otherwise.
+    /// The service has said something the referring team has not read yet.
+    pub fn has_news(&self) -> bool {
+        self.service_said_at.is_some_and(|said| self.seen_at.is_none_or(|seen| said > seen))
+    }
+
     pub fn outcome(&self) -> &'static str {
         if self.kind == ConnectionKind::Signpost { ConnectionKind::Signpost.label() } else { self.status.label() }
     }

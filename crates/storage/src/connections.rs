@@ -6,7 +6,7 @@ use crate::access::rows::corrupt;
 use crate::{BeginWrite, SqlStore, map_err, on_db};
 use chrono::{DateTime, Utc};
 use linkwork_domain::connections::{
-    Connection, ConnectionEvent, DeclineReason, Responsiveness, TaskStatus, UnmetNeed, UnmetReason,
+    Connection, ConnectionEvent, DeclineReason, Responsiveness, Side, TaskStatus, UnmetNeed, UnmetReason,
 };
 use linkwork_domain::ids::{ConnectionId, OrgId, PersonId, ServiceId, UserId};
 use linkwork_domain::ports::{ConnectionScope, ConnectionStore, StoreError, StoreResult};
@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 const CONNECTION: &str = "SELECT c.id, c.org_id, c.person_id, c.episode_id, c.service_id, s.name AS service_name, c.kind, \
      c.status, c.need, c.shared, c.consent_at, c.created_by, c.created_at, c.updated_at, c.answered_at, c.reminded_at, \
-     c.unanswered_at, c.reason, c.version FROM connections c JOIN services s ON s.id = c.service_id";
+     c.unanswered_at, c.service_said_at, c.seen_at, c.reason, c.version FROM connections c \
+     JOIN services s ON s.id = c.service_id";
 
 #[derive(sqlx::FromRow)]
 struct ConnectionRow {
@@ -36,6 +37,8 @@ struct ConnectionRow {
     answered_at: Option<DateTime<Utc>>,
     reminded_at: Option<DateTime<Utc>>,
     unanswered_at: Option<DateTime<Utc>>,
+    service_said_at: Option<DateTime<Utc>>,
+    seen_at: Option<DateTime<Utc>>,
     reason: Option<String>,
     version: i32,
 }
@@ -61,6 +64,8 @@ impl TryFrom<ConnectionRow> for Connection {
             answered_at: r.answered_at,
             reminded_at: r.reminded_at,
             unanswered_at: r.unanswered_at,
+            service_said_at: r.service_said_at,
+            seen_at: r.seen_at,
             reason: r
                 .reason
                 .map(|x| x.parse::<DeclineReason>())
@@ -208,13 +213,15 @@ impl ConnectionStore for SqlStore {
             .collect()
     }
 
-    async fn change_connection(&self, c: &Connection, e: &ConnectionEvent) -> StoreResult<Connection> {
+    async fn change_connection(&self, c: &Connection, e: &ConnectionEvent, side: Side) -> StoreResult<Connection> {
         let answering = matches!(e.status, TaskStatus::Accepted | TaskStatus::Rejected) && c.answered_at.is_none();
+        let by_service = side == Side::Receiving;
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             let done = sqlx::query(
                 "UPDATE connections SET status = $1, reason = COALESCE($2, reason), updated_at = $3, \
-                 answered_at = CASE WHEN $4 THEN $3 ELSE answered_at END, version = version + 1 \
+                 answered_at = CASE WHEN $4 THEN $3 ELSE answered_at END, \
+                 service_said_at = CASE WHEN $7 THEN $3 ELSE service_said_at END, version = version + 1 \
                  WHERE id = $5 AND version = $6",
             )
             .bind(e.status.as_str())
@@ -223,6 +230,7 @@ impl ConnectionStore for SqlStore {
             .bind(answering)
             .bind(c.id.0)
             .bind(c.version)
+            .bind(by_service)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -251,6 +259,21 @@ impl ConnectionStore for SqlStore {
             tx.commit().await.map_err(map_err)?;
         });
         self.get_connection(ConnectionScope::Tenant(c.org_id), c.id).await
+    }
+
+    async fn mark_answers_seen(&self, org: OrgId, person: PersonId, at: DateTime<Utc>) -> StoreResult<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE connections SET seen_at = $1 WHERE org_id = $2 AND person_id = $3 AND service_said_at IS NOT NULL \
+             AND (seen_at IS NULL OR seen_at < service_said_at)",
+        )
+        .bind(at)
+        .bind(org.0)
+        .bind(person.0)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(map_err)?);
+        Ok(())
     }
 
     async fn unanswered(&self, limit: i64) -> StoreResult<Vec<Connection>> {

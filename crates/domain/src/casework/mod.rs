@@ -402,6 +402,8 @@ pub struct CaseloadItem {
     pub safeguarding: bool,
     /// A lone-working risk is flagged: plan visits with it in mind.
     pub lone_working: bool,
+    /// Answers from services to the person's referrals that the team has not read.
+    pub new_answers: i64,
     pub holding_since: Option<NaiveDate>,
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,

@@ -1,7 +1,7 @@
 //! Connections from people's records to directory services.
 
 use super::StoreResult;
-use crate::connections::{Connection, ConnectionEvent, Responsiveness, UnmetNeed};
+use crate::connections::{Connection, ConnectionEvent, Responsiveness, UnmetNeed, Side};
 use crate::ids::{ConnectionId, ServiceId};
 use crate::ids::{OrgId, PersonId};
 use chrono::{DateTime, Utc};
@@ -30,8 +30,11 @@ pub trait ConnectionStore: Send + Sync {
         id: ConnectionId,
     ) -> StoreResult<Vec<ConnectionEvent>>;
     /// Move a connection to `event.status` from `version`; a stale version is a conflict. The
-    /// first accept or decline stamps `answered_at`; a decline at capacity records unmet need.
-    async fn change_connection(&self, c: &Connection, event: &ConnectionEvent) -> StoreResult<Connection>;
+    /// first accept or decline stamps `answered_at`; a change by the service (`side` receiving)
+    /// is news to the referring team; a decline at capacity records unmet need.
+    async fn change_connection(&self, c: &Connection, event: &ConnectionEvent, side: Side) -> StoreResult<Connection>;
+    /// The referring team has read the person's record: their services' answers are not news.
+    async fn mark_answers_seen(&self, org: OrgId, person: PersonId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Open referrals still waiting for a first answer, oldest first.
     async fn unanswered(&self, limit: i64) -> StoreResult<Vec<Connection>>;
     async fn mark_nudged(

@@ -69,7 +69,7 @@ pub async fn change_status(
         by: user.id,
         by_name: user.display_name.clone(),
     };
-    let changed = s.store.change_connection(&Connection { version: change.version, ..c.clone() }, &event).await?;
+    let changed = s.store.change_connection(&Connection { version: change.version, ..c.clone() }, &event, side).await?;
     let entry = caller.entry(AuditEntry {
         person_id: Some(c.person_id),
         record_id: Some(c.id.to_string()),

@@ -23,7 +23,7 @@ pub(super) async fn demo_connections(
     workers: &[User],
     partner: (UserId, String),
 ) -> anyhow::Result<usize> {
-    use linkwork_domain::connections::{
+    use linkwork_domain::connections::{Side, 
         Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus,
     };
     use linkwork_domain::ids::ConnectionId;
@@ -73,6 +73,8 @@ pub(super) async fn demo_connections(
             answered_at: None,
             reminded_at: None,
             unanswered_at: None,
+            service_said_at: None,
+            seen_at: None,
             reason: None,
             version: 1,
         };
@@ -115,11 +117,17 @@ pub(super) async fn demo_connections(
             ],
         };
         let mut current = c.clone();
+        let mut last = None;
         for (status, reason, hours, note) in path {
             if created + Duration::hours(hours) > now {
                 break;
             }
-            current = store.change_connection(&current, &event(status, reason, hours, note)).await?;
+            current = store.change_connection(&current, &event(status, reason, hours, note), Side::Receiving).await?;
+            last = Some(created + Duration::hours(hours));
+        }
+        // The link worker read answers older than two days; newer ones are still news.
+        if let Some(at) = last.filter(|at| *at < now - Duration::days(2)) {
+            store.mark_answers_seen(c.org_id, c.person_id, at + Duration::hours(3)).await?;
         }
     }
     Ok(n)

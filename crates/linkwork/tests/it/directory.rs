@@ -754,3 +754,40 @@ db_test!(a_dense_area_keeps_its_nearest_service, |db: TestDb| async move {
     assert!(hits[0].distance_km.unwrap() < 0.2 && hits[1].distance_km.unwrap() > 0.9, "{:?}", hits[1].distance_km);
     assert_eq!(total, NEAREST_CANDIDATES);
 });
+
+app_test!(item_08_the_link_worker_sees_when_a_service_answers, |app: TestApp| async move {
+    // Issue 12 item 8: a service's answer shows on the caseload and the record until it is read.
+    let Loop { person, service, mut worker, mut partner } = closed_loop_setup(&app).await;
+    let lw = app.store.find_user_by_email("lw@seacroft.test").await.unwrap();
+    let team = app.store.user_teams(lw.id).await.unwrap()[0];
+    let waiting = app.store.waiting_referrals(person.org_id, &[team]).await.unwrap()[0].0.id;
+    let (team_id, worker_id) = (team.to_string(), lw.id.to_string());
+    let decision = form(&[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]);
+    assert_eq!(worker.post_form(&format!("/referrals/{waiting}/triage"), &decision).await.status, StatusCode::SEE_OTHER);
+    let connect = format!("/people/{}/connect/{service}", person.id);
+    let refer = form(&[("kind", "refer"), ("need", "loneliness"), ("consent", "yes"), ("share", "phone")]);
+    assert_eq!(worker.post_form(&connect, &refer).await.status, StatusCode::SEE_OTHER);
+    let c = app.store.person_connections(person.org_id, person.id).await.unwrap().remove(0);
+    let record = format!("/people/{}", person.id);
+    assert!(!worker.get("/caseload").await.body.contains("New answer from a service"), "the worker's own referral is not news");
+    assert!(!worker.get(&record).await.body.contains("New answer"));
+
+    app.clock.advance(Duration::minutes(20));
+    let answer = form(&[("status", "accepted"), ("version", "1")]);
+    assert_eq!(partner.post_form(&format!("/partner/referrals/{}", c.id), &answer).await.status, StatusCode::SEE_OTHER);
+    let caseload = worker.get("/caseload").await.body;
+    assert!(caseload.contains("New answer from a service"), "{caseload}");
+    let group = worker.get("/caseload?show=answers").await.body;
+    assert!(group.contains("1 person") && group.contains("New answers from services"), "the count opens its group");
+    let page = worker.get(&record).await.body;
+    assert!(page.contains("A service has answered") && page.contains("New answer"), "{page}");
+    // Read once, it is no longer news.
+    assert!(!worker.get(&record).await.body.contains("New answer"));
+    assert!(!worker.get("/caseload").await.body.contains("New answer from a service"));
+    assert!(worker.get("/caseload?show=answers").await.body.contains("Nobody in this group"));
+    // A change the worker makes (cancelling) is not news either.
+    let c = app.store.person_connections(person.org_id, person.id).await.unwrap().remove(0);
+    let cancel = form(&[("version", &c.version.to_string())]);
+    assert_eq!(worker.post_form(&format!("/connections/{}/cancel", c.id), &cancel).await.status, StatusCode::SEE_OTHER);
+    assert!(!worker.get(&record).await.body.contains("New answer"));
+});

@@ -61,3 +61,9 @@ CREATE INDEX person_flags_person ON person_flags (org_id, person_id, at);
 INSERT INTO person_flags (id, org_id, person_id, kind, action, text, at, by_user)
 SELECT randomblob(16), org_id, id, 'safeguarding', 'raised', safeguarding, created_at, NULL
   FROM people WHERE safeguarding IS NOT NULL;
+
+-- A service's answer is news to the referring team until they read the person's record:
+-- service_said_at is the last change made by the service, seen_at when the team last read it.
+ALTER TABLE connections ADD COLUMN service_said_at TEXT;
+ALTER TABLE connections ADD COLUMN seen_at TEXT;
+UPDATE connections SET service_said_at = answered_at, seen_at = answered_at WHERE answered_at IS NOT NULL;

@@ -188,6 +188,8 @@ impl EpisodeStore for SqlStore {
                  (SELECT min(h.review_on) FROM holding_periods h WHERE h.episode_id = e.id AND h.ended_on IS NULL) AS holding_review_on, \
                  (SELECT count(*) FROM contacts c WHERE c.episode_id = e.id) AS contacts, \
                  (SELECT max(c.happened_on) FROM contacts c WHERE c.episode_id = e.id) AS last_contact, \
+                 (SELECT count(*) FROM connections k WHERE k.org_id = e.org_id AND k.person_id = e.person_id \
+                   AND k.service_said_at IS NOT NULL AND (k.seen_at IS NULL OR k.seen_at < k.service_said_at)) AS new_answers, \
                  (SELECT min(a.starts_at) FROM appointments a WHERE a.episode_id = e.id AND a.status = 'booked' AND a.starts_at >= ",
             );
             qb.push_bind(now);
@@ -212,6 +214,7 @@ impl EpisodeStore for SqlStore {
                     nhs_number: r.nhs_number,
                     safeguarding: r.safeguarding.is_some(),
                     lone_working: r.lone_working.is_some(),
+                    new_answers: r.new_answers,
                     holding_since: r.holding_since,
                     holding_review_on: r.holding_review_on,
                     contacts: r.contacts,

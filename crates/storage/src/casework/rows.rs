@@ -67,6 +67,7 @@ pub(crate) struct CaseloadRow {
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,
     pub last_contact: Option<NaiveDate>,
+    pub new_answers: i64,
     pub next_appointment: Option<DateTime<Utc>>,
 }
 

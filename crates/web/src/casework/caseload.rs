@@ -29,6 +29,7 @@ struct CaseRow {
     next_appointment: String,
     safeguarding: bool,
     lone_working: bool,
+    new_answers: i64,
 }
 
 struct RecentRow {
@@ -62,6 +63,8 @@ struct CaseloadPage {
     waiting: usize,
     overdue: usize,
     today: usize,
+    /// People with answers from services not yet read.
+    answers: usize,
     for_supervision: usize,
     mean_contacts: String,
     norm_people: (i64, i64),
@@ -78,6 +81,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("overdue", "Overdue follow-ups or holding reviews"),
     ("today", "Appointments today"),
     ("holding", "Holding"),
+    ("answers", "New answers from services"),
 ];
 
 #[derive(serde::Deserialize, Default)]
@@ -96,6 +100,7 @@ struct GroupLinks {
     overdue: String,
     today: String,
     holding: String,
+    answers: String,
 }
 
 /// The link worker's day: their open episodes (or the team's), the counts that matter today,
@@ -123,10 +128,11 @@ pub(crate) async fn caseload(
             "overdue" => i.overdue(today),
             "today" => i.appointment_today(today),
             "holding" => i.holding(),
+            "answers" => i.new_answers > 0,
             _ => true,
         })
         .collect();
-    group.sort_by_key(|i| (!i.overdue(today), !i.appointment_today(today)));
+    group.sort_by_key(|i| (!i.overdue(today), !i.appointment_today(today), i.new_answers == 0));
     let pages = group.len().div_ceil(PER_PAGE).max(1);
     let page_no = q.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
     let on_page: Vec<&CaseloadItem> = group.iter().skip((page_no - 1) * PER_PAGE).take(PER_PAGE).copied().collect();
@@ -164,6 +170,7 @@ pub(crate) async fn caseload(
             next_appointment: i.next_appointment.map(|t| t.uk().format("%d %b %H:%M").to_string()).unwrap_or_default(),
             safeguarding: i.safeguarding,
             lone_working: i.lone_working,
+            new_answers: i.new_answers,
         })
         .collect();
     let page = CaseloadPage {
@@ -175,6 +182,7 @@ pub(crate) async fn caseload(
         waiting,
         overdue: items.iter().filter(|i| i.overdue(today)).count(),
         today: items.iter().filter(|i| i.appointment_today(today)).count(),
+        answers: items.iter().filter(|i| i.new_answers > 0).count(),
         for_supervision: items
             .iter()
             .filter(|i| {
@@ -192,6 +200,7 @@ pub(crate) async fn caseload(
             overdue: link("overdue", 1),
             today: link("today", 1),
             holding: link("holding", 1),
+            answers: link("answers", 1),
         },
         shown_total: group.len(),
         page: page_no,

@@ -110,6 +110,8 @@ struct RecordPage {
     episodes: Vec<EpisodeView>,
     codes: Vec<(String, String, String)>,
     connections: Vec<crate::connections::ConnectionView>,
+    /// Answers from services the team had not read: shown once, then they are read.
+    new_answers: usize,
     /// How a worker may end a holding period (discharge's "episode closed" is not theirs to pick).
     holding_ends: Vec<(&'static str, &'static str)>,
     /// What can have happened at a booked appointment.
@@ -257,6 +259,10 @@ pub(crate) async fn record_page(
         .into_iter()
         .map(|c| (date(c.recorded_at.uk_date()), c.code, c.term))
         .collect();
+    let connections = crate::connections::person_connections(state, user.org_id, &person).await?;
+    if connections.iter().any(|c| c.news.is_some()) {
+        state.store.mark_answers_seen(user.org_id, person.id, state.clock.now()).await?;
+    }
     let p = &person;
     let mut names: std::collections::HashMap<linkwork_domain::ids::UserId, String> = Default::default();
     let mut flag_history = vec![];
@@ -323,7 +329,8 @@ pub(crate) async fn record_page(
             .collect(),
         episodes: views,
         codes,
-        connections: crate::connections::person_connections(state, user.org_id, &person).await?,
+        new_answers: connections.iter().filter(|c| c.news.is_some()).count(),
+        connections,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -154,6 +154,8 @@ pub(crate) async fn connect(
         answered_at: None,
         reminded_at: None,
         unanswered_at: None,
+        service_said_at: None,
+        seen_at: None,
         reason: None,
         version: 1,
     };
@@ -278,6 +280,8 @@ pub(crate) struct ConnectionView {
     pub reason: Option<&'static str>,
     pub open: bool,
     pub version: i32,
+    /// The service said something since the team last read the record: when.
+    pub news: Option<String>,
 }
 
 pub(crate) async fn person_connections(
@@ -302,6 +306,7 @@ pub(crate) async fn person_connections(
             reason: c.reason.map(DeclineReason::label),
             open: c.kind == ConnectionKind::Refer && !c.status.is_final(),
             version: c.version,
+            news: c.service_said_at.filter(|_| c.has_news()).map(|t| t.uk().format("%d %b %Y, %H:%M").to_string()),
         })
         .collect())
 }
