@@ -126,7 +126,7 @@ pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, I
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .map_err(|_| InvalidValue("Enter a real date of birth, like 31/03/1958".into()))?;
+        .map_err(|_| InvalidValue("Enter a real date of birth: the day, month and year, like 31 3 1958".into()))?;
     if d > today {
         return Err(InvalidValue("Date of birth must be in the past".into()));
     }

@@ -22,6 +22,8 @@ pub(crate) struct Field {
     pub options: Vec<(String, String)>,
     /// The chosen values of a `checkboxes` field.
     pub values: Vec<String>,
+    /// A `date` field's day, month and year as typed, when the form came back.
+    pub parts: Option<[String; 3]>,
 }
 
 impl Field {
@@ -36,6 +38,22 @@ impl Field {
             error: None,
             options: vec![],
             values: vec![],
+            parts: None,
+        }
+    }
+
+    /// A `date` field's day, month and year: as typed, or from its value (`2026-11-24`,
+    /// `24/11/2026`).
+    pub fn date_parts(&self) -> [String; 3] {
+        if let Some(p) = &self.parts {
+            return p.clone();
+        }
+        let v = self.value.trim();
+        let bits: Vec<&str> = if v.contains('-') { v.split('-').collect() } else { v.split('/').collect() };
+        match (v.contains('-'), bits.as_slice()) {
+            (true, [y, m, d]) => [d.trim_start_matches('0').into(), m.trim_start_matches('0').into(), (*y).into()],
+            (false, [d, m, y]) => [(*d).into(), (*m).into(), (*y).into()],
+            _ => Default::default(),
         }
     }
 
@@ -102,9 +120,28 @@ impl FormData {
             .map_err(|_| AppError::BadRequest("The form could not be read. Go back and try again.".into()))
     }
 
-    /// The first value of `name`, or empty.
+    /// The first value of `name`, or empty. A date typed in the GOV.UK pattern (`name-day`,
+    /// `name-month`, `name-year`) comes back as one `day/month/year` string; a year that is
+    /// not four digits makes it unreadable, so "58" is never taken for the year 58.
     pub fn get(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        match self.0.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => v.clone(),
+            None => match self.date_parts(name) {
+                Some([d, m, y]) if d.is_empty() && m.is_empty() && y.is_empty() => String::new(),
+                Some([d, m, y]) if y.len() == 4 => format!("{d}/{m}/{y}"),
+                Some([d, m, y]) => format!("{d}/{m}/{y} (year)"),
+                None => String::new(),
+            },
+        }
+    }
+
+    /// The day, month and year typed into a GOV.UK date input called `name`, if it was sent.
+    fn date_parts(&self, name: &str) -> Option<[String; 3]> {
+        let part = |p: &str| self.0.iter().find(|(k, _)| *k == format!("{name}-{p}")).map(|(_, v)| v.trim().to_owned());
+        match (part("day"), part("month"), part("year")) {
+            (None, None, None) => None,
+            (d, m, y) => Some([d.unwrap_or_default(), m.unwrap_or_default(), y.unwrap_or_default()]),
+        }
     }
 
     /// Every value of `name`.
@@ -128,6 +165,9 @@ impl FormData {
                 f.value = if self.checked(f.name) { "yes".into() } else { String::new() };
             } else {
                 f.value = self.get(f.name);
+                if f.kind == "date" {
+                    f.parts = self.date_parts(f.name);
+                }
             }
         }
     }

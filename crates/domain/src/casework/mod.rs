@@ -378,7 +378,7 @@ pub fn parse_date(input: &str, what: &str) -> Result<NaiveDate, InvalidValue> {
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .map_err(|_| InvalidValue(format!("Enter a real {what}, like 31/03/2027")))
+        .map_err(|_| InvalidValue(format!("Enter a real {what}: the day, month and year, like 31 3 2027")))
 }
 
 /// Text in the person's own words: required, at most `max` characters.

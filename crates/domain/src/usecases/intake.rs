@@ -11,8 +11,38 @@ use crate::intake::{Channel, Intake, RawReferral, parse_referral};
 use crate::people::{DuplicateReason, Person, likely_duplicate};
 use crate::ports::{Created, IdempotencyKey, Store, StoreError};
 
+/// The service a member of the public is asking: the PCN of the GP practice they chose; without
+/// one, the PCN whose teams serve their postcode district; or a PCN named as `service` (forms
+/// saved before practices were offered). Nobody is asked to know what a PCN is.
+async fn public_service(s: Services<'_>, raw: &RawReferral, service: Option<OrgId>) -> Result<Option<OrgId>, Failure> {
+    let orgs = s.store.list_orgs().await?;
+    let practice = raw.practice_id.trim();
+    if !practice.is_empty() {
+        let pcn = orgs
+            .iter()
+            .find(|o| o.kind == OrgKind::Practice && o.id.to_string() == practice)
+            .and_then(|o| o.parent_id)
+            .filter(|parent| orgs.iter().any(|o| o.id == *parent && o.kind == OrgKind::Pcn));
+        return Ok(pcn);
+    }
+    if let Some(id) = service {
+        return Ok(orgs.iter().find(|o| o.id == id && o.kind == OrgKind::Pcn).map(|o| o.id));
+    }
+    let Ok(postcode) = crate::values::Postcode::parse(&raw.postcode) else { return Ok(None) };
+    let district = postcode.outward().to_uppercase();
+    for pcn in orgs.iter().filter(|o| o.kind == OrgKind::Pcn) {
+        for team in s.store.list_teams(pcn.id).await? {
+            let settings = s.store.team_settings(pcn.id, team.id).await?;
+            if settings.areas.iter().any(|a| a.trim().eq_ignore_ascii_case(&district)) {
+                return Ok(Some(pcn.id));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Check a referral: which tenant receives it (a practice refers to its PCN; a member of the
-/// public chooses their PCN as `service`), its team and GP practice within that tenant, and
+/// public is found theirs from their GP practice or postcode), its team and GP practice within that tenant, and
 /// every field (`domain::intake::parse_referral`). Every problem comes back at once; nothing
 /// is stored.
 pub async fn check_referral(
@@ -30,16 +60,12 @@ pub async fn check_referral(
             return Err(Failure::Invalid(p.0));
         }
         Actor::Public => {
-            let pcn = match service {
-                Some(id) => match s.store.get_org(id).await {
-                    Ok(o) if o.kind == OrgKind::Pcn => Some(o.id),
-                    Ok(_) | Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            };
+            let pcn = public_service(s, raw, service).await?;
             if pcn.is_none() {
-                p.add("service", "Choose where you live from the list");
+                p.add(
+                    "practice_id",
+                    "Choose your GP practice: we could not find a social prescribing service for your postcode",
+                );
             }
             (pcn, Channel::SelfReferral)
         }

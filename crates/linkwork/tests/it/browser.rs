@@ -440,7 +440,10 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     assert_accessible(&c, &axe, "referral form").await;
     c.find(Locator::Id("given_name")).await.unwrap().send_keys("Winifred").await.unwrap();
     c.find(Locator::Id("family_name")).await.unwrap().send_keys("Quayle").await.unwrap();
-    fill(&c, "date_of_birth", "1946-02-11").await;
+    // The GOV.UK date pattern: day, month and year, never the browser's mm/dd/yyyy.
+    fill(&c, "date_of_birth-day", "11").await;
+    fill(&c, "date_of_birth-month", "2").await;
+    fill(&c, "date_of_birth-year", "1946").await;
     c.find(Locator::Id("reason"))
         .await
         .unwrap()

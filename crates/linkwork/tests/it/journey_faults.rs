@@ -679,3 +679,61 @@ app_test!(item_12_freshness_shows_from_the_feed_claims_are_linked_and_owners_edi
     let history = app.store.listing_history(l.id, 5).await.unwrap();
     assert!(history[0].what.contains("opening times changed"));
 });
+
+app_test!(item_09_the_public_give_their_practice_or_postcode_and_dates_are_day_month_year, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    let s = setup(&app).await;
+    let mut settings = app.store.team_settings(s.org.id, s.team.id).await.unwrap();
+    settings.areas = vec!["LS14".into()];
+    app.store.save_team_settings(&settings).await.unwrap();
+    let mut public = crate::helpers::Client::new(&app.router);
+    public.address = Some("198.51.100.31:5000".parse().unwrap());
+    let page = public.get("/self-referral").await.body;
+    assert!(!page.contains("Primary Care Network") && !page.contains("name=\"service\""), "nobody is asked for a PCN");
+    assert!(page.contains("Your GP practice") && page.contains("Seacroft Surgery (Seacroft PCN)"));
+    assert!(page.contains("Your postcode") && page.contains("Needed"), "the required postcode says so");
+    assert!(!page.contains("type=\"date\""), "no browser date picker: the GOV.UK day, month and year");
+    assert!(page.contains("name=\"date_of_birth-day\"") && page.contains("name=\"date_of_birth-year\""));
+    let person = |practice: &str, postcode: &str, year: &str| {
+        form(&[
+            ("practice_id", practice),
+            ("given_name", "Sam"),
+            ("family_name", "Hughes"),
+            ("date_of_birth-day", "31"),
+            ("date_of_birth-month", "3"),
+            ("date_of_birth-year", year),
+            ("postcode", postcode),
+            ("phone", "07700 900456"),
+            ("reason", "I feel very alone since I moved here"),
+        ])
+    };
+    // A two-digit year is not taken for the year 58, and what was typed comes back.
+    let practice = s.practice.id.to_string();
+    let r = public.post_form("/self-referral", &person(&practice, "LS14 6AB", "58")).await;
+    crate::journey::assert_error_summary(&r, "date_of_birth", "Enter a real date of birth");
+    assert!(r.body.contains("value=\"31\"") && r.body.contains("value=\"58\""), "the parts are kept");
+    // From the practice; from the postcode; neither.
+    assert_eq!(public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await.status, StatusCode::OK);
+    assert_eq!(public.post_form("/self-referral", &person("none", "LS14 7ZZ", "1990")).await.status, StatusCode::OK);
+    let r = public.post_form("/self-referral", &person("none", "SW1A 1AA", "1990")).await;
+    crate::journey::assert_error_summary(&r, "practice_id", "Choose your GP practice");
+    let referrals = app.store.recent_referrals(s.org.id, 10).await.unwrap();
+    assert_eq!(referrals.len(), 2, "both reached the PCN");
+    let people: Vec<_> = referrals.iter().map(|r| r.1.clone()).collect();
+    assert!(people.iter().all(|p| p.date_of_birth == NaiveDate::from_ymd_opt(1990, 3, 31).unwrap()));
+    assert_eq!(people.iter().filter(|p| p.practice_id == Some(s.practice.id)).count(), 1, "the chosen practice is kept");
+
+    // Over the limit, the form comes back with everything typed, and says when to try again.
+    for _ in 0..3 {
+        assert_eq!(public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await.status, StatusCode::OK);
+    }
+    let r = public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("There is a problem") && r.body.contains("Wait 15 minutes"));
+    assert!(r.body.contains("I feel very alone since I moved here") && r.body.contains("value=\"Hughes\""), "nothing lost");
+
+    // Staff forms use the same pattern.
+    let (mut lw, _, eid) = ada_accepted(&app, &s).await;
+    let contact = lw.get(&format!("/episodes/{eid}/contact")).await.body;
+    assert!(!contact.contains("type=\"date\"") && contact.contains("name=\"happened_on-day\" type=\"text\" inputmode=\"numeric\" value=\"24\""));
+});

@@ -68,10 +68,14 @@ pub(super) fn person_fields(self_referral: bool) -> Vec<Field> {
         Field::new("given_name", you("First name", "Your first name"), "text", "off"),
         Field::new("family_name", you("Last name", "Your last name"), "text", "off"),
         Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth"))
-            .hint("For example, 31 March 1958"),
+            .hint("For example, 31 3 1958"),
         Field::of("text", "nhs_number", "NHS number (if known)").hint("10 digits, like 943 476 5919"),
         Field::of("textarea", "address", you("Address", "Your address")),
-        Field::of("text", "postcode", "Postcode"),
+        if self_referral {
+            Field::of("text", "postcode", "Your postcode").hint("Needed: it tells us which service covers where you live")
+        } else {
+            Field::of("text", "postcode", "Postcode")
+        },
         Field::of("tel", "phone", you("Phone number", "Your phone number")),
         Field::of("email", "email", you("Email address", "Your email address")),
         Field::of("radios", "contact_by", you("How the person prefers to be contacted", "How should we contact you?"))

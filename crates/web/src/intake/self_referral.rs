@@ -14,17 +14,21 @@ use linkwork_domain::ids::OrgId;
 use linkwork_domain::usecases::{self, Actor, Caller, Failure};
 
 pub(super) async fn self_form(state: &AppState) -> Result<FormPage, AppError> {
-    let mut pcn = Field::of("select", "service", "Where do you live?")
-        .hint("Choose the social prescribing service for your GP practice's area");
-    pcn.options = state
-        .store
-        .list_orgs()
-        .await?
-        .into_iter()
-        .filter(|o| o.kind == OrgKind::Pcn)
-        .map(|o| (o.id.to_string(), o.name))
+    // The GP practice finds the service (its PCN); without one, the postcode does.
+    let orgs = state.store.list_orgs().await?;
+    let mut practice = Field::of("select", "practice_id", "Your GP practice")
+        .hint("If you are not registered with a GP, or cannot find yours, choose \"Not registered or not listed\": your postcode finds the service for your area");
+    let mut practices: Vec<(String, String)> = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Practice)
+        .filter_map(|o| {
+            let pcn = orgs.iter().find(|p| Some(p.id) == o.parent_id && p.kind == OrgKind::Pcn)?;
+            Some((o.id.to_string(), format!("{} ({})", o.name, pcn.name)))
+        })
         .collect();
-    let mut fields = vec![pcn];
+    practices.sort_by(|a, b| a.1.cmp(&b.1));
+    practice.options = std::iter::once(("none".to_owned(), "Not registered or not listed".to_owned())).chain(practices).collect();
+    let mut fields = vec![practice];
     fields.extend(person_fields(true));
     fields.extend(referral_fields(true));
     Ok(FormPage {
@@ -71,7 +75,10 @@ pub(crate) async fn self_submit(
         return self_sent();
     }
     let service = form.get("service").parse::<OrgId>().ok();
-    let raw = raw_from_form(&form);
+    let mut raw = raw_from_form(&form);
+    if raw.practice_id.trim() == "none" {
+        raw.practice_id.clear();
+    }
     let caller = Caller { actor: Actor::Public, source };
     match usecases::intake::check_referral(state.services(), &caller, &raw, service).await {
         Ok(intake) => {
@@ -80,7 +87,16 @@ pub(crate) async fn self_submit(
             // The place is reserved before anything is stored, so parallel posts cannot pass
             // one check (issue 11).
             if !state.store.reserve_attempt(std::slice::from_ref(&key), state.clock.now()).await? {
-                return Err(AppError::TooMany);
+                // Keep what they typed: they can send it again later, or phone instead.
+                let mut page = self_form(&state).await?;
+                form.refill(&mut page.fields);
+                page.error(
+                    "reason",
+                    "Too many requests have been sent from your connection. Wait 15 minutes and send this again, or phone your GP practice",
+                );
+                let mut r = page.respond()?;
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                return Ok(r);
             }
             usecases::intake::record_referral(state.services(), &caller, intake, None).await?;
             self_sent()
