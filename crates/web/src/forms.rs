@@ -48,7 +48,7 @@ impl Field {
         if let Some(p) = &self.parts {
             return p.clone();
         }
-        let v = self.value.trim();
+        let v = self.value.trim().trim_end_matches(" (year)");
         let bits: Vec<&str> = if v.contains('-') { v.split('-').collect() } else { v.split('/').collect() };
         match (v.contains('-'), bits.as_slice()) {
             (true, [y, m, d]) => [d.trim_start_matches('0').into(), m.trim_start_matches('0').into(), (*y).into()],

@@ -9,7 +9,7 @@ use crate::forms::{Field, FormExtras, FormPage};
 use crate::pages::Nav;
 use crate::{AppError, AppState, ClientAddress};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use linkwork_domain::access::audit::{AuditAction, AuditEntry};
@@ -17,14 +17,22 @@ use linkwork_domain::casework::coding::{CodedContact, CodedEvent};
 use linkwork_domain::casework::parse_date;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::{UkTime, from_uk};
-use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
+/// The range asked for: `from` and `to` as ISO dates (links, the CSV) or typed in the GOV.UK
+/// day, month and year pattern (the form).
+#[derive(Default)]
 pub(crate) struct Range {
-    #[serde(default)]
     from: String,
-    #[serde(default)]
     to: String,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Range {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, AppError> {
+        let q = crate::forms::FormData::parse(parts.uri.query().unwrap_or("").as_bytes())?;
+        Ok(Range { from: q.get("from"), to: q.get("to") })
+    }
 }
 
 struct Row {
@@ -103,7 +111,7 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    Query(q): Query<Range>,
+    q: Range,
 ) -> Result<Response, AppError> {
     let mut form = FormPage {
         nav: Nav::for_user(&user),
@@ -171,7 +179,7 @@ pub(crate) async fn csv(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    Query(q): Query<Range>,
+    q: Range,
 ) -> Result<Response, AppError> {
     let (from, to) = range(&state, &q)
         .map_err(|e| AppError::BadRequest(e.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(". ")))?;
