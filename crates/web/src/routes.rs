@@ -3,7 +3,7 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::access::auth::{NoUser, session_user};
-use crate::access::{account, admin, auth, two_factor};
+use crate::access::{account, admin, auth, subject_access, two_factor};
 use crate::casework::{codes, summary, team};
 use crate::directory::oruk;
 use crate::intake::{self as referrals, import};
@@ -150,6 +150,11 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/admin/messages", ViewNotifications, get(pages::messages)),
         route(Method::GET, "/admin/audit", ViewAudit, get(admin::audit)),
         route(Method::POST, "/admin/audit", ViewAudit, post(admin::audit_search)),
+        // Subject access: a person search for that purpose only, and the whole report.
+        route(Method::GET, "/admin/subject-access", ViewAudit, get(subject_access::lookup_page)),
+        route(Method::POST, "/admin/subject-access", ViewAudit, post(subject_access::lookup)),
+        route(Method::GET, "/admin/subject-access/{id}", ViewAudit, get(subject_access::report)),
+        route(Method::GET, "/admin/subject-access/{id}/report.csv", ViewAudit, get(subject_access::report_csv)),
         route(Method::GET, "/admin/users", ManageUsers, get(admin::users)),
         route(Method::GET, "/admin/users/invite", ManageUsers, get(admin::invite_page)),
         route(Method::POST, "/admin/users/invite", ManageUsers, post(admin::invite)),

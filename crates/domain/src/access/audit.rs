@@ -282,6 +282,9 @@ pub struct AuditFilter {
     pub person_id: Option<PersonId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only events before this one (a cursor for reading a trail longer than a page).
+    pub before_seq: Option<i64>,
+    /// At most this many, newest first (the store caps a page at 1,000).
     pub limit: i64,
 }
 

@@ -108,3 +108,31 @@ pub async fn create_organisation(
     }
     Ok(created)
 }
+
+/// Every event of organisation `org` about `person` (their record touched, or shown in a list),
+/// newest first, read a page at a time: the whole trail, for a subject access request.
+pub async fn person_trail(
+    s: Services<'_>,
+    org: OrgId,
+    person: crate::ids::PersonId,
+) -> Result<Vec<crate::access::audit::AuditEvent>, Failure> {
+    const PAGE: i64 = 1000;
+    let mut all = vec![];
+    let mut before = None;
+    loop {
+        let filter = crate::access::audit::AuditFilter {
+            org_id: Some(org),
+            person_id: Some(person),
+            before_seq: before,
+            limit: PAGE,
+            ..Default::default()
+        };
+        let page = s.store.search_audit(&filter).await?;
+        let full = i64::try_from(page.len()).unwrap_or(0) == PAGE;
+        before = page.last().map(|e| e.seq);
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}

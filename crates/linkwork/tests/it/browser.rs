@@ -313,6 +313,33 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     assert_eq!(text(&c, "h1").await, "Audit trail");
     assert_accessible(&c, &axe, "audit trail").await;
 
+    // Issue 12 item 11: a subject access request, from finding the person to the whole report.
+    c.find(Locator::LinkText("find the person and their whole access report")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/admin/subject-access").await;
+    assert_accessible(&c, &axe, "subject access lookup").await;
+    c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert_accessible(&c, &axe, "subject access lookup with errors").await;
+    let admin = app.store.find_user_by_email("admin@pcn1.demo.test").await.unwrap();
+    let (_, person) = app
+        .store
+        .recent_referrals(admin.org_id, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(_, p)| p.nhs_number.is_some())
+        .expect("a demo person with an NHS number");
+    let nhs = person.nhs_number.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    c.find(Locator::Id("nhs_number")).await.unwrap().send_keys(&nhs).await.unwrap();
+    c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText(&format!("Access report for {}", person.full_name()))).await.ok();
+    assert!(text(&c, "main").await.contains(&person.full_name()));
+    assert_accessible(&c, &axe, "subject access results").await;
+    c.find(Locator::Css("main table a")).await.unwrap().click().await.unwrap();
+    wait_for_h1(&c, &format!("Access report: {}", person.full_name())).await;
+    assert!(text(&c, "main").await.contains("subject_access_lookup"), "the search itself is in the report");
+    assert_accessible(&c, &axe, "subject access report").await;
+
     c.goto(&format!("{base}/home")).await.unwrap();
     c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
     wait_for_path(&c, "/sign-in").await;

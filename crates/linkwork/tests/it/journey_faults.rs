@@ -737,3 +737,55 @@ app_test!(item_09_the_public_give_their_practice_or_postcode_and_dates_are_day_m
     let contact = lw.get(&format!("/episodes/{eid}/contact")).await.body;
     assert!(!contact.contains("type=\"date\"") && contact.contains("name=\"happened_on-day\" type=\"text\" inputmode=\"numeric\" value=\"24\""));
 });
+
+app_test!(item_11_administrators_find_the_person_for_a_subject_access_request_and_get_the_whole_report, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    let s = setup(&app).await;
+    let (mut lw, pid, _) = ada_accepted(&app, &s).await;
+    // More than a page of the trail (the old report stopped at 200 events).
+    for _ in 0..230 {
+        assert_eq!(lw.get(&format!("/people/{pid}")).await.status, StatusCode::OK);
+    }
+    let admin = crate::helpers::user(app.store.as_ref(), app.clock.as_ref(), &s.org, "admin@seacroft.test", &["administrator"]).await;
+    let mut a = crate::journey::signed_in(&app, admin.email.as_str()).await;
+    assert_eq!(a.get("/people/search").await.status, StatusCode::FORBIDDEN, "no general search for administrators");
+    let r = a.post_form("/admin/subject-access", &form(&[("family_name", "Okafor")])).await;
+    crate::journey::assert_error_summary(&r, "nhs_number", "or the last name and the date of birth");
+    let by_name = form(&[
+        ("family_name", "Okafor"),
+        ("date_of_birth-day", "2"),
+        ("date_of_birth-month", "5"),
+        ("date_of_birth-year", "1948"),
+    ]);
+    let found = a.post_form("/admin/subject-access", &by_name).await.body;
+    assert!(found.contains("Ada Okafor") && found.contains(&format!("/admin/subject-access/{pid}")), "{found}");
+    let by_nhs = a.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body;
+    assert!(by_nhs.contains("Ada Okafor"));
+    let lookups = app
+        .store
+        .search_audit(&linkwork_domain::access::audit::AuditFilter {
+            action: Some(linkwork_domain::access::audit::AuditAction::Search),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let lookup = lookups.iter().find(|e| e.entry.record_type == "subject_access_lookup").expect("recorded as such");
+    assert_eq!(lookup.entry.reason.as_deref(), Some("subject access request"));
+    assert_eq!(lookup.entry.people, vec![pid], "with the people it found");
+
+    let report = a.get(&format!("/admin/subject-access/{pid}")).await.body;
+    let views = report.matches("lw@seacroft.test").count();
+    assert!(views > 230, "the whole trail, not the first 200: {views}");
+    let csv = a.get(&format!("/admin/subject-access/{pid}/report.csv")).await;
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.body.lines().count() > 232, "every event, in the download too");
+    assert!(csv.body.lines().any(|l| l.contains("subject_access_report")), "reading the report is in it");
+    // Another organisation's administrator finds nothing and reads nothing.
+    let other = crate::helpers::pcn(app.store.as_ref(), app.clock.as_ref(), "Elsewhere PCN").await;
+    let stranger = crate::helpers::user(app.store.as_ref(), app.clock.as_ref(), &other, "admin@elsewhere.test", &["administrator"]).await;
+    let mut b = crate::journey::signed_in(&app, stranger.email.as_str()).await;
+    assert!(!b.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body.contains("Ada"));
+    assert_eq!(b.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(lw.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::FORBIDDEN);
+});

@@ -242,6 +242,9 @@ impl AuditStore for SqlStore {
             if let Some(to) = f.to {
                 qb.push(" AND at < ").push_bind(to);
             }
+            if let Some(before) = f.before_seq {
+                qb.push(" AND seq < ").push_bind(before);
+            }
             qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
             qb.build_query_as().fetch_all(pool).await.map_err(map_err)?
         });

@@ -107,6 +107,7 @@ pub(crate) async fn audit_search(
         person_id: person,
         from: from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc()),
         to: to.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc() + Duration::days(1)),
+        before_seq: None,
         limit: 200,
     };
     let events = if errors.is_empty() {

@@ -7,4 +7,5 @@ pub mod auth;
 pub(crate) mod organisations;
 pub mod passwords;
 pub(crate) mod session_store;
+pub(crate) mod subject_access;
 pub mod two_factor;
