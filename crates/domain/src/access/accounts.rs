@@ -17,6 +17,9 @@ pub enum Role {
     Manager,
     LinkWorker,
     Referrer,
+    /// Refers from an agency (social services, housing, the police, a school): the same rules
+    /// as a practice's referrer, for the referrals they make.
+    AgencyReferrer,
     VcsePartner,
     Commissioner,
     Researcher,
@@ -24,11 +27,12 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Administrator,
         Role::Manager,
         Role::LinkWorker,
         Role::Referrer,
+        Role::AgencyReferrer,
         Role::VcsePartner,
         Role::Commissioner,
         Role::Researcher,
@@ -41,6 +45,7 @@ impl Role {
             Role::Manager => "manager",
             Role::LinkWorker => "link_worker",
             Role::Referrer => "referrer",
+            Role::AgencyReferrer => "agency_referrer",
             Role::VcsePartner => "vcse_partner",
             Role::Commissioner => "commissioner",
             Role::Researcher => "researcher",
@@ -54,6 +59,7 @@ impl Role {
             Role::Manager => "Manager or supervisor",
             Role::LinkWorker => "Link worker",
             Role::Referrer => "Referrer",
+            Role::AgencyReferrer => "Agency referrer",
             Role::VcsePartner => "Voluntary sector partner",
             Role::Commissioner => "Commissioner",
             Role::Researcher => "Researcher",
@@ -172,8 +178,15 @@ impl fmt::Debug for TwoFactor {
 /// Roles that can see person-identifiable (or pseudonymised personal) data. Holding any of them
 /// makes two-factor sign-in required, where the organisation requires it (the default).
 /// Commissioners see aggregates only.
-pub const ROLES_SEEING_PERSONAL_DATA: [Role; 6] =
-    [Role::Administrator, Role::Manager, Role::LinkWorker, Role::Referrer, Role::VcsePartner, Role::Researcher];
+pub const ROLES_SEEING_PERSONAL_DATA: [Role; 7] = [
+    Role::Administrator,
+    Role::Manager,
+    Role::LinkWorker,
+    Role::Referrer,
+    Role::AgencyReferrer,
+    Role::VcsePartner,
+    Role::Researcher,
+];
 
 /// Whether `user` must use a second factor to sign in. Only accounts made by the demo data
 /// generator are ever exempt (`is_demo` is set nowhere else).

@@ -21,11 +21,14 @@ pub enum OrgKind {
     Practice,
     /// Voluntary, community or social enterprise organisation.
     Vcse,
+    /// An agency that refers people (social services, housing, the police, a school), within
+    /// the PCN whose service it refers to.
+    Agency,
 }
 
 impl OrgKind {
     /// All kinds, in hierarchy order.
-    pub const ALL: [OrgKind; 4] = [OrgKind::Icb, OrgKind::Pcn, OrgKind::Practice, OrgKind::Vcse];
+    pub const ALL: [OrgKind; 5] = [OrgKind::Icb, OrgKind::Pcn, OrgKind::Practice, OrgKind::Vcse, OrgKind::Agency];
 
     /// The code stored in the database and used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl OrgKind {
             OrgKind::Pcn => "pcn",
             OrgKind::Practice => "practice",
             OrgKind::Vcse => "vcse",
+            OrgKind::Agency => "agency",
         }
     }
 
@@ -44,6 +48,7 @@ impl OrgKind {
             OrgKind::Pcn => "Primary Care Network",
             OrgKind::Practice => "GP practice",
             OrgKind::Vcse => "Voluntary, community or social enterprise",
+            OrgKind::Agency => "Referring agency (social services, housing, police, school)",
         }
     }
 
@@ -54,6 +59,7 @@ impl OrgKind {
             OrgKind::Pcn => &[Some(OrgKind::Icb)],
             OrgKind::Practice => &[Some(OrgKind::Pcn)],
             OrgKind::Vcse => &[None, Some(OrgKind::Icb), Some(OrgKind::Pcn)],
+            OrgKind::Agency => &[Some(OrgKind::Pcn)],
         }
     }
 
@@ -81,7 +87,8 @@ impl FromStr for OrgKind {
             "pcn" => Ok(OrgKind::Pcn),
             "practice" => Ok(OrgKind::Practice),
             "vcse" => Ok(OrgKind::Vcse),
-            other => Err(format!("unknown organisation kind {other:?}: use icb, pcn, practice or vcse")),
+            "agency" => Ok(OrgKind::Agency),
+            other => Err(format!("unknown organisation kind {other:?}: use icb, pcn, practice, vcse or agency")),
         }
     }
 }
@@ -116,11 +123,11 @@ pub fn parse_name(input: &str) -> Result<String, crate::values::InvalidValue> {
     }
 }
 
-/// The tenant that receives a referral made by someone in `org`: a practice refers to its PCN's
-/// social prescribing service; anyone else refers within their own organisation.
+/// The tenant that receives a referral made by someone in `org`: a practice or an agency refers
+/// to its PCN's social prescribing service; anyone else refers within their own organisation.
 pub fn referral_tenant(org: &Organisation) -> OrgId {
     match (org.kind, org.parent_id) {
-        (OrgKind::Practice, Some(pcn)) => pcn,
+        (OrgKind::Practice | OrgKind::Agency, Some(pcn)) => pcn,
         _ => org.id,
     }
 }

@@ -77,7 +77,7 @@ pub const RULES: &[(Permission, &[Role])] = &[
     (Permission::ViewNotifications, &[Role::Administrator]),
     (Permission::ViewAudit, &[Role::Administrator]),
     (Permission::ManageUsers, &[Role::Administrator]),
-    (Permission::MakeReferral, &[Role::Referrer, Role::LinkWorker, Role::Manager]),
+    (Permission::MakeReferral, &[Role::Referrer, Role::AgencyReferrer, Role::LinkWorker, Role::Manager]),
     (Permission::Triage, &[Role::LinkWorker, Role::Manager]),
     (Permission::RecordCasework, &[Role::LinkWorker, Role::Manager]),
     (Permission::ManageTeam, &[Role::Manager, Role::Administrator]),

@@ -168,7 +168,10 @@ pub async fn generate(
             store.create_org(&v, None).await?;
             vcses.push(v);
         }
-        summary.organisations += 1 + practices.len() + vcses.len();
+        // A referring agency: the council's adult social care team for the area.
+        let agency = org(format!("{area} Adult Social Care {p}"), OrgKind::Agency, None, Some(pcn.id))?;
+        store.create_org(&agency, None).await?;
+        summary.organisations += 2 + practices.len() + vcses.len();
         let team = Team { id: TeamId::new(), org_id: pcn.id, name: "Social prescribing team".into(), created_at: now };
         store.create_team(&team).await?;
         // The team's micro-discretions, as a real team might set them.
@@ -192,6 +195,7 @@ pub async fn generate(
         }
         users.push(add_user(format!("referrer@{d}"), "Robin Referrer", practices[0].id, &[Role::Referrer])?);
         users.push(add_user(format!("vcse@{d}"), "Val Partner", vcses[0].id, &[Role::VcsePartner])?);
+        users.push(add_user(format!("agency@{d}"), "Quinn Caseworker", agency.id, &[Role::AgencyReferrer])?);
 
         // People registered across the PCN's practices: the tenant is the PCN that holds them.
         let people: Vec<Person> = (0..PEOPLE_PER_PCN)
@@ -274,6 +278,9 @@ pub async fn generate(
         // stage: waiting, accepted, in progress, discharged (with the summary), declined and
         // redirected with the reason.
         let referrer = users.iter().rev().find(|u| u.has_role(Role::Referrer)).map(|u| (u.id, u.display_name.clone()));
+        // The agency's caseworker sends the local authority's referrals.
+        let caseworker =
+            users.iter().rev().find(|u| u.has_role(Role::AgencyReferrer)).map(|u| (u.id, u.display_name.clone()));
         let deciding_worker = users[first_worker].id;
         // A year of referrals, older ones mostly triaged, the last fortnight's mostly waiting.
         let n_referrals = LINK_WORKERS_PER_PCN * REFERRALS_PER_WORKER_YEAR;
@@ -295,6 +302,13 @@ pub async fn generate(
                 let source = weighted_source(&mut rng);
                 let by_referrer = source == ReferralSource::Gp && person.practice_id == Some(practices[0].id);
                 let decided = status != ReferralStatus::Received;
+                let sender = if by_referrer {
+                    referrer.as_ref()
+                } else if source == ReferralSource::LocalAuthority {
+                    caseworker.as_ref()
+                } else {
+                    None
+                };
                 Referral {
                     id: ReferralId::new(),
                     org_id: pcn.id,
@@ -307,8 +321,8 @@ pub async fn generate(
                     consent: true,
                     status,
                     received_at,
-                    referred_by: referrer.as_ref().filter(|_| by_referrer).map(|r| r.0),
-                    referrer_name: referrer.as_ref().filter(|_| by_referrer).map(|r| r.1.clone()).unwrap_or_default(),
+                    referred_by: sender.map(|r| r.0),
+                    referrer_name: sender.map(|r| r.1.clone()).unwrap_or_default(),
                     decided_at: decided.then(|| (received_at + Duration::days(3)).min(now)),
                     decided_by: decided.then_some(deciding_worker),
                     decision_reason: match status {

@@ -49,10 +49,10 @@ async fn migrate_and_check_on_a_fresh_data_folder() {
     let data = temp_dir("cli");
     let first = linkwork(&data, &["check"], None).await;
     assert_eq!(first.code, 1);
-    assert!(first.stdout.contains("10 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    assert!(first.stdout.contains("11 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
     let m = linkwork(&data, &["migrate"], None).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    assert!(m.stdout.contains("Applied 10 migration(s)"));
+    assert!(m.stdout.contains("Applied 11 migration(s)"));
     let again = linkwork(&data, &["migrate"], None).await;
     assert!(again.stdout.contains("already current"));
     let ok = linkwork(&data, &["check"], None).await;

@@ -789,3 +789,54 @@ app_test!(item_11_administrators_find_the_person_for_a_subject_access_request_an
     assert_eq!(b.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(lw.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::FORBIDDEN);
 });
+
+app_test!(item_10_agencies_refer_with_a_role_of_their_own_under_the_practice_rules, |app: TestApp| async move {
+    use axum::http::StatusCode;
+    let s = setup(&app).await;
+    let (store, clock) = (app.store.as_ref(), app.clock.as_ref());
+    // An agency sits under the PCN it refers to, never on its own or under the ICB.
+    let err = linkwork::admin::create_org(store, clock, "Leeds Housing", "agency", None, None).await.unwrap_err();
+    assert!(err.to_string().contains("Primary Care Network"), "{err}");
+    let agency =
+        linkwork::admin::create_org(store, clock, "Seacroft Adult Social Care", "agency", None, Some(&s.org.name)).await.unwrap();
+    store.set_org_requires_two_factor(agency.id, false).await.unwrap();
+    crate::helpers::user(store, clock, &agency, "sw@council.test", &["agency_referrer"]).await;
+    let mut sw = crate::journey::signed_in(&app, "sw@council.test").await;
+    let page = sw.get("/referrals/new").await.body;
+    assert!(page.contains("Refer someone to social prescribing"));
+    assert!(page.contains("<option value=\"local_authority\" selected>"), "an agency refers as the local authority");
+    assert!(page.contains("Seacroft Surgery"), "the PCN's practices to choose the person's GP from");
+    let r = crate::journey::refer(&mut sw, &s, &[crate::journey::ADA, &[("source", "local_authority")]].concat()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // It reaches the PCN's waiting list, like a practice's referral.
+    let waiting = store.waiting_referrals(s.org.id, &[s.team.id]).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    let sw_user = store.find_user_by_email("sw@council.test").await.unwrap();
+    assert_eq!(waiting[0].0.referred_by, Some(sw_user.id));
+    // The same rules as a practice's referrer: no caseload, no triage, no records.
+    for path in ["/caseload", "/triage", &format!("/people/{}", waiting[0].1.id)] {
+        assert_eq!(sw.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Their list says where it stands; once discharged, the summary is theirs to read.
+    let mut lw = crate::journey::signed_in(&app, "lw@seacroft.test").await;
+    let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+    crate::journey::triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let eid = store.person_episodes(s.org.id, waiting[0].1.id).await.unwrap()[0].id;
+    let contact = form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
+    assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
+    let v = store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
+    let discharge = form(&[("version", &v), ("reason", "goals_met"), ("note", "Goes to lunch club")]);
+    assert_eq!(lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge).await.status, StatusCode::SEE_OTHER);
+    let list = sw.get("/referrals").await.body;
+    assert!(list.contains("Discharged") && list.contains(&format!("/episodes/{eid}/summary")), "{list}");
+    assert_eq!(sw.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::OK);
+    let mail = app.db.store.all_messages(20).await.unwrap();
+    assert!(mail.iter().any(|m| m.recipient == "sw@council.test" && m.subject.contains("discharge summary")));
+    // Another agency's caseworker reads nothing of it.
+    let other = linkwork::admin::create_org(store, clock, "Seacroft Police", "agency", None, Some(&s.org.name)).await.unwrap();
+    store.set_org_requires_two_factor(other.id, false).await.unwrap();
+    crate::helpers::user(store, clock, &other, "pc@police.test", &["agency_referrer"]).await;
+    let mut pc = crate::journey::signed_in(&app, "pc@police.test").await;
+    assert_eq!(pc.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::NOT_FOUND);
+    assert!(!pc.get("/referrals").await.body.contains("Okafor"));
+});

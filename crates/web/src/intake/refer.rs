@@ -124,14 +124,17 @@ pub(super) async fn team_options(state: &AppState, tenant: OrgId) -> Result<Vec<
         .collect())
 }
 
-pub(super) async fn tenant_of(state: &AppState, user: &User) -> Result<OrgId, AppError> {
-    Ok(referral_tenant(&state.store.get_org(user.org_id).await?))
-}
-
 pub(super) async fn referral_form(state: &AppState, user: &User) -> Result<FormPage, AppError> {
-    let tenant = tenant_of(state, user).await?;
+    let home = state.store.get_org(user.org_id).await?;
+    let tenant = referral_tenant(&home);
     let mut fields = person_fields(false);
     fields.extend(referral_fields(false));
+    // An agency's staff refer as the local authority, housing, or another agency, not as a GP.
+    if home.kind == OrgKind::Agency
+        && let Some(source) = fields.iter_mut().find(|f| f.name == "source")
+    {
+        source.value = linkwork_domain::intake::referrals::ReferralSource::LocalAuthority.as_str().to_owned();
+    }
     fields.extend(equality_fields());
     let mut team = Field::of("select", "team_id", "Team");
     team.options = team_options(state, tenant).await?;
