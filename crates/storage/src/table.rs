@@ -81,7 +81,8 @@ pub(crate) trait Insert {
         self.insert_then(rows, " ON CONFLICT DO NOTHING")
     }
     /// The `INSERT`, with `tail` after its rows.
-    fn insert_then<T: Table>(&mut self, rows: &[T], tail: &'static str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert_then<T: Table>(&mut self, rows: &[T], tail: &'static str)
+    -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 fn statement<T: Table>() -> String {

@@ -1,12 +1,12 @@
 //! Simple NHS-style forms and message pages rendered from data: one template each, so every
 //! form gets the same error summary, field errors, hints and kept values.
 
-use linkwork_domain::people::FlagKind;
 use crate::AppError;
 use crate::pages::Nav;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use linkwork_domain::people::FlagKind;
 
 /// One field of a [`FormPage`].
 pub(crate) struct Field {

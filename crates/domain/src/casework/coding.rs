@@ -13,8 +13,8 @@
 //!
 //! Storage backs the rule with a unique index on (episode, code).
 
-use crate::ids::{CodedEventId, ContactId, EpisodeId, OrgId, PersonId, ReferralId, UserId};
 use crate::casework::{Contact, Episode};
+use crate::ids::{CodedEventId, ContactId, EpisodeId, OrgId, PersonId, ReferralId, UserId};
 use crate::intake::referrals::DeclineReason;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

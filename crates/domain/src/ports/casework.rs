@@ -106,8 +106,12 @@ pub trait CaseworkStore: Send + Sync {
     /// Record a contact and set the episode's next follow-up date.
     /// Save a contact, move the follow-up date if one is given, and record `codes` (the
     /// interaction's SNOMED codes) unless the episode already has them, in one transaction.
-    async fn add_contact(&self, contact: &Contact, follow_up_on: Option<NaiveDate>, codes: &[CodedEvent])
-    -> StoreResult<()>;
+    async fn add_contact(
+        &self,
+        contact: &Contact,
+        follow_up_on: Option<NaiveDate>,
+        codes: &[CodedEvent],
+    ) -> StoreResult<()>;
     async fn contacts(&self, org: OrgId, episode: EpisodeId) -> StoreResult<Vec<Contact>>;
     /// A worker's contacts on or after `since`, for their practice profile.
     async fn worker_contacts(&self, org: OrgId, worker: UserId, since: NaiveDate) -> StoreResult<Vec<Contact>>;

@@ -1,7 +1,7 @@
 //! Connections from people's records to directory services.
 
 use super::StoreResult;
-use crate::connections::{Connection, ConnectionEvent, Responsiveness, UnmetNeed, Side};
+use crate::connections::{Connection, ConnectionEvent, Responsiveness, Side, UnmetNeed};
 use crate::ids::{ConnectionId, ServiceId};
 use crate::ids::{OrgId, PersonId};
 use chrono::{DateTime, Utc};

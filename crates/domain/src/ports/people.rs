@@ -29,10 +29,32 @@ pub trait PeopleStore: Send + Sync {
         born: NaiveDate,
     ) -> StoreResult<Vec<Person>>;
     async fn search_people(&self, org: OrgId, query: &PeopleQuery, limit: i64) -> StoreResult<Vec<Person>>;
-    /// Merge `merged` into `kept`: its referrals, episodes, appointments and codes move; the
-    /// merged record stays, marked as merged. `Conflict::BothEpisodesOpen` if both have an open
-    /// episode.
-    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()>;
+    /// Merge `plan.merged` into `plan.kept`, in one transaction: the kept record takes the
+    /// details chosen (`plan.kept`, at the version read); everything that names the merged
+    /// person moves to it; the merged record stays, marked as merged. When both have an open
+    /// episode, `plan.open_episodes` says what happens (none is `Conflict::BothEpisodesOpen`).
+    async fn merge_people(&self, plan: &MergePlan) -> StoreResult<()>;
+}
+
+/// What to do when both records of a merge have an open episode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenEpisodes {
+    /// The merged record's episode is combined into the kept one: its contacts, needs, goals,
+    /// holding, appointments, barriers and connections move; it is closed, saying so.
+    Combine,
+    /// The merged record's episode is closed as a duplicate (holding ends, booked
+    /// appointments are cancelled); no summary is sent.
+    CloseOther,
+}
+
+/// A merge as the worker chose it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergePlan {
+    /// The surviving record with the details chosen for it; `version` is the one read.
+    pub kept: Person,
+    pub merged: PersonId,
+    pub open_episodes: Option<OpenEpisodes>,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What to search people by; any one is enough.

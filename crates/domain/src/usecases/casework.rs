@@ -10,8 +10,8 @@ use super::message_back::build;
 use super::{Actor, Caller, Failure, Problems, Services};
 use crate::access::accounts::{Role, User};
 use crate::access::audit::{AuditAction, AuditEntry};
-use crate::casework::{DischargeReason, Episode, parse_words};
 use crate::casework::message_back::{Reopening, SentMessageBack};
+use crate::casework::{DischargeReason, Episode, parse_words};
 use crate::ids::{MessageBackId, MessageId, UserId};
 use crate::notifications::{MessageStatus, OutboxMessage};
 use crate::ports::{Conflict, Discharge};
@@ -123,7 +123,12 @@ pub struct ReopenInput {
 /// Reopen a discharged episode: the reason is required and kept; refused while the person has
 /// another open episode (add to that one instead). The summaries already sent stay as sent;
 /// the next discharge sends a corrected version.
-pub async fn reopen(s: Services<'_>, caller: &Caller<'_>, episode: &Episode, input: &ReopenInput) -> Result<(), Failure> {
+pub async fn reopen(
+    s: Services<'_>,
+    caller: &Caller<'_>,
+    episode: &Episode,
+    input: &ReopenInput,
+) -> Result<(), Failure> {
     let Some(closed_at) = episode.closed_at else {
         return Err(Failure::Conflict(Conflict::Version));
     };

@@ -48,3 +48,129 @@ pub async fn set_flag(
     s.audit.record(vec![entry]).await?;
     Ok(Some(action))
 }
+
+/// A detail two records of a person can disagree on, as the merge page offers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The form field that chooses it: `keep_<detail>`.
+    pub field: &'static str,
+    pub label: &'static str,
+    /// Each record's value, in words ("Not recorded" when empty).
+    pub first: String,
+    pub second: String,
+    /// Both values can be kept (phone numbers).
+    pub both: bool,
+}
+
+/// The details of `p`, in merge order: field, label, value in words.
+fn details(p: &Person, practices: &[(crate::ids::OrgId, String)]) -> Vec<(&'static str, &'static str, String)> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        ("keep_given_name", "First name", p.given_name.clone()),
+        ("keep_family_name", "Last name", p.family_name.clone()),
+        ("keep_date_of_birth", "Date of birth", p.date_of_birth.format("%d %B %Y").to_string()),
+        ("keep_nhs_number", "NHS number", p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_default()),
+        ("keep_address", "Address", p.address.clone()),
+        ("keep_postcode", "Postcode", p.postcode.as_ref().map(|c| c.to_string()).unwrap_or_default()),
+        ("keep_phone", "Phone", opt(&p.phone)),
+        ("keep_email", "Email", opt(&p.email)),
+        ("keep_contact_by", "Contact by", p.contact_by.label().to_owned()),
+        ("keep_language", "Language", format!("{}{}", p.language, if p.interpreter { " (interpreter)" } else { "" })),
+        ("keep_gender", "Gender", p.gender.label().to_owned()),
+        ("keep_ethnicity", "Ethnic group", p.ethnicity.label().to_owned()),
+        (
+            "keep_practice_id",
+            "GP practice",
+            p.practice_id
+                .and_then(|id| practices.iter().find(|(o, _)| *o == id).map(|(_, n)| n.clone()))
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+/// Every detail on which `first` and `second` differ.
+pub fn differences(first: &Person, second: &Person, practices: &[(crate::ids::OrgId, String)]) -> Vec<Difference> {
+    let words = |v: String| if v.trim().is_empty() { "Not recorded".to_owned() } else { v };
+    details(first, practices)
+        .into_iter()
+        .zip(details(second, practices))
+        .filter(|(a, b)| a.2 != b.2)
+        .map(|((field, label, a), (_, _, b))| Difference {
+            field,
+            label,
+            both: field == "keep_phone" && !a.is_empty() && !b.is_empty(),
+            first: words(a),
+            second: words(b),
+        })
+        .collect()
+}
+
+/// The surviving record: `survivor` (one of the two), with each differing detail taken from the
+/// record chosen for it (`choose(field)` is "first", "second" or, for phones, "both").
+pub fn survivor_with(
+    first: &Person,
+    second: &Person,
+    survivor_is_first: bool,
+    choose: impl Fn(&str) -> String,
+) -> Result<Person, Failure> {
+    let mut p = Problems::default();
+    let mut out = if survivor_is_first { first.clone() } else { second.clone() };
+    let pick = |field: &'static str, p: &mut Problems| -> Option<&Person> {
+        match choose(field).as_str() {
+            "first" => Some(first),
+            "second" => Some(second),
+            "both" if field == "keep_phone" => None,
+            _ => {
+                p.add(field, "Choose which value to keep");
+                None
+            }
+        }
+    };
+    for d in differences(first, second, &[]).iter().chain(practice_difference(first, second).iter()) {
+        let chosen = pick(d.field, &mut p);
+        match (d.field, chosen) {
+            ("keep_phone", None) if choose("keep_phone") == "both" => {
+                let both = format!(
+                    "{} or {}",
+                    first.phone.clone().unwrap_or_default(),
+                    second.phone.clone().unwrap_or_default()
+                );
+                if both.chars().count() > 30 {
+                    p.add("keep_phone", "Both numbers do not fit: choose one (the other stays on the merged record)");
+                }
+                out.phone = Some(both);
+            }
+            (_, None) => {}
+            ("keep_given_name", Some(c)) => out.given_name.clone_from(&c.given_name),
+            ("keep_family_name", Some(c)) => out.family_name.clone_from(&c.family_name),
+            ("keep_date_of_birth", Some(c)) => out.date_of_birth = c.date_of_birth,
+            ("keep_nhs_number", Some(c)) => out.nhs_number.clone_from(&c.nhs_number),
+            ("keep_address", Some(c)) => out.address.clone_from(&c.address),
+            ("keep_postcode", Some(c)) => out.postcode.clone_from(&c.postcode),
+            ("keep_phone", Some(c)) => out.phone.clone_from(&c.phone),
+            ("keep_email", Some(c)) => out.email.clone_from(&c.email),
+            ("keep_contact_by", Some(c)) => out.contact_by = c.contact_by,
+            ("keep_language", Some(c)) => {
+                out.language.clone_from(&c.language);
+                out.interpreter = c.interpreter;
+            }
+            ("keep_gender", Some(c)) => out.gender = c.gender,
+            ("keep_ethnicity", Some(c)) => out.ethnicity = c.ethnicity,
+            ("keep_practice_id", Some(c)) => out.practice_id = c.practice_id,
+            (_, Some(_)) => {}
+        }
+    }
+    p.check()?;
+    Ok(out)
+}
+
+/// The practice differs even when both are unnamed here (ids, not names).
+fn practice_difference(first: &Person, second: &Person) -> Option<Difference> {
+    (first.practice_id != second.practice_id).then(|| Difference {
+        field: "keep_practice_id",
+        label: "GP practice",
+        first: String::new(),
+        second: String::new(),
+        both: false,
+    })
+}

@@ -73,10 +73,13 @@ pub(super) fn casework(
             };
             let minutes = i32::try_from(*rng.pick(&[20usize, 30, 45, 45, 45, 60, 60, 90, 120])).unwrap_or(45);
             // Working hours, UK time, on the quarter hour.
-            let clock = chrono::NaiveTime::from_hms_opt(9 + u32::try_from(rng.below(7)).unwrap_or(0), 15 * u32::try_from(rng.below(4)).unwrap_or(0), 0);
-            let happened_at = clock
-                .and_then(|t| linkwork_domain::uktime::from_uk(day.and_time(t)))
-                .filter(|at| *at <= now);
+            let clock = chrono::NaiveTime::from_hms_opt(
+                9 + u32::try_from(rng.below(7)).unwrap_or(0),
+                15 * u32::try_from(rng.below(4)).unwrap_or(0),
+                0,
+            );
+            let happened_at =
+                clock.and_then(|t| linkwork_domain::uktime::from_uk(day.and_time(t))).filter(|at| *at <= now);
             let contact_id = ContactId::new();
             if first_contact.is_none() {
                 first_contact = Some((contact_id, happened_at.unwrap_or(opened_at)));
@@ -233,7 +236,8 @@ pub(super) async fn sent_summaries(
     for e in episodes {
         let Some(closed_at) = e.closed_at else { continue };
         let person = store.get_person(e.org_id, e.person_id).await.context("reading a demo person")?;
-        let document = message_back::build(s, e, &person).await.map_err(|f| anyhow::anyhow!("building a demo summary: {f}"))?;
+        let document =
+            message_back::build(s, e, &person).await.map_err(|f| anyhow::anyhow!("building a demo summary: {f}"))?;
         sent.push(SentMessageBack {
             id: MessageBackId::new(),
             org_id: e.org_id,

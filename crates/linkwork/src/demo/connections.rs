@@ -23,8 +23,8 @@ pub(super) async fn demo_connections(
     workers: &[User],
     partner: (UserId, String),
 ) -> anyhow::Result<usize> {
-    use linkwork_domain::connections::{Side, 
-        Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, TaskStatus,
+    use linkwork_domain::connections::{
+        Connection, ConnectionEvent, ConnectionKind, DeclineReason, SharedDetails, Side, TaskStatus,
     };
     use linkwork_domain::ids::ConnectionId;
     let active: Vec<&linkwork_domain::directory::oruk::ServiceEntry> =

@@ -399,14 +399,35 @@ pub async fn generate(
 /// Print what was generated and how to sign in.
 /// A few people carry flags, with a history: a safeguarding concern, a lone-working risk, a
 /// risk to staff, some changed or cleared since.
-async fn flags(store: &dyn Store, rng: &mut Rng, now: chrono::DateTime<chrono::Utc>, people: &[Person]) -> anyhow::Result<()> {
+async fn flags(
+    store: &dyn Store,
+    rng: &mut Rng,
+    now: chrono::DateTime<chrono::Utc>,
+    people: &[Person],
+) -> anyhow::Result<()> {
     use linkwork_domain::people::{FlagAction, FlagChange, FlagKind};
     const WORDS: &[(FlagKind, &str, &str)] = &[
-        (FlagKind::Safeguarding, "Son manages her money; she has said she feels pressured", "Adult safeguarding referral made by the GP"),
+        (
+            FlagKind::Safeguarding,
+            "Son manages her money; she has said she feels pressured",
+            "Adult safeguarding referral made by the GP",
+        ),
         (FlagKind::Safeguarding, "Neighbour reported shouting at night", "Police welfare check done; keep an eye"),
-        (FlagKind::LoneWorking, "Large dog in the house: ask for it to be shut away, or meet at the practice", "Two dogs now: meet at the practice"),
-        (FlagKind::LoneWorking, "Lives alone on an unlit lane: visit in daylight, tell the office", "Moved to sheltered housing with a warden"),
-        (FlagKind::StaffRisk, "Has been verbally aggressive on the phone when upset", "Calmer since the benefits were sorted"),
+        (
+            FlagKind::LoneWorking,
+            "Large dog in the house: ask for it to be shut away, or meet at the practice",
+            "Two dogs now: meet at the practice",
+        ),
+        (
+            FlagKind::LoneWorking,
+            "Lives alone on an unlit lane: visit in daylight, tell the office",
+            "Moved to sheltered housing with a warden",
+        ),
+        (
+            FlagKind::StaffRisk,
+            "Has been verbally aggressive on the phone when upset",
+            "Calmer since the benefits were sorted",
+        ),
     ];
     for (i, p) in people.iter().enumerate() {
         // About one person in fifty.

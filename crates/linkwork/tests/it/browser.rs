@@ -332,7 +332,11 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     let nhs = person.nhs_number.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
     c.find(Locator::Id("nhs_number")).await.unwrap().send_keys(&nhs).await.unwrap();
     c.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText(&format!("Access report for {}", person.full_name()))).await.ok();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText(&format!("Access report for {}", person.full_name())))
+        .await
+        .ok();
     assert!(text(&c, "main").await.contains(&person.full_name()));
     assert_accessible(&c, &axe, "subject access results").await;
     c.find(Locator::Css("main table a")).await.unwrap().click().await.unwrap();

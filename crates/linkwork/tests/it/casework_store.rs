@@ -6,20 +6,21 @@ use chrono::{Duration, NaiveDate};
 use linkwork_domain::Clock;
 use linkwork_domain::access::organisations::{Organisation, Team};
 use linkwork_domain::casework::coding::{CodedEvent, REFERRAL_TO_SOCIAL_PRESCRIBING};
+use linkwork_domain::casework::message_back::{Reopening, SentMessageBack};
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, DischargeReason, Episode, EpisodeWork, Goal,
     GoalReview, GoalStatus, HoldingEnd, HoldingPeriod, HoldingReason, NeedDomain, TeamSettings,
 };
 use linkwork_domain::ids::{
-    AppointmentId, CodedEventId, ContactId, EpisodeId, MessageBackId, GoalId, HoldingId, OrgId, PersonId, ReferralId, TeamId,
+    AppointmentId, CodedEventId, ContactId, EpisodeId, GoalId, HoldingId, MessageBackId, OrgId, PersonId, ReferralId,
+    TeamId,
 };
-use linkwork_domain::casework::message_back::{Reopening, SentMessageBack};
 use linkwork_domain::intake::referrals::{Referral, ReferralStatus, Urgency};
 use linkwork_domain::jobs::NewJob;
 use linkwork_domain::people::{ContactChannel, Ethnicity, Gender, Person};
 use linkwork_domain::ports::{
-    CaseworkStore, Conflict, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore, PeopleQuery,
-    PeopleStore, StoreError, TriageDecision,
+    CaseworkStore, Conflict, Created, Discharge, EpisodeStore, IdempotencyKey, IntakeStore, JobStore, OrgStore,
+    PeopleQuery, PeopleStore, StoreError, TriageDecision,
 };
 use linkwork_domain::values::{NhsNumber, Postcode};
 use linkwork_domain::{FixedClock, access::accounts::User};
@@ -42,17 +43,37 @@ fn sent(org: OrgId, episode: EpisodeId, version: i32, summary: &str) -> SentMess
             ethnicity: "Not stated".into(),
             gp_practice: Some(("Seacroft Surgery".into(), Some("B86001".into()))),
         },
-        referral: ReferralPart { received: day, source: "GP".into(), referrer: "Dr Shah".into(), reason: "Lonely".into() },
+        referral: ReferralPart {
+            received: day,
+            source: "GP".into(),
+            referrer: "Dr Shah".into(),
+            reason: "Lonely".into(),
+        },
         opened: day,
         discharged: Some(day),
         discharge_reason: Some("Goals met".into()),
         link_worker: "Lee Worker".into(),
         needs_and_concerns: vec!["Loneliness: \u{201C}I see nobody\u{201D}".into()],
-        support_offered: SupportPart { contacts: 1, minutes: 50, modes: vec!["Home visit (Home)".into()], holding: vec![], barriers: vec![] },
-        outcomes: vec![GoalPart { goal: "Join the choir".into(), area: "Loneliness".into(), status: "Achieved".into(), progress_out_of_10: 9 }],
+        support_offered: SupportPart {
+            contacts: 1,
+            minutes: 50,
+            modes: vec!["Home visit (Home)".into()],
+            holding: vec![],
+            barriers: vec![],
+        },
+        outcomes: vec![GoalPart {
+            goal: "Join the choir".into(),
+            area: "Loneliness".into(),
+            status: "Achieved".into(),
+            progress_out_of_10: 9,
+        }],
         connections: vec![],
         summary: summary.into(),
-        codes: vec![CodePart { code: "871731000000106".into(), term: "Referral to social prescribing service".into(), date: day }],
+        codes: vec![CodePart {
+            code: "871731000000106".into(),
+            term: "Referral to social prescribing service".into(),
+            date: day,
+        }],
     };
     SentMessageBack {
         id: MessageBackId::new(),
@@ -64,6 +85,21 @@ fn sent(org: OrgId, episode: EpisodeId, version: i32, summary: &str) -> SentMess
         sent_at: test_epoch() + Duration::minutes(i64::from(version)),
         sent_by: None,
     }
+}
+
+/// Merge `merged` into `kept` as read now, keeping the kept record's details.
+async fn merging(
+    s: &SqlStore,
+    org: OrgId,
+    kept: PersonId,
+    merged: PersonId,
+    open_episodes: Option<linkwork_domain::ports::OpenEpisodes>,
+) -> Result<(), StoreError> {
+    let kept = match s.get_person(org, kept).await {
+        Ok(p) => p,
+        Err(_) => Person { id: kept, org_id: org, ..Person::default() },
+    };
+    s.merge_people(&linkwork_domain::ports::MergePlan { kept, merged, open_episodes, at: test_epoch() }).await
 }
 
 struct World {
@@ -406,7 +442,10 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
     };
     assert!(matches!(s.reopen(&reopening).await, Err(StoreError::Conflict(Conflict::Version))));
     reopening.version = closed.version;
-    assert!(matches!(s.reopen(&Reopening { org_id: w.other.id, ..reopening.clone() }).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.reopen(&Reopening { org_id: w.other.id, ..reopening.clone() }).await,
+        Err(StoreError::Conflict(_))
+    ));
     s.reopen(&reopening).await.unwrap();
     let reopened = s.get_episode(w.org.id, e.id).await.unwrap();
     assert!(reopened.is_open() && reopened.discharge_reason.is_none() && reopened.version == closed.version + 1);
@@ -449,7 +488,7 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     let ea = accept(s, &w, &a, &ra).await;
     let eb = accept(s, &w, &b, &rb).await;
     assert!(matches!(
-        s.merge_people(w.org.id, a.id, b.id).await,
+        merging(s, w.org.id, a.id, b.id, None).await,
         Err(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen))
     ));
     s.discharge(&Discharge {
@@ -463,8 +502,8 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     })
     .await
     .unwrap();
-    assert!(matches!(s.merge_people(w.other.id, a.id, b.id).await, Err(StoreError::NotFound)), "not across tenants");
-    s.merge_people(w.org.id, a.id, b.id).await.unwrap();
+    assert!(matches!(merging(s, w.other.id, a.id, b.id, None).await, Err(StoreError::NotFound)), "not across tenants");
+    merging(s, w.org.id, a.id, b.id, None).await.unwrap();
     assert_eq!(s.person_referrals(w.org.id, a.id).await.unwrap().len(), 2);
     assert_eq!(s.person_episodes(w.org.id, a.id).await.unwrap().len(), 2);
     assert_eq!(s.coded_events(w.org.id, a.id).await.unwrap().len(), 2);
@@ -472,7 +511,7 @@ db_test!(merging_keeps_both_records_and_search_escapes_wildcards, |db: TestDb| a
     assert_eq!(merged.merged_into, Some(a.id), "the merged record is kept");
     let kept = s.get_person(w.org.id, a.id).await.unwrap();
     assert_eq!(kept.lone_working, b.lone_working, "a flag the kept record lacked is carried over");
-    assert!(matches!(s.merge_people(w.org.id, a.id, b.id).await, Err(StoreError::NotFound)), "merged once");
+    assert!(matches!(merging(s, w.org.id, a.id, b.id, None).await, Err(StoreError::NotFound)), "merged once");
     let _ = ea;
     // The merged record's closed episode cannot reopen beside the open one.
     let closed = s.get_episode(w.org.id, eb.id).await.unwrap();
@@ -532,4 +571,73 @@ db_test!(imports_are_all_or_nothing, |db: TestDb| async move {
     referrals.pop();
     s.import_referrals(&people, &referrals).await.unwrap();
     assert_eq!(s.count_referrals(w.org.id).await.unwrap(), 50);
+});
+
+db_test!(a_merge_of_two_open_episodes_combines_or_closes_and_keeps_the_chosen_details, |db: TestDb| async move {
+    use linkwork_domain::ports::{MergePlan, OpenEpisodes};
+    let s = &db.store;
+    let w = world(s).await;
+    for how in [OpenEpisodes::Combine, OpenEpisodes::CloseOther] {
+        let a = Person { phone: Some("0113 496 0000".into()), ..person(w.org.id, "Margaret", None) };
+        let b = Person {
+            id: PersonId::new(),
+            given_name: "Margret".into(),
+            phone: Some("07700 900999".into()),
+            ..a.clone()
+        };
+        let (ra, rb) = (referral(w.org.id, &a, Some(w.team.id)), referral(w.org.id, &b, Some(w.team.id)));
+        s.create_referral(Some(&a), &ra, None).await.unwrap();
+        s.create_referral(Some(&b), &rb, None).await.unwrap();
+        let (ea, eb) = (accept(s, &w, &a, &ra).await, accept(s, &w, &b, &rb).await);
+        let c = Contact {
+            id: ContactId::new(),
+            org_id: w.org.id,
+            episode_id: eb.id,
+            worker_id: None,
+            happened_on: test_epoch().date_naive(),
+            happened_at: None,
+            minutes: 30,
+            mode: ContactMode::Phone,
+            location: ContactLocation::Remote,
+            present: String::new(),
+            notes: "On the duplicate".into(),
+            outside_usual: false,
+            created_at: test_epoch(),
+        };
+        s.add_contact(&c, None, &[]).await.unwrap();
+        // The kept record takes the other's phone, as chosen; a stale read is refused whole.
+        let read = s.get_person(w.org.id, a.id).await.unwrap();
+        let kept = Person { phone: b.phone.clone(), ..read.clone() };
+        let plan = MergePlan { kept: kept.clone(), merged: b.id, open_episodes: None, at: test_epoch() };
+        assert!(matches!(s.merge_people(&plan).await, Err(StoreError::Conflict(Conflict::BothEpisodesOpen))));
+        let stale = MergePlan {
+            kept: Person { version: read.version - 1, ..kept.clone() },
+            open_episodes: Some(how),
+            ..plan.clone()
+        };
+        assert!(matches!(s.merge_people(&stale).await, Err(StoreError::Conflict(Conflict::Version))));
+        assert!(s.get_person(w.org.id, b.id).await.unwrap().merged_into.is_none(), "nothing half-done");
+        s.merge_people(&MergePlan { open_episodes: Some(how), ..plan }).await.unwrap();
+        let now = s.get_person(w.org.id, a.id).await.unwrap();
+        assert_eq!(now.phone.as_deref(), Some("07700 900999"), "the chosen value survives");
+        let other = s.get_episode(w.org.id, eb.id).await.unwrap();
+        assert!(!other.is_open(), "{how:?}: one open episode is left");
+        assert!(s.get_episode(w.org.id, ea.id).await.unwrap().is_open());
+        let moved = s.contacts(w.org.id, ea.id).await.unwrap().iter().any(|x| x.id == c.id);
+        assert_eq!(moved, how == OpenEpisodes::Combine, "{how:?}: the contact moves only when combining");
+        assert!(s.message_backs(w.org.id, eb.id).await.unwrap().is_empty(), "no summary is sent for a duplicate");
+        // Next round: discharge the kept episode so a new pair can be made.
+        let e = s.get_episode(w.org.id, ea.id).await.unwrap();
+        s.discharge(&Discharge {
+            org_id: w.org.id,
+            episode_id: ea.id,
+            version: e.version,
+            reason: DischargeReason::Other,
+            note: "Done".into(),
+            at: test_epoch(),
+            message_back: sent(w.org.id, ea.id, 1, "Done"),
+        })
+        .await
+        .unwrap();
+    }
 });

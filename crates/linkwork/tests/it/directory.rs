@@ -763,13 +763,19 @@ app_test!(item_08_the_link_worker_sees_when_a_service_answers, |app: TestApp| as
     let waiting = app.store.waiting_referrals(person.org_id, &[team]).await.unwrap()[0].0.id;
     let (team_id, worker_id) = (team.to_string(), lw.id.to_string());
     let decision = form(&[("decision", "accept"), ("team_id", &team_id), ("worker_id", &worker_id)]);
-    assert_eq!(worker.post_form(&format!("/referrals/{waiting}/triage"), &decision).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        worker.post_form(&format!("/referrals/{waiting}/triage"), &decision).await.status,
+        StatusCode::SEE_OTHER
+    );
     let connect = format!("/people/{}/connect/{service}", person.id);
     let refer = form(&[("kind", "refer"), ("need", "loneliness"), ("consent", "yes"), ("share", "phone")]);
     assert_eq!(worker.post_form(&connect, &refer).await.status, StatusCode::SEE_OTHER);
     let c = app.store.person_connections(person.org_id, person.id).await.unwrap().remove(0);
     let record = format!("/people/{}", person.id);
-    assert!(!worker.get("/caseload").await.body.contains("New answer from a service"), "the worker's own referral is not news");
+    assert!(
+        !worker.get("/caseload").await.body.contains("New answer from a service"),
+        "the worker's own referral is not news"
+    );
     assert!(!worker.get(&record).await.body.contains("New answer"));
 
     app.clock.advance(Duration::minutes(20));

@@ -676,7 +676,10 @@ app_test!(duplicates_merge_and_concurrent_edits, |app: TestApp| async move {
     assert!(record.body.contains("Possible duplicate records") && record.body.contains("Adaa Okafor"));
     let r = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "").await;
     assert_error_summary(&r, "confirm", "Confirm you have checked");
-    let merged = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "confirm=yes").await;
+    let r = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), "confirm=yes&survivor=first").await;
+    assert_error_summary(&r, "keep_given_name", "Choose which value to keep");
+    let choices = "confirm=yes&survivor=first&keep_given_name=first&keep_nhs_number=first";
+    let merged = lw.post_form(&format!("/people/{}/merge/{}", keep.id, other.id), choices).await;
     assert_eq!(merged.header("location"), format!("/people/{}?done=merged", keep.id));
     assert!(lw.get(merged.header("location")).await.body.contains("Records merged"), "the merge is confirmed");
     assert_eq!(app.store.person_referrals(s.org.id, keep.id).await.unwrap().len(), 2);

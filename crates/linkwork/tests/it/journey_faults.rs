@@ -387,13 +387,17 @@ async fn item_14_a_demo_installation_says_so_on_its_public_pages_and_offers_its_
         assert!(page.body.contains(BANNER), "{path} carries the demo banner");
     }
     let sign_in = visitor.get("/sign-in").await.body;
-    for account in ["linkworker1@pcn1.demo.test", "referrer@pcn1.demo.test", "manager@pcn1.demo.test", "admin@pcn1.demo.test"]
+    for account in
+        ["linkworker1@pcn1.demo.test", "referrer@pcn1.demo.test", "manager@pcn1.demo.test", "admin@pcn1.demo.test"]
     {
         assert!(sign_in.contains(account), "the sign-in page offers {account}");
     }
     assert!(sign_in.contains(linkwork::demo::DEMO_PASSWORD), "and the shared demo password");
     let mut worker = Client::new(&demo.router);
-    assert_eq!(worker.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, axum::http::StatusCode::SEE_OTHER);
+    assert_eq!(
+        worker.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status,
+        axum::http::StatusCode::SEE_OTHER
+    );
 
     // A real installation says none of it.
     let real = TestApp::spawn(linkwork_testkit::Backend::Sqlite).await.expect("SQLite is always there");
@@ -437,7 +441,13 @@ app_test!(item_16_contacts_keep_their_time_of_day_in_uk_time, |app: TestApp| asy
     let s = setup(&app).await;
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     let post = |day: &'static str, time: &'static str| {
-        form(&[("happened_on", day), ("happened_at", time), ("minutes", "30"), ("mode", "phone"), ("location", "remote")])
+        form(&[
+            ("happened_on", day),
+            ("happened_at", time),
+            ("minutes", "30"),
+            ("mode", "phone"),
+            ("location", "remote"),
+        ])
     };
     // The clock says 09:30 on 24 November: later today is the future.
     let r = lw.post_form(&format!("/episodes/{eid}/contact"), &post("2026-11-24", "14:45")).await;
@@ -457,75 +467,92 @@ app_test!(item_16_contacts_keep_their_time_of_day_in_uk_time, |app: TestApp| asy
     assert!(record.contains("24 Nov 2026, 09:00"), "the record shows the time of day");
 });
 
-app_test!(item_03_what_was_sent_stays_as_sent_and_a_reopened_episode_sends_a_corrected_version, |app: TestApp| async move {
-    use axum::http::StatusCode;
-    let s = setup(&app).await;
-    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
-    let contact = form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
-    assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
-    let discharge = |version: i32, note: &str, changes: &str| {
-        form(&[("version", &version.to_string()), ("reason", "goals_met"), ("note", note), ("changes", changes)])
-    };
-    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
-    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club", "")).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let first = lw.get(&format!("/episodes/{eid}/summary")).await.body;
-    assert!(first.contains("Version") && first.contains("1, sent 24 November 2026 at 09:30 by"), "{first}");
+app_test!(
+    item_03_what_was_sent_stays_as_sent_and_a_reopened_episode_sends_a_corrected_version,
+    |app: TestApp| async move {
+        use axum::http::StatusCode;
+        let s = setup(&app).await;
+        let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+        let contact =
+            form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
+        assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
+        let discharge = |version: i32, note: &str, changes: &str| {
+            form(&[("version", &version.to_string()), ("reason", "goals_met"), ("note", note), ("changes", changes)])
+        };
+        let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+        let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club", "")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let first = lw.get(&format!("/episodes/{eid}/summary")).await.body;
+        assert!(first.contains("Version") && first.contains("1, sent 24 November 2026 at 09:30 by"), "{first}");
 
-    // Closed: writes are refused with a way to reopen; the record offers it too.
-    let r = lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.body.contains(&format!("/episodes/{eid}/reopen")));
-    assert!(lw.get(&format!("/people/{pid}")).await.body.contains("Reopen the episode"));
+        // Closed: writes are refused with a way to reopen; the record offers it too.
+        let r = lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(r.body.contains(&format!("/episodes/{eid}/reopen")));
+        assert!(lw.get(&format!("/people/{pid}")).await.body.contains("Reopen the episode"));
 
-    // Reopening needs a reason, and keeps it.
-    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
-    let r = lw.post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", "")])).await;
-    crate::journey::assert_error_summary(&r, "reason", "Enter why the episode is being reopened");
-    let why = "The lunch club wrote back after discharge";
-    let r = lw.post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", why)])).await;
-    assert_eq!(r.header("location"), format!("/people/{pid}?done=reopened"));
-    let record = lw.get(&format!("/people/{pid}?done=reopened")).await.body;
-    assert!(record.contains("Episode reopened") && record.contains(why) && record.contains("Version 1, 24 Nov 2026"));
-    app.clock.advance(chrono::Duration::days(1));
-    let mut lw = crate::journey::signed_in(&app, "lw@seacroft.test").await;
-    assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
+        // Reopening needs a reason, and keeps it.
+        let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+        let r = lw
+            .post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", "")]))
+            .await;
+        crate::journey::assert_error_summary(&r, "reason", "Enter why the episode is being reopened");
+        let why = "The lunch club wrote back after discharge";
+        let r = lw
+            .post_form(&format!("/episodes/{eid}/reopen"), &form(&[("version", &v.to_string()), ("reason", why)]))
+            .await;
+        assert_eq!(r.header("location"), format!("/people/{pid}?done=reopened"));
+        let record = lw.get(&format!("/people/{pid}?done=reopened")).await.body;
+        assert!(
+            record.contains("Episode reopened") && record.contains(why) && record.contains("Version 1, 24 Nov 2026")
+        );
+        app.clock.advance(chrono::Duration::days(1));
+        let mut lw = crate::journey::signed_in(&app, "lw@seacroft.test").await;
+        assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
 
-    // What was sent has not moved: one contact, as sent, and the referrer can still read it.
-    let v1 = lw.get(&format!("/episodes/{eid}/summary.json")).await;
-    assert_eq!(v1.status, StatusCode::OK, "{:?} {}", v1.header("location"), v1.body);
-    let v1 = v1.json();
-    assert_eq!((v1["version"].as_i64(), v1["support_offered"]["contacts"].as_i64()), (Some(1), Some(1)));
-    assert_eq!(v1["sent_at"], "2026-11-24T09:30:00Z");
-    let mut gp = crate::journey::signed_in(&app, "gp@seacroft.test").await;
-    let read = gp.get(&format!("/episodes/{eid}/summary")).await;
-    assert_eq!(read.status, StatusCode::OK);
-    assert!(read.body.contains("The episode was reopened after this summary was sent"));
+        // What was sent has not moved: one contact, as sent, and the referrer can still read it.
+        let v1 = lw.get(&format!("/episodes/{eid}/summary.json")).await;
+        assert_eq!(v1.status, StatusCode::OK, "{:?} {}", v1.header("location"), v1.body);
+        let v1 = v1.json();
+        assert_eq!((v1["version"].as_i64(), v1["support_offered"]["contacts"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(v1["sent_at"], "2026-11-24T09:30:00Z");
+        let mut gp = crate::journey::signed_in(&app, "gp@seacroft.test").await;
+        let read = gp.get(&format!("/episodes/{eid}/summary")).await;
+        assert_eq!(read.status, StatusCode::OK);
+        assert!(read.body.contains("The episode was reopened after this summary was sent"));
 
-    // Discharging again asks what changed, and sends version 2 saying so.
-    let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
-    let page = lw.get(&format!("/episodes/{eid}/discharge")).await.body;
-    assert!(page.contains("What changed since the last summary was sent") && page.contains("Goes to lunch club"));
-    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", "")).await;
-    crate::journey::assert_error_summary(&r, "changes", "Enter what changed since the summary sent on 24 November 2026");
-    let changes = "Added the second contact; she now goes weekly";
-    let r = lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", changes)).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let latest = gp.get(&format!("/episodes/{eid}/summary")).await.body;
-    assert!(latest.contains("2, sent 25 November 2026") && latest.contains(changes));
-    assert!(latest.contains(&format!("/episodes/{eid}/summary?version=1")), "the earlier version is listed");
-    let earlier = gp.get(&format!("/episodes/{eid}/summary?version=1")).await.body;
-    assert!(earlier.contains("This is an earlier version") && !earlier.contains("weekly"), "kept as it was");
-    let v2 = gp.get(&format!("/episodes/{eid}/summary.json?version=2")).await.json();
-    assert_eq!((v2["support_offered"]["contacts"].as_i64(), v2["changes"].as_str()), (Some(2), Some(changes)));
-    assert_eq!(gp.get(&format!("/episodes/{eid}/summary?version=3")).await.status, StatusCode::NOT_FOUND);
-    let pdf = gp.get(&format!("/episodes/{eid}/summary.pdf?version=2")).await;
-    assert!(pdf.body.contains("What changed") && pdf.body.contains(changes));
+        // Discharging again asks what changed, and sends version 2 saying so.
+        let v = app.store.get_episode(s.org.id, eid).await.unwrap().version;
+        let page = lw.get(&format!("/episodes/{eid}/discharge")).await.body;
+        assert!(page.contains("What changed since the last summary was sent") && page.contains("Goes to lunch club"));
+        let r =
+            lw.post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", "")).await;
+        crate::journey::assert_error_summary(
+            &r,
+            "changes",
+            "Enter what changed since the summary sent on 24 November 2026",
+        );
+        let changes = "Added the second contact; she now goes weekly";
+        let r = lw
+            .post_form(&format!("/episodes/{eid}/discharge"), &discharge(v, "Goes to lunch club weekly", changes))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let latest = gp.get(&format!("/episodes/{eid}/summary")).await.body;
+        assert!(latest.contains("2, sent 25 November 2026") && latest.contains(changes));
+        assert!(latest.contains(&format!("/episodes/{eid}/summary?version=1")), "the earlier version is listed");
+        let earlier = gp.get(&format!("/episodes/{eid}/summary?version=1")).await.body;
+        assert!(earlier.contains("This is an earlier version") && !earlier.contains("weekly"), "kept as it was");
+        let v2 = gp.get(&format!("/episodes/{eid}/summary.json?version=2")).await.json();
+        assert_eq!((v2["support_offered"]["contacts"].as_i64(), v2["changes"].as_str()), (Some(2), Some(changes)));
+        assert_eq!(gp.get(&format!("/episodes/{eid}/summary?version=3")).await.status, StatusCode::NOT_FOUND);
+        let pdf = gp.get(&format!("/episodes/{eid}/summary.pdf?version=2")).await;
+        assert!(pdf.body.contains("What changed") && pdf.body.contains(changes));
 
-    // The referrer is told a corrected version is ready.
-    let mail = app.db.store.all_messages(50).await.unwrap();
-    assert!(mail.iter().any(|m| m.subject.contains("corrected") && m.body.contains("summary?version=2")));
-});
+        // The referrer is told a corrected version is ready.
+        let mail = app.db.store.all_messages(50).await.unwrap();
+        assert!(mail.iter().any(|m| m.subject.contains("corrected") && m.body.contains("summary?version=2")));
+    }
+);
 
 app_test!(item_17_flags_keep_their_history_and_lone_working_risks_are_flagged_everywhere, |app: TestApp| async move {
     use axum::http::StatusCode;
@@ -568,7 +595,9 @@ app_test!(item_17_flags_keep_their_history_and_lone_working_risks_are_flagged_ev
 
     // Every page of the person carries the flags as they stand; the record keeps the history.
     let record = lw.get(&format!("/people/{pid}")).await.body;
-    for wanted in ["Lone-working risk", "Two dogs now: meet at the practice", "Son manages her money", "History of the flags"] {
+    for wanted in
+        ["Lone-working risk", "Two dogs now: meet at the practice", "Son manages her money", "History of the flags"]
+    {
         assert!(record.contains(wanted), "the record shows {wanted:?}");
     }
     assert!(record.contains("Large dog: ask for it to be shut away") && record.contains("Cleared"), "the history");
@@ -589,96 +618,124 @@ app_test!(item_17_flags_keep_their_history_and_lone_working_risks_are_flagged_ev
     assert_eq!(audited.iter().filter(|e| e.entry.record_type == "person_flag").count(), 5);
 });
 
-app_test!(item_12_freshness_shows_from_the_feed_claims_are_linked_and_owners_edit_their_hours, |app: TestApp| async move {
-    use axum::http::StatusCode;
-    use linkwork_domain::directory::oruk;
-    let app = app.with_demo().await;
-    // An imported listing carries its publisher's assurance date and reviewer; one without says so.
-    let feed = |assured: Option<&str>, name: &str, id: uuid::Uuid| oruk::Service {
-        id,
-        name: name.into(),
-        status: "active".into(),
-        description: Some("Walks for all".into()),
-        assured_date: assured.map(str::to_owned),
-        assurer_email: assured.map(|_| "checks@walkers.test".to_owned()),
-        ..Default::default()
-    };
-    let (old, fresh, never) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-    let org = oruk::Organization { id: uuid::Uuid::now_v7(), name: "Walkers".into(), ..Default::default() };
-    let mut services = vec![];
-    for (assured, name, id) in [(Some("2025-06-02"), "Old walks", old), (Some("2026-11-02"), "Fresh walks", fresh), (None, "Never walks", never)] {
-        let (entry, _) = oruk::check_service(feed(assured, name, id), Some(org.id), &Default::default()).unwrap();
-        services.push(entry);
-    }
-    let batch = linkwork_domain::ports::DirectoryBatch {
-        organizations: vec![org.clone()],
-        services,
-        source: "walkers.json".into(),
-        at: app.clock.now(),
-        ..Default::default()
-    };
-    app.store.upsert_directory(&batch).await.unwrap();
-    let mut lw = crate::helpers::Client::new(&app.router);
-    assert_eq!(lw.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
-    let page = lw.get(&format!("/directory/services/{old}")).await.body;
-    assert!(page.contains("Checked 02 June 2025 by checks@walkers.test") && page.contains("Due for checking"), "{page}");
-    let page = lw.get(&format!("/directory/services/{fresh}")).await.body;
-    assert!(page.contains("Checked 02 November 2026") && !page.contains("Due for checking"));
-    let page = lw.get(&format!("/directory/services/{never}")).await.body;
-    assert!(page.contains("Not yet checked"));
-    assert!(page.contains(&format!("/directory/organizations/{}/claim", org.id)), "unclaimed: the claim link");
-    // An older feed never overrides a newer check.
-    let (again, _) = oruk::check_service(feed(Some("2024-01-01"), "Fresh walks", fresh), Some(org.id), &Default::default()).unwrap();
-    app.store.upsert_directory(&linkwork_domain::ports::DirectoryBatch { services: vec![again], ..batch.clone() }).await.unwrap();
-    let l = app.store.get_listing(fresh.into()).await.unwrap();
-    assert_eq!(l.verified_at.map(|t| t.date_naive().to_string()).as_deref(), Some("2026-11-02"));
+app_test!(
+    item_12_freshness_shows_from_the_feed_claims_are_linked_and_owners_edit_their_hours,
+    |app: TestApp| async move {
+        use axum::http::StatusCode;
+        use linkwork_domain::directory::oruk;
+        let app = app.with_demo().await;
+        // An imported listing carries its publisher's assurance date and reviewer; one without says so.
+        let feed = |assured: Option<&str>, name: &str, id: uuid::Uuid| oruk::Service {
+            id,
+            name: name.into(),
+            status: "active".into(),
+            description: Some("Walks for all".into()),
+            assured_date: assured.map(str::to_owned),
+            assurer_email: assured.map(|_| "checks@walkers.test".to_owned()),
+            ..Default::default()
+        };
+        let (old, fresh, never) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let org = oruk::Organization { id: uuid::Uuid::now_v7(), name: "Walkers".into(), ..Default::default() };
+        let mut services = vec![];
+        for (assured, name, id) in [
+            (Some("2025-06-02"), "Old walks", old),
+            (Some("2026-11-02"), "Fresh walks", fresh),
+            (None, "Never walks", never),
+        ] {
+            let (entry, _) = oruk::check_service(feed(assured, name, id), Some(org.id), &Default::default()).unwrap();
+            services.push(entry);
+        }
+        let batch = linkwork_domain::ports::DirectoryBatch {
+            organizations: vec![org.clone()],
+            services,
+            source: "walkers.json".into(),
+            at: app.clock.now(),
+            ..Default::default()
+        };
+        app.store.upsert_directory(&batch).await.unwrap();
+        let mut lw = crate::helpers::Client::new(&app.router);
+        assert_eq!(
+            lw.sign_in("linkworker1@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let page = lw.get(&format!("/directory/services/{old}")).await.body;
+        assert!(
+            page.contains("Checked 02 June 2025 by checks@walkers.test") && page.contains("Due for checking"),
+            "{page}"
+        );
+        let page = lw.get(&format!("/directory/services/{fresh}")).await.body;
+        assert!(page.contains("Checked 02 November 2026") && !page.contains("Due for checking"));
+        let page = lw.get(&format!("/directory/services/{never}")).await.body;
+        assert!(page.contains("Not yet checked"));
+        assert!(page.contains(&format!("/directory/organizations/{}/claim", org.id)), "unclaimed: the claim link");
+        // An older feed never overrides a newer check.
+        let (again, _) =
+            oruk::check_service(feed(Some("2024-01-01"), "Fresh walks", fresh), Some(org.id), &Default::default())
+                .unwrap();
+        app.store
+            .upsert_directory(&linkwork_domain::ports::DirectoryBatch { services: vec![again], ..batch.clone() })
+            .await
+            .unwrap();
+        let l = app.store.get_listing(fresh.into()).await.unwrap();
+        assert_eq!(l.verified_at.map(|t| t.date_naive().to_string()).as_deref(), Some("2026-11-02"));
 
-    // The demo directory: most listings checked, some due, some never; claimed ones offer no claim.
-    let (hits, _) = app.store.search_directory(&Default::default(), 0, 500).await.unwrap();
-    let now = app.clock.now();
-    let checked = hits.iter().filter(|h| h.listing.verified_at.is_some()).count();
-    let stale = hits.iter().filter(|h| h.listing.verified_at.is_some() && h.listing.is_stale(now)).count();
-    assert!(checked > hits.len() / 2 && stale > 0 && checked < hits.len(), "{checked} checked, {stale} stale of {}", hits.len());
-    let owned = hits.iter().find(|h| h.listing.owner_org_id.is_some()).expect("a claimed demo listing");
-    let page = lw.get(&format!("/directory/services/{}", owned.listing.id)).await.body;
-    assert!(!page.contains("/claim"), "a claimed organisation is not offered for claiming");
+        // The demo directory: most listings checked, some due, some never; claimed ones offer no claim.
+        let (hits, _) = app.store.search_directory(&Default::default(), 0, 500).await.unwrap();
+        let now = app.clock.now();
+        let checked = hits.iter().filter(|h| h.listing.verified_at.is_some()).count();
+        let stale = hits.iter().filter(|h| h.listing.verified_at.is_some() && h.listing.is_stale(now)).count();
+        assert!(
+            checked > hits.len() / 2 && stale > 0 && checked < hits.len(),
+            "{checked} checked, {stale} stale of {}",
+            hits.len()
+        );
+        let owned = hits.iter().find(|h| h.listing.owner_org_id.is_some()).expect("a claimed demo listing");
+        let page = lw.get(&format!("/directory/services/{}", owned.listing.id)).await.body;
+        assert!(!page.contains("/claim"), "a claimed organisation is not offered for claiming");
 
-    // Its owner edits the opening times; a closing time before the opening is refused.
-    let mut vcse = crate::helpers::Client::new(&app.router);
-    assert_eq!(vcse.sign_in("vcse@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
-    let partner = app.store.find_user_by_email("vcse@pcn1.demo.test").await.unwrap();
-    let mine = hits.iter().find(|h| h.listing.owner_org_id == Some(partner.org_id)).expect("the partner's listing");
-    let edit = format!("/directory/services/{}/edit", mine.listing.id);
-    assert!(vcse.get(&edit).await.body.contains("Tuesday: opens"));
-    let l = &mine.listing;
-    let version = l.version.to_string();
-    let mut fields = vec![
-        ("capacity", "accepting"),
-        ("name", l.name.as_str()),
-        ("description", l.description.as_str()),
-        ("status", "active"),
-        ("review_months", "12"),
-        ("version", version.as_str()),
-        ("opens_1", "10:00"),
-        ("closes_1", "09:00"),
-    ];
-    for d in [0, 2, 3, 4, 5, 6] {
-        fields.push((["opens_0", "", "opens_2", "opens_3", "opens_4", "opens_5", "opens_6"][d], ""));
-        fields.push((["closes_0", "", "closes_2", "closes_3", "closes_4", "closes_5", "closes_6"][d], ""));
+        // Its owner edits the opening times; a closing time before the opening is refused.
+        let mut vcse = crate::helpers::Client::new(&app.router);
+        assert_eq!(
+            vcse.sign_in("vcse@pcn1.demo.test", linkwork::demo::DEMO_PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let partner = app.store.find_user_by_email("vcse@pcn1.demo.test").await.unwrap();
+        let mine = hits.iter().find(|h| h.listing.owner_org_id == Some(partner.org_id)).expect("the partner's listing");
+        let edit = format!("/directory/services/{}/edit", mine.listing.id);
+        assert!(vcse.get(&edit).await.body.contains("Tuesday: opens"));
+        let l = &mine.listing;
+        let version = l.version.to_string();
+        let mut fields = vec![
+            ("capacity", "accepting"),
+            ("name", l.name.as_str()),
+            ("description", l.description.as_str()),
+            ("status", "active"),
+            ("review_months", "12"),
+            ("version", version.as_str()),
+            ("opens_1", "10:00"),
+            ("closes_1", "09:00"),
+        ];
+        for d in [0, 2, 3, 4, 5, 6] {
+            fields.push((["opens_0", "", "opens_2", "opens_3", "opens_4", "opens_5", "opens_6"][d], ""));
+            fields.push((["closes_0", "", "closes_2", "closes_3", "closes_4", "closes_5", "closes_6"][d], ""));
+        }
+        let r = vcse.post_form(&edit, &form(&fields)).await;
+        crate::journey::assert_error_summary(&r, "closes_1", "The closing time must be after the opening time");
+        fields[7] = ("closes_1", "12:30");
+        let r = vcse.post_form(&edit, &form(&fields)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = lw.get(&format!("/directory/services/{}", l.id)).await.body;
+        assert!(page.contains("Tuesday 10:00–12:30"), "{page}");
+        let saved = app.store.get_listing(l.id).await.unwrap();
+        assert_eq!(
+            linkwork_domain::directory::weekly_hours(&saved.document)[1],
+            Some(("10:00".into(), "12:30".into()))
+        );
+        assert!(linkwork_domain::directory::weekly_hours(&saved.document)[0].is_none(), "the cleared days are closed");
+        let history = app.store.listing_history(l.id, 5).await.unwrap();
+        assert!(history[0].what.contains("opening times changed"));
     }
-    let r = vcse.post_form(&edit, &form(&fields)).await;
-    crate::journey::assert_error_summary(&r, "closes_1", "The closing time must be after the opening time");
-    fields[7] = ("closes_1", "12:30");
-    let r = vcse.post_form(&edit, &form(&fields)).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let page = lw.get(&format!("/directory/services/{}", l.id)).await.body;
-    assert!(page.contains("Tuesday 10:00–12:30"), "{page}");
-    let saved = app.store.get_listing(l.id).await.unwrap();
-    assert_eq!(linkwork_domain::directory::weekly_hours(&saved.document)[1], Some(("10:00".into(), "12:30".into())));
-    assert!(linkwork_domain::directory::weekly_hours(&saved.document)[0].is_none(), "the cleared days are closed");
-    let history = app.store.listing_history(l.id, 5).await.unwrap();
-    assert!(history[0].what.contains("opening times changed"));
-});
+);
 
 app_test!(item_09_the_public_give_their_practice_or_postcode_and_dates_are_day_month_year, |app: TestApp| async move {
     use axum::http::StatusCode;
@@ -721,74 +778,106 @@ app_test!(item_09_the_public_give_their_practice_or_postcode_and_dates_are_day_m
     assert_eq!(referrals.len(), 2, "both reached the PCN");
     let people: Vec<_> = referrals.iter().map(|r| r.1.clone()).collect();
     assert!(people.iter().all(|p| p.date_of_birth == NaiveDate::from_ymd_opt(1990, 3, 31).unwrap()));
-    assert_eq!(people.iter().filter(|p| p.practice_id == Some(s.practice.id)).count(), 1, "the chosen practice is kept");
+    assert_eq!(
+        people.iter().filter(|p| p.practice_id == Some(s.practice.id)).count(),
+        1,
+        "the chosen practice is kept"
+    );
 
     // Over the limit, the form comes back with everything typed, and says when to try again.
     for _ in 0..3 {
-        assert_eq!(public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await.status, StatusCode::OK);
+        assert_eq!(
+            public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await.status,
+            StatusCode::OK
+        );
     }
     let r = public.post_form("/self-referral", &person(&practice, "LS14 6AB", "1990")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("There is a problem") && r.body.contains("Wait 15 minutes"));
-    assert!(r.body.contains("I feel very alone since I moved here") && r.body.contains("value=\"Hughes\""), "nothing lost");
+    assert!(
+        r.body.contains("I feel very alone since I moved here") && r.body.contains("value=\"Hughes\""),
+        "nothing lost"
+    );
 
     // Staff forms use the same pattern.
     let (mut lw, _, eid) = ada_accepted(&app, &s).await;
     let contact = lw.get(&format!("/episodes/{eid}/contact")).await.body;
-    assert!(!contact.contains("type=\"date\"") && contact.contains("name=\"happened_on-day\" type=\"text\" inputmode=\"numeric\" value=\"24\""));
+    assert!(
+        !contact.contains("type=\"date\"")
+            && contact.contains("name=\"happened_on-day\" type=\"text\" inputmode=\"numeric\" value=\"24\"")
+    );
 });
 
-app_test!(item_11_administrators_find_the_person_for_a_subject_access_request_and_get_the_whole_report, |app: TestApp| async move {
-    use axum::http::StatusCode;
-    let s = setup(&app).await;
-    let (mut lw, pid, _) = ada_accepted(&app, &s).await;
-    // More than a page of the trail (the old report stopped at 200 events).
-    for _ in 0..230 {
-        assert_eq!(lw.get(&format!("/people/{pid}")).await.status, StatusCode::OK);
+app_test!(
+    item_11_administrators_find_the_person_for_a_subject_access_request_and_get_the_whole_report,
+    |app: TestApp| async move {
+        use axum::http::StatusCode;
+        let s = setup(&app).await;
+        let (mut lw, pid, _) = ada_accepted(&app, &s).await;
+        // More than a page of the trail (the old report stopped at 200 events).
+        for _ in 0..230 {
+            assert_eq!(lw.get(&format!("/people/{pid}")).await.status, StatusCode::OK);
+        }
+        let admin = crate::helpers::user(
+            app.store.as_ref(),
+            app.clock.as_ref(),
+            &s.org,
+            "admin@seacroft.test",
+            &["administrator"],
+        )
+        .await;
+        let mut a = crate::journey::signed_in(&app, admin.email.as_str()).await;
+        assert_eq!(a.get("/people/search").await.status, StatusCode::FORBIDDEN, "no general search for administrators");
+        let r = a.post_form("/admin/subject-access", &form(&[("family_name", "Okafor")])).await;
+        crate::journey::assert_error_summary(&r, "nhs_number", "or the last name and the date of birth");
+        let by_name = form(&[
+            ("family_name", "Okafor"),
+            ("date_of_birth-day", "2"),
+            ("date_of_birth-month", "5"),
+            ("date_of_birth-year", "1948"),
+        ]);
+        let found = a.post_form("/admin/subject-access", &by_name).await.body;
+        assert!(found.contains("Ada Okafor") && found.contains(&format!("/admin/subject-access/{pid}")), "{found}");
+        let by_nhs = a.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body;
+        assert!(by_nhs.contains("Ada Okafor"));
+        let lookups = app
+            .store
+            .search_audit(&linkwork_domain::access::audit::AuditFilter {
+                action: Some(linkwork_domain::access::audit::AuditAction::Search),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let lookup = lookups.iter().find(|e| e.entry.record_type == "subject_access_lookup").expect("recorded as such");
+        assert_eq!(lookup.entry.reason.as_deref(), Some("subject access request"));
+        assert_eq!(lookup.entry.people, vec![pid], "with the people it found");
+
+        let report = a.get(&format!("/admin/subject-access/{pid}")).await.body;
+        let views = report.matches("lw@seacroft.test").count();
+        assert!(views > 230, "the whole trail, not the first 200: {views}");
+        let csv = a.get(&format!("/admin/subject-access/{pid}/report.csv")).await;
+        assert!(csv.header("content-type").starts_with("text/csv"));
+        assert!(csv.body.lines().count() > 232, "every event, in the download too");
+        assert!(csv.body.lines().any(|l| l.contains("subject_access_report")), "reading the report is in it");
+        // Another organisation's administrator finds nothing and reads nothing.
+        let other = crate::helpers::pcn(app.store.as_ref(), app.clock.as_ref(), "Elsewhere PCN").await;
+        let stranger = crate::helpers::user(
+            app.store.as_ref(),
+            app.clock.as_ref(),
+            &other,
+            "admin@elsewhere.test",
+            &["administrator"],
+        )
+        .await;
+        let mut b = crate::journey::signed_in(&app, stranger.email.as_str()).await;
+        assert!(
+            !b.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body.contains("Ada")
+        );
+        assert_eq!(b.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(lw.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::FORBIDDEN);
     }
-    let admin = crate::helpers::user(app.store.as_ref(), app.clock.as_ref(), &s.org, "admin@seacroft.test", &["administrator"]).await;
-    let mut a = crate::journey::signed_in(&app, admin.email.as_str()).await;
-    assert_eq!(a.get("/people/search").await.status, StatusCode::FORBIDDEN, "no general search for administrators");
-    let r = a.post_form("/admin/subject-access", &form(&[("family_name", "Okafor")])).await;
-    crate::journey::assert_error_summary(&r, "nhs_number", "or the last name and the date of birth");
-    let by_name = form(&[
-        ("family_name", "Okafor"),
-        ("date_of_birth-day", "2"),
-        ("date_of_birth-month", "5"),
-        ("date_of_birth-year", "1948"),
-    ]);
-    let found = a.post_form("/admin/subject-access", &by_name).await.body;
-    assert!(found.contains("Ada Okafor") && found.contains(&format!("/admin/subject-access/{pid}")), "{found}");
-    let by_nhs = a.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body;
-    assert!(by_nhs.contains("Ada Okafor"));
-    let lookups = app
-        .store
-        .search_audit(&linkwork_domain::access::audit::AuditFilter {
-            action: Some(linkwork_domain::access::audit::AuditAction::Search),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let lookup = lookups.iter().find(|e| e.entry.record_type == "subject_access_lookup").expect("recorded as such");
-    assert_eq!(lookup.entry.reason.as_deref(), Some("subject access request"));
-    assert_eq!(lookup.entry.people, vec![pid], "with the people it found");
-
-    let report = a.get(&format!("/admin/subject-access/{pid}")).await.body;
-    let views = report.matches("lw@seacroft.test").count();
-    assert!(views > 230, "the whole trail, not the first 200: {views}");
-    let csv = a.get(&format!("/admin/subject-access/{pid}/report.csv")).await;
-    assert!(csv.header("content-type").starts_with("text/csv"));
-    assert!(csv.body.lines().count() > 232, "every event, in the download too");
-    assert!(csv.body.lines().any(|l| l.contains("subject_access_report")), "reading the report is in it");
-    // Another organisation's administrator finds nothing and reads nothing.
-    let other = crate::helpers::pcn(app.store.as_ref(), app.clock.as_ref(), "Elsewhere PCN").await;
-    let stranger = crate::helpers::user(app.store.as_ref(), app.clock.as_ref(), &other, "admin@elsewhere.test", &["administrator"]).await;
-    let mut b = crate::journey::signed_in(&app, stranger.email.as_str()).await;
-    assert!(!b.post_form("/admin/subject-access", &form(&[("nhs_number", "943 476 5919")])).await.body.contains("Ada"));
-    assert_eq!(b.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(lw.get(&format!("/admin/subject-access/{pid}")).await.status, StatusCode::FORBIDDEN);
-});
+);
 
 app_test!(item_10_agencies_refer_with_a_role_of_their_own_under_the_practice_rules, |app: TestApp| async move {
     use axum::http::StatusCode;
@@ -798,7 +887,9 @@ app_test!(item_10_agencies_refer_with_a_role_of_their_own_under_the_practice_rul
     let err = linkwork::admin::create_org(store, clock, "Leeds Housing", "agency", None, None).await.unwrap_err();
     assert!(err.to_string().contains("Primary Care Network"), "{err}");
     let agency =
-        linkwork::admin::create_org(store, clock, "Seacroft Adult Social Care", "agency", None, Some(&s.org.name)).await.unwrap();
+        linkwork::admin::create_org(store, clock, "Seacroft Adult Social Care", "agency", None, Some(&s.org.name))
+            .await
+            .unwrap();
     store.set_org_requires_two_factor(agency.id, false).await.unwrap();
     crate::helpers::user(store, clock, &agency, "sw@council.test", &["agency_referrer"]).await;
     let mut sw = crate::journey::signed_in(&app, "sw@council.test").await;
@@ -820,7 +911,8 @@ app_test!(item_10_agencies_refer_with_a_role_of_their_own_under_the_practice_rul
     // Their list says where it stands; once discharged, the summary is theirs to read.
     let mut lw = crate::journey::signed_in(&app, "lw@seacroft.test").await;
     let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
-    crate::journey::triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    crate::journey::triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)])
+        .await;
     let eid = store.person_episodes(s.org.id, waiting[0].1.id).await.unwrap()[0].id;
     let contact = form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);
@@ -833,10 +925,106 @@ app_test!(item_10_agencies_refer_with_a_role_of_their_own_under_the_practice_rul
     let mail = app.db.store.all_messages(20).await.unwrap();
     assert!(mail.iter().any(|m| m.recipient == "sw@council.test" && m.subject.contains("discharge summary")));
     // Another agency's caseworker reads nothing of it.
-    let other = linkwork::admin::create_org(store, clock, "Seacroft Police", "agency", None, Some(&s.org.name)).await.unwrap();
+    let other =
+        linkwork::admin::create_org(store, clock, "Seacroft Police", "agency", None, Some(&s.org.name)).await.unwrap();
     store.set_org_requires_two_factor(other.id, false).await.unwrap();
     crate::helpers::user(store, clock, &other, "pc@police.test", &["agency_referrer"]).await;
     let mut pc = crate::journey::signed_in(&app, "pc@police.test").await;
     assert_eq!(pc.get(&format!("/episodes/{eid}/summary")).await.status, StatusCode::NOT_FOUND);
     assert!(!pc.get("/referrals").await.body.contains("Okafor"));
 });
+
+app_test!(
+    item_06_a_merge_shows_every_difference_lets_the_worker_choose_and_handles_two_open_episodes,
+    |app: TestApp| async move {
+        use axum::http::StatusCode;
+        let s = setup(&app).await;
+        let (mut lw, ada, ada_episode) = ada_accepted(&app, &s).await;
+        // A second record of her, with a typo, no NHS number and another phone, also accepted.
+        let mut gp = crate::journey::signed_in(&app, "gp@seacroft.test").await;
+        let mut typo: Vec<(&str, &str)> = crate::journey::ADA
+            .iter()
+            .copied()
+            .filter(|(k, _)| !["given_name", "nhs_number", "phone"].contains(k))
+            .collect();
+        typo.extend([("given_name", "Adaa"), ("phone", "07700 900456")]);
+        crate::journey::refer(&mut gp, &s, &typo).await;
+        let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
+        let (r, _) = crate::journey::triage(
+            &mut lw,
+            &app,
+            &s,
+            &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)],
+        )
+        .await;
+        let twin: linkwork_domain::ids::PersonId =
+            crate::journey::id_after(r.header("location"), "/people/").parse().unwrap();
+        assert_ne!(twin, ada);
+        let twin_episode = app.store.person_episodes(s.org.id, twin).await.unwrap()[0].id;
+        let contact =
+            form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
+        assert_eq!(
+            lw.post_form(&format!("/episodes/{twin_episode}/contact"), &contact).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        // The page shows each differing detail with both values, and asks about the two episodes.
+        let url = format!("/people/{ada}/merge/{twin}");
+        let page = lw.get(&url).await.body;
+        for wanted in [
+            "Which record stays",
+            "First name",
+            "Adaa",
+            "NHS number",
+            "943 476 5919",
+            "07700 900123",
+            "07700 900456",
+            "Both: 07700 900123 or 07700 900456",
+            "GP practice",
+            "Seacroft Surgery",
+            "Both records have an open episode",
+            "Combine the two episodes into one",
+        ] {
+            assert!(page.contains(wanted), "the merge page shows {wanted:?}");
+        }
+        assert!(!page.contains(">Postcode<"), "details that agree are not asked about");
+        let post = |episodes: &'static str| {
+            form(&[
+                ("survivor", "second"),
+                ("keep_given_name", "first"),
+                ("keep_nhs_number", "first"),
+                ("keep_phone", "both"),
+                ("keep_practice_id", "first"),
+                ("open_episodes", episodes),
+                ("confirm", "yes"),
+            ])
+        };
+        let r = lw.post_form(&url, &post("")).await;
+        crate::journey::assert_error_summary(&r, "open_episodes", "Choose whether to combine the episodes");
+        let r = lw.post_form(&url, &post("combine")).await;
+        assert_eq!(
+            r.header("location"),
+            format!("/people/{twin}?done=merged"),
+            "the record chosen to stay: {}",
+            r.body.split("nhsuk-error-summary__list").nth(1).unwrap_or(&r.body[..r.body.len().min(300)])
+        );
+        let kept = app.store.get_person(s.org.id, twin).await.unwrap();
+        assert_eq!(kept.given_name, "Ada", "the name chosen");
+        assert_eq!(kept.nhs_number.as_ref().map(|n| n.as_str()), Some("9434765919"), "the identifier kept");
+        assert_eq!(kept.phone.as_deref(), Some("07700 900123 or 07700 900456"), "both numbers kept");
+        assert_eq!(kept.practice_id, Some(s.practice.id), "the practice chosen");
+        let old = app.store.get_person(s.org.id, ada).await.unwrap();
+        assert_eq!(old.merged_into, Some(twin));
+        assert_eq!(old.phone.as_deref(), Some("07700 900123"), "the merged record keeps its own details");
+        let episodes = app.store.person_episodes(s.org.id, twin).await.unwrap();
+        assert_eq!(episodes.iter().filter(|e| e.is_open()).count(), 1, "one open episode after combining");
+        assert!(
+            !episodes.iter().find(|e| e.id == ada_episode).unwrap().is_open()
+                || !episodes.iter().find(|e| e.id == twin_episode).unwrap().is_open()
+        );
+        let open = episodes.iter().find(|e| e.is_open()).unwrap();
+        assert!(!app.store.contacts(s.org.id, open.id).await.unwrap().is_empty(), "the contact came along");
+        let record = lw.get(&format!("/people/{twin}")).await.body;
+        assert!(record.contains("Records merged") || record.contains("Current episode"));
+    }
+);

@@ -788,7 +788,11 @@ db_test!(every_migration_keeps_the_data_it_finds_and_moves_it_as_it_says, |db: T
             let coded = scalar(&fresh.store, "SELECT contact_id FROM coded_events").await;
             assert_eq!(coded, contact, "migration 10: the referral code names the episode's first contact");
             let flagged = scalar(&fresh.store, "SELECT person_id FROM person_flags WHERE kind = 'safeguarding'").await;
-            assert_eq!(flagged, Some(i.people[0]), "migration 10: the safeguarding banner is its history's first entry");
+            assert_eq!(
+                flagged,
+                Some(i.people[0]),
+                "migration 10: the safeguarding banner is its history's first entry"
+            );
         }
         if n == 9 {
             let steward = scalar(&fresh.store, "SELECT steward_org_id FROM directory_organizations").await;

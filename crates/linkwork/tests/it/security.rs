@@ -429,10 +429,10 @@ app_test!(finding_10_exported_cells_cannot_be_formulas, |app: TestApp| async mov
     assert_eq!(refer(&mut gp, &s, &evil).await.status, StatusCode::SEE_OTHER);
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
     let (team, worker) = (s.team.id.to_string(), s.worker.id.to_string());
-    let (r, _) =
-        triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
+    let (r, _) = triage(&mut lw, &app, &s, &[("decision", "accept"), ("team_id", &team), ("worker_id", &worker)]).await;
     // The code comes with the first contact.
-    let pid: linkwork_domain::ids::PersonId = crate::journey::id_after(r.header("location"), "/people/").parse().unwrap();
+    let pid: linkwork_domain::ids::PersonId =
+        crate::journey::id_after(r.header("location"), "/people/").parse().unwrap();
     let eid = app.store.person_episodes(s.org.id, pid).await.unwrap()[0].id;
     let contact = form(&[("happened_on", "2026-11-24"), ("minutes", "45"), ("mode", "phone"), ("location", "remote")]);
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/contact"), &contact).await.status, StatusCode::SEE_OTHER);

@@ -58,11 +58,31 @@ impl Table for Episode {
 
 impl Table for CodedEvent {
     const TABLE: &'static str = "coded_events";
-    const COLUMNS: &'static [&'static str] =
-        &["id", "org_id", "person_id", "referral_id", "episode_id", "contact_id", "code", "term", "recorded_at", "recorded_by"];
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "org_id",
+        "person_id",
+        "referral_id",
+        "episode_id",
+        "contact_id",
+        "code",
+        "term",
+        "recorded_at",
+        "recorded_by",
+    ];
     fn values(&self) -> Vec<Value> {
-        let CodedEvent { id, org_id, person_id, referral_id, episode_id, contact_id, code, term, recorded_at, recorded_by } =
-            self;
+        let CodedEvent {
+            id,
+            org_id,
+            person_id,
+            referral_id,
+            episode_id,
+            contact_id,
+            code,
+            term,
+            recorded_at,
+            recorded_by,
+        } = self;
         vec![
             Value::uuid(id.0),
             Value::uuid(org_id.0),

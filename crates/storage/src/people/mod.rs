@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use linkwork_domain::StoreError;
 use linkwork_domain::ids::{OrgId, PersonId};
 use linkwork_domain::people::{FlagChange, FlagKind, Person};
-use linkwork_domain::ports::{PeopleQuery, PeopleStore, StoreResult};
+use linkwork_domain::ports::{MergePlan, OpenEpisodes, PeopleQuery, PeopleStore, StoreResult};
+use linkwork_domain::uktime::UkTime;
 use linkwork_domain::values::{NhsNumber, Postcode};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -346,7 +347,8 @@ impl PeopleStore for SqlStore {
         people(rows)
     }
 
-    async fn merge_people(&self, org: OrgId, kept: PersonId, merged: PersonId) -> StoreResult<()> {
+    async fn merge_people(&self, plan: &MergePlan) -> StoreResult<()> {
+        let (org, kept, merged) = (plan.kept.org_id, plan.kept.id, plan.merged);
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             let present: i64 = sqlx::query_scalar(
@@ -361,17 +363,97 @@ impl PeopleStore for SqlStore {
             if present != 2 || kept == merged {
                 return Err(StoreError::NotFound);
             }
-            let open: i64 = sqlx::query_scalar(
-                "SELECT count(DISTINCT person_id) FROM episodes WHERE org_id = $1 AND person_id IN ($2, $3) AND closed_at IS NULL",
+            let open: Vec<(Uuid, Uuid)> = sqlx::query_as(
+                "SELECT id, person_id FROM episodes WHERE org_id = $1 AND person_id IN ($2, $3) AND closed_at IS NULL",
             )
             .bind(org.0)
             .bind(kept.0)
             .bind(merged.0)
-            .fetch_one(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-            if open > 1 {
-                return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen));
+            let kept_open = open.iter().find(|(_, p)| *p == kept.0).map(|(e, _)| *e);
+            let merged_open = open.iter().find(|(_, p)| *p == merged.0).map(|(e, _)| *e);
+            if let (Some(into), Some(other)) = (kept_open, merged_open) {
+                let how = plan.open_episodes.ok_or(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen))?;
+                if how == OpenEpisodes::Combine {
+                    for table in ["needs", "goals", "contacts", "holding_periods", "appointments", "barriers", "connections"] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "UPDATE {table} SET episode_id = $1 WHERE org_id = $2 AND episode_id = $3"
+                        )))
+                        .bind(into)
+                        .bind(org.0)
+                        .bind(other)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                    }
+                } else {
+                    sqlx::query(
+                        "UPDATE holding_periods SET ended_on = $1, ended_how = 'closed' WHERE org_id = $2 AND episode_id = $3 AND ended_on IS NULL",
+                    )
+                    .bind(plan.at.uk_date())
+                    .bind(org.0)
+                    .bind(other)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                    sqlx::query(
+                        "UPDATE appointments SET status = 'cancelled' WHERE org_id = $1 AND episode_id = $2 AND status = 'booked' AND starts_at > $3",
+                    )
+                    .bind(org.0)
+                    .bind(other)
+                    .bind(plan.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                let note = if how == OpenEpisodes::Combine {
+                    "Combined into the other record's open episode when duplicate records were merged"
+                } else {
+                    "Closed as a duplicate when duplicate records were merged"
+                };
+                sqlx::query(
+                    "UPDATE episodes SET closed_at = $1, discharge_reason = 'other', discharge_note = $2, follow_up_on = NULL, \
+                     version = version + 1 WHERE org_id = $3 AND id = $4",
+                )
+                .bind(plan.at)
+                .bind(note)
+                .bind(org.0)
+                .bind(other)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            // The kept record takes the details chosen, unless someone changed it meanwhile.
+            let p = &plan.kept;
+            let done = sqlx::query(
+                "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
+                 address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
+                 ethnicity = $13, practice_id = $14, version = version + 1 WHERE org_id = $15 AND id = $16 AND version = $17",
+            )
+            .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+            .bind(&p.given_name)
+            .bind(&p.family_name)
+            .bind(p.date_of_birth)
+            .bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
+            .bind(&p.address)
+            .bind(&p.phone)
+            .bind(&p.email)
+            .bind(p.contact_by.as_str())
+            .bind(&p.language)
+            .bind(p.interpreter)
+            .bind(p.gender.as_str())
+            .bind(p.ethnicity.as_str())
+            .bind(p.practice_id.map(|o| o.0))
+            .bind(org.0)
+            .bind(kept.0)
+            .bind(p.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if done.rows_affected() == 0 {
+                return Err(stale());
             }
             // Everything that names the person follows them: the casework, the connections to
             // services and the needs no service met, and the flags' history.
@@ -394,8 +476,8 @@ impl PeopleStore for SqlStore {
                 "UPDATE people SET \
                  safeguarding = COALESCE(safeguarding, (SELECT m.safeguarding FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
                  lone_working = COALESCE(lone_working, (SELECT m.lone_working FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
-                 staff_risk = COALESCE(staff_risk, (SELECT m.staff_risk FROM people m WHERE m.org_id = $2 AND m.id = $3)), \
-                 version = version + 1 WHERE org_id = $2 AND id = $1",
+                 staff_risk = COALESCE(staff_risk, (SELECT m.staff_risk FROM people m WHERE m.org_id = $2 AND m.id = $3)) \
+                 WHERE org_id = $2 AND id = $1",
             )
             .bind(kept.0)
             .bind(org.0)

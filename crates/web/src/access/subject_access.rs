@@ -162,7 +162,15 @@ pub(crate) async fn report_csv(
 ) -> Result<Response, AppError> {
     let (p, events) = trail(&state, &user, source, &id, AuditAction::Export, "subject_access_report_csv").await?;
     let mut csv = crate::export::Csv::new(&[
-        "when_uk", "who", "roles", "action", "record_type", "record_id", "in_a_list_of", "from_address", "reason",
+        "when_uk",
+        "who",
+        "roles",
+        "action",
+        "record_type",
+        "record_id",
+        "in_a_list_of",
+        "from_address",
+        "reason",
     ])?;
     for e in &events {
         let x = &e.entry;

@@ -5,12 +5,12 @@ use crate::forms::{Field, FormData};
 use axum::extract::Path;
 use axum::response::Response;
 use chrono::{NaiveDate, NaiveDateTime};
+use linkwork_domain::casework::coding::codes_for_contact;
 use linkwork_domain::casework::{
     Appointment, AppointmentStatus, Contact, ContactLocation, ContactMode, REMINDER_BEFORE, parse_date, parse_number,
 };
 use linkwork_domain::ids::{AppointmentId, ContactId};
 use linkwork_domain::jobs::NewJob;
-use linkwork_domain::casework::coding::codes_for_contact;
 use linkwork_domain::uktime::UkTime;
 
 use super::{EpisodeCtx, EpisodeForm, OpenEpisode, back_to, changed, created};

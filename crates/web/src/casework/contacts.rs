@@ -4,10 +4,10 @@ use crate::AppError;
 use crate::forms::{Field, FormData};
 use axum::response::Response;
 use chrono::NaiveDate;
+use linkwork_domain::casework::coding::codes_for_contact;
 use linkwork_domain::casework::{Contact, ContactLocation, ContactMode, check_due, parse_date, parse_number};
 use linkwork_domain::ids::ContactId;
 use linkwork_domain::people::optional_text;
-use linkwork_domain::casework::coding::codes_for_contact;
 use linkwork_domain::uktime::{UkTime, from_uk};
 use linkwork_domain::values::InvalidValue;
 
@@ -84,8 +84,16 @@ pub(crate) async fn add_contact(OpenEpisode(cx): OpenEpisode, f: FormData) -> Re
             }
         },
     );
-    let (Some(happened_on), Some(happened_at), Some(minutes), Some(mode), Some(location), Some(present), Some(notes), Some(follow)) =
-        (happened, at, minutes, mode, location, present, notes, follow)
+    let (
+        Some(happened_on),
+        Some(happened_at),
+        Some(minutes),
+        Some(mode),
+        Some(location),
+        Some(present),
+        Some(notes),
+        Some(follow),
+    ) = (happened, at, minutes, mode, location, present, notes, follow)
     else {
         return page.respond();
     };

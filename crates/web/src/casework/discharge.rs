@@ -16,7 +16,8 @@ use super::{EpisodeCtx, EpisodeForm, OpenEpisode};
 const DISCHARGE_FORM: EpisodeForm =
     EpisodeForm { title: "Discharge", step: "discharge", submit: "Discharge and send the summary" };
 
-const REOPEN_FORM: EpisodeForm = EpisodeForm { title: "Reopen the episode", step: "reopen", submit: "Reopen the episode" };
+const REOPEN_FORM: EpisodeForm =
+    EpisodeForm { title: "Reopen the episode", step: "reopen", submit: "Reopen the episode" };
 
 /// The form; after an earlier discharge, it starts from the summary sent then and asks what
 /// changed, for the corrected version.

@@ -77,10 +77,9 @@ impl EpisodeCtx {
     fn refuse_closed(self) -> Result<Self, AppError> {
         match self.episode.closed_at {
             None => Ok(self),
-            Some(closed) => Err(AppError::EpisodeClosed {
-                episode: self.episode.id.to_string(),
-                closed_on: date(closed.uk_date()),
-            }),
+            Some(closed) => {
+                Err(AppError::EpisodeClosed { episode: self.episode.id.to_string(), closed_on: date(closed.uk_date()) })
+            }
         }
     }
 }

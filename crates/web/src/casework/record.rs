@@ -1,6 +1,5 @@
 //! The person's record page: details, duplicates, referrals and every episode with its casework.
 
-use linkwork_domain::people::FlagKind;
 use crate::forms::PersonContext;
 use crate::pages::Nav;
 use crate::people::listed;
@@ -12,6 +11,7 @@ use linkwork_domain::access::accounts::User;
 use linkwork_domain::casework::{AppointmentStatus, Episode, HoldingEnd};
 use linkwork_domain::ids::PersonId;
 use linkwork_domain::intake::referrals::Referral;
+use linkwork_domain::people::FlagKind;
 use linkwork_domain::people::{Person, likely_duplicate};
 use linkwork_domain::uktime::UkTime;
 

@@ -26,10 +26,10 @@ use linkwork_domain::access::organisations::referral_tenant;
 use linkwork_domain::access::permissions::{Permission, granted};
 use linkwork_domain::casework::Episode;
 use linkwork_domain::casework::message_back::MessageBack;
-use linkwork_domain::usecases::message_back::{Shown, shown};
 use linkwork_domain::ids::EpisodeId;
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
+use linkwork_domain::usecases::message_back::{Shown, shown};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -89,26 +89,32 @@ impl MessageBackCtx {
         let Some(found) = shown(s, &self.episode, &self.person, wanted).await? else { return Err(AppError::NotFound) };
         audited(&self.state, &self.user, self.source.clone(), &self.person, &self.episode, action, what).await?;
         Ok(match found {
-            Shown::Draft(m) => (m, Edition {
-                status: "draft",
-                version: None,
-                sent_at: None,
-                sent: None,
-                changes: None,
-                versions: vec![],
-                notice: Some("Draft: this summary has not been sent. It is sent when the episode is discharged."),
-            }),
-            Shown::Rebuilt(m) => (m, Edition {
-                status: "rebuilt",
-                version: None,
-                sent_at: None,
-                sent: None,
-                changes: None,
-                versions: vec![],
-                notice: Some(
-                    "This episode was discharged before linkwork kept each summary as sent: it is shown from the record as it is now.",
-                ),
-            }),
+            Shown::Draft(m) => (
+                m,
+                Edition {
+                    status: "draft",
+                    version: None,
+                    sent_at: None,
+                    sent: None,
+                    changes: None,
+                    versions: vec![],
+                    notice: Some("Draft: this summary has not been sent. It is sent when the episode is discharged."),
+                },
+            ),
+            Shown::Rebuilt(m) => (
+                m,
+                Edition {
+                    status: "rebuilt",
+                    version: None,
+                    sent_at: None,
+                    sent: None,
+                    changes: None,
+                    versions: vec![],
+                    notice: Some(
+                        "This episode was discharged before linkwork kept each summary as sent: it is shown from the record as it is now.",
+                    ),
+                },
+            ),
             Shown::Sent { shown, versions } => {
                 let by = match shown.sent_by {
                     Some(u) => format!(" by {}", self.state.store.get_user(u).await?.display_name),
@@ -118,19 +124,24 @@ impl MessageBackCtx {
                 let notice = if !latest {
                     Some("This is an earlier version. A later, corrected version has been sent.")
                 } else if self.episode.is_open() {
-                    Some("The episode was reopened after this summary was sent. A corrected version is sent when it is discharged again.")
+                    Some(
+                        "The episode was reopened after this summary was sent. A corrected version is sent when it is discharged again.",
+                    )
                 } else {
                     None
                 };
-                (shown.document, Edition {
-                    status: "sent",
-                    version: Some(shown.version),
-                    sent_at: Some(shown.sent_at),
-                    sent: Some(format!("{}{by}", shown.sent_at.uk().format("%-d %B %Y at %H:%M"))),
-                    changes: shown.changes,
-                    versions: versions.iter().map(|v| (v.version, d(v.sent_at.uk_date()))).collect(),
-                    notice,
-                })
+                (
+                    shown.document,
+                    Edition {
+                        status: "sent",
+                        version: Some(shown.version),
+                        sent_at: Some(shown.sent_at),
+                        sent: Some(format!("{}{by}", shown.sent_at.uk().format("%-d %B %Y at %H:%M"))),
+                        changes: shown.changes,
+                        versions: versions.iter().map(|v| (v.version, d(v.sent_at.uk_date()))).collect(),
+                        notice,
+                    },
+                )
             }
         })
     }

@@ -223,24 +223,29 @@ pub(super) fn edit_form(user: &User, l: &Listing) -> FormPage {
         intro: vec!["Keep people's expectations right: capacity shows in every search and when a link worker refers."],
         action: format!("/directory/services/{}/edit", l.id),
         submit: "Save listing",
-        fields: [vec![
-            Field::of("radios", "capacity", "Are you taking referrals?")
-                .options(Capacity::options())
-                .value(l.capacity.as_str()),
-            Field::of("text", "name", "Service name").value(&l.name),
-            Field::of("textarea", "description", "What it offers").value(&l.description),
-            Field::of("select", "status", "Status")
-                .options(oruk::STATUSES.iter().map(|s| (*s, *s)).collect())
-                .value(&l.status),
-            Field::of("email", "email", "Email address").value(l.email.clone().unwrap_or_default()),
-            Field::of("text", "url", "Website").value(l.url.clone().unwrap_or_default()),
-            Field::of("number", "minimum_age", "Youngest age").value(age(l.minimum_age)),
-            Field::of("number", "maximum_age", "Oldest age").value(age(l.maximum_age)),
-            Field::of("number", "review_months", "Remind us to check this listing every (months)")
-                .value(l.review_months.to_string()),
-        ], hours_fields(l), vec![
-            Field::of("checkbox", "verified", "I have checked that everything in this listing is correct").value(""),
-        ]]
+        fields: [
+            vec![
+                Field::of("radios", "capacity", "Are you taking referrals?")
+                    .options(Capacity::options())
+                    .value(l.capacity.as_str()),
+                Field::of("text", "name", "Service name").value(&l.name),
+                Field::of("textarea", "description", "What it offers").value(&l.description),
+                Field::of("select", "status", "Status")
+                    .options(oruk::STATUSES.iter().map(|s| (*s, *s)).collect())
+                    .value(&l.status),
+                Field::of("email", "email", "Email address").value(l.email.clone().unwrap_or_default()),
+                Field::of("text", "url", "Website").value(l.url.clone().unwrap_or_default()),
+                Field::of("number", "minimum_age", "Youngest age").value(age(l.minimum_age)),
+                Field::of("number", "maximum_age", "Oldest age").value(age(l.maximum_age)),
+                Field::of("number", "review_months", "Remind us to check this listing every (months)")
+                    .value(l.review_months.to_string()),
+            ],
+            hours_fields(l),
+            vec![
+                Field::of("checkbox", "verified", "I have checked that everything in this listing is correct")
+                    .value(""),
+            ],
+        ]
         .into_iter()
         .flatten()
         .collect(),
@@ -276,10 +281,7 @@ fn hours_fields(l: &Listing) -> Vec<Field> {
 }
 
 /// Each day's hours from the form; an error names the field.
-fn read_hours(
-    data: &FormData,
-    page: &mut FormPage,
-) -> [Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7] {
+fn read_hours(data: &FormData, page: &mut FormPage) -> [Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7] {
     let mut out: [Option<(chrono::NaiveTime, chrono::NaiveTime)>; 7] = Default::default();
     for (slot, (o, ol, c, _)) in out.iter_mut().zip(HOURS) {
         let t = |name: &str| chrono::NaiveTime::parse_from_str(data.get(name).trim(), "%H:%M");
@@ -401,7 +403,8 @@ pub(crate) async fn edit(
     if l.minimum_age != next.minimum_age || l.maximum_age != next.maximum_age {
         what.push("ages changed".into());
     }
-    if linkwork_domain::directory::weekly_hours(&l.document) != linkwork_domain::directory::weekly_hours(&next.document) {
+    if linkwork_domain::directory::weekly_hours(&l.document) != linkwork_domain::directory::weekly_hours(&next.document)
+    {
         what.push("opening times changed".into());
     }
     if data.checked("verified") {

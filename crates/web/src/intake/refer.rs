@@ -67,12 +67,12 @@ pub(super) fn person_fields(self_referral: bool) -> Vec<Field> {
     vec![
         Field::new("given_name", you("First name", "Your first name"), "text", "off"),
         Field::new("family_name", you("Last name", "Your last name"), "text", "off"),
-        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth"))
-            .hint("For example, 31 3 1958"),
+        Field::of("date", "date_of_birth", you("Date of birth", "Your date of birth")).hint("For example, 31 3 1958"),
         Field::of("text", "nhs_number", "NHS number (if known)").hint("10 digits, like 943 476 5919"),
         Field::of("textarea", "address", you("Address", "Your address")),
         if self_referral {
-            Field::of("text", "postcode", "Your postcode").hint("Needed: it tells us which service covers where you live")
+            Field::of("text", "postcode", "Your postcode")
+                .hint("Needed: it tells us which service covers where you live")
         } else {
             Field::of("text", "postcode", "Postcode")
         },

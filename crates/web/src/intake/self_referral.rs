@@ -27,7 +27,8 @@ pub(super) async fn self_form(state: &AppState) -> Result<FormPage, AppError> {
         })
         .collect();
     practices.sort_by(|a, b| a.1.cmp(&b.1));
-    practice.options = std::iter::once(("none".to_owned(), "Not registered or not listed".to_owned())).chain(practices).collect();
+    practice.options =
+        std::iter::once(("none".to_owned(), "Not registered or not listed".to_owned())).chain(practices).collect();
     let mut fields = vec![practice];
     fields.extend(person_fields(true));
     fields.extend(referral_fields(true));

@@ -8,8 +8,8 @@ use axum::response::Response;
 use linkwork_domain::access::accounts::User;
 use linkwork_domain::intake::{Channel, RawReferral, parse_referral};
 use linkwork_domain::people::{ContactChannel, Ethnicity, FlagKind, Gender, Person};
-use linkwork_domain::usecases::{self, Caller, Failure};
 use linkwork_domain::ports::StoreError;
+use linkwork_domain::usecases::{self, Caller, Failure};
 
 use crate::casework::{back_to, changed, form};
 

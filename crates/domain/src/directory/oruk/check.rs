@@ -309,7 +309,9 @@ pub fn check_service(
             Some(day) => crate::uktime::from_uk(day.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default()))
                 .map(|at| (at, s.assurer_email.clone())),
             None => {
-                f.warnings.push(format!("assured_date {d:?} is not a date (YYYY-MM-DD): the listing shows as not yet checked"));
+                f.warnings.push(format!(
+                    "assured_date {d:?} is not a date (YYYY-MM-DD): the listing shows as not yet checked"
+                ));
                 None
             }
         },

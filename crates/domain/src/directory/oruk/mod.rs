@@ -12,8 +12,7 @@ mod model;
 
 pub use check::{
     DAY_NAMES, Findings, Modes, Opening, Place, ServiceEntry, check_organization, check_service, check_term, fold_word,
-    openings,
-    parse_clock, parse_day, words,
+    openings, parse_clock, parse_day, words,
 };
 pub use model::{
     Accessibility, Address, Attribute, Contact, CostOption, Funding, Language, Location, Organization,
