@@ -247,6 +247,8 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
     let problem = json!({ "$ref": "#/components/schemas/Problem" });
     let problem_response =
         |d: &str| json!({ "description": d, "content": { "application/problem+json": { "schema": problem } } });
+    let org_kinds: Vec<&str> =
+        linkwork_domain::access::organisations::OrgKind::ALL.iter().map(|k| k.as_str()).collect();
     Json(json!({
         "openapi": "3.1.0",
         "info": {
@@ -264,7 +266,7 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
                     "parameters": [{ "$ref": "#/components/parameters/IdempotencyKey" }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": {
                         "type": "object", "additionalProperties": false, "required": ["name", "kind"],
-                        "properties": { "name": { "type": "string" }, "kind": { "enum": ["icb", "pcn", "practice", "vcse"] }, "ods_code": { "type": "string" }, "parent_id": { "type": "string", "format": "uuid" } }
+                        "properties": { "name": { "type": "string" }, "kind": { "enum": org_kinds }, "ods_code": { "type": "string" }, "parent_id": { "type": "string", "format": "uuid" } }
                     } } } },
                     "responses": { "201": { "description": "Created" }, "409": problem_response("Already exists"), "422": problem_response("Invalid fields") }
                 }

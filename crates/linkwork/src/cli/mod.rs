@@ -136,7 +136,7 @@ pub enum OrgCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// icb, pcn, practice or vcse.
+        /// icb, pcn, practice, vcse or agency (social services, housing, police, school).
         #[arg(long)]
         kind: String,
         /// NHS ODS code.

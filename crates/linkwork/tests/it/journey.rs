@@ -539,13 +539,19 @@ app_test!(self_referral_resists_abuse, |app: TestApp| async move {
     let mut neighbour = Client::new(&app.router);
     neighbour.address = Some("198.51.100.8:5000".parse().unwrap());
     assert_eq!(neighbour.post_form("/self-referral", &form(&me)).await.status, StatusCode::OK, "per address");
-    // An unknown service is an error, not a crash.
+    // An unknown service or practice is an error, not a crash: the practice is asked for.
     let mut wrong = me.clone();
     wrong[0] = ("service", "00000000-0000-0000-0000-000000000000");
     assert_error_summary(
         &neighbour.post_form("/self-referral", &form(&wrong)).await,
-        "service",
-        "Choose where you live",
+        "practice_id",
+        "Choose your GP practice",
+    );
+    wrong[0] = ("practice_id", "00000000-0000-0000-0000-000000000000");
+    assert_error_summary(
+        &neighbour.post_form("/self-referral", &form(&wrong)).await,
+        "practice_id",
+        "Choose your GP practice",
     );
 });
 
