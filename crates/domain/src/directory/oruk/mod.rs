@@ -9,13 +9,14 @@
 
 mod check;
 mod model;
+mod schedule;
 
 pub use check::{
-    DAY_NAMES, Findings, Modes, Opening, Place, ServiceEntry, check_organization, check_service, check_term, fold_word,
-    openings, parse_clock, parse_day, words,
+    Findings, Modes, Opening, Place, ServiceEntry, check_organization, check_service, check_term, fold_word, words,
 };
 pub use model::{
     Accessibility, Address, Attribute, Contact, CostOption, Funding, Language, Location, Organization,
     OrganizationIdentifier, Page, Phone, STATUSES, Schedule, Service, ServiceArea, ServiceAtLocation, Taxonomy,
     TaxonomyTerm,
 };
+pub use schedule::{DAY_NAMES, openings, parse_clock, parse_day};
