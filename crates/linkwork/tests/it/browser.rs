@@ -392,6 +392,24 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     wait_for_path(&c, "/caseload").await;
     assert_eq!(text(&c, "h1").await, "My caseload");
     assert_accessible(&c, &axe, "caseload").await;
+    // Issue 12 item 2: every overdue tag says what is overdue.
+    let tags: Vec<String> = c
+        .execute(
+            "return [...document.querySelectorAll('main .nhsuk-tag')].map(t => t.textContent.trim()).filter(t => /overdue/i.test(t));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        tags.iter().all(|t| t == "Follow-up overdue" || t.starts_with("Holding review overdue: due ")),
+        "each tag names what is overdue: {tags:?}"
+    );
     c.find(Locator::Css("main table a")).await.unwrap().click().await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-summary-list")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/people/"));
@@ -454,12 +472,30 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     let c = browser(&driver).await;
     let base = &app.base_url;
 
-    // A member of the public asks for help.
-    c.goto(&format!("{base}/self-referral")).await.unwrap();
+    // A member of the public asks for help: from the sign-in page, naming their GP practice
+    // (never a PCN), their date of birth as day, month and year (issue 12 item 9).
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    follow(&c, "Ask for help from a social prescribing link worker").await;
     wait_for_h1(&c, "Ask for help from a social prescribing link worker").await;
     assert_accessible(&c, &axe, "self-referral").await;
+    assert!(c.find(Locator::Css("input[type=date]")).await.is_err(), "no browser date picker");
+    assert!(text(&c, "main").await.contains("Your GP practice"));
+    assert!(c.find(Locator::Css("select[name=service]")).await.is_err(), "nobody is asked to choose a PCN");
+    fill(&c, "given_name", "Sam").await;
+    fill(&c, "date_of_birth-day", "31").await;
+    fill(&c, "date_of_birth-month", "3").await;
+    fill(&c, "date_of_birth-year", "58").await;
     submit(&c).await;
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert!(
+        text(&c, ".nhsuk-error-summary").await.contains("Enter a real date of birth"),
+        "a two-digit year is refused"
+    );
+    assert_eq!(
+        c.find(Locator::Id("date_of_birth-year")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("58"),
+        "what was typed comes back"
+    );
     assert_accessible(&c, &axe, "self-referral with errors").await;
 
     // A GP refers: first with a mistake, then properly.
@@ -554,8 +590,15 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     follow(&c, "Book an appointment").await;
     wait_for_h1(&c, "Book an appointment").await;
     assert_accessible(&c, &axe, "appointment").await;
+    // Issue 12 item 1: 10:00 on a July day is 10:00 on the record, not 09:00.
+    fill(&c, "day-day", "14").await;
+    fill(&c, "day-month", "7").await;
+    fill(&c, "day-year", "2027").await;
+    fill(&c, "time", "10:00").await;
     submit(&c).await;
     wait_for_h1(&c, "Winifred Quayle").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("Wed 14 Jul 2027, 10:00") && !page.contains("14 Jul 2027, 09:00"), "{page}");
 
     follow(&c, "Record a barrier").await;
     wait_for_h1(&c, "Record a barrier").await;
@@ -613,6 +656,29 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
     let summary = text(&c, "main").await;
     assert!(summary.contains("She now goes by community transport") && summary.contains("Version 1"), "{summary}");
     assert_accessible(&c, &axe, "corrected discharge summary").await;
+
+    // Issue 12 item 7: her referrer sees the outcome and reads the summary sent.
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "referrer@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    c.goto(&format!("{base}/referrals")).await.unwrap();
+    wait_for_path(&c, "/referrals").await;
+    let list = text(&c, "main").await;
+    assert!(list.contains("Winifred Quayle") && list.contains("Discharged"), "{list}");
+    c.find(Locator::XPath("//main//tr[contains(., 'Winifred Quayle')]//a[contains(@href, '/summary')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_h1(&c, "Discharge summary").await;
+    assert!(text(&c, "main").await.contains("She now goes by community transport"), "the version sent last");
+    assert_accessible(&c, &axe, "the referrer reads the summary").await;
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    sign_in(&c, "linkworker1@pcn1.demo.test", DEMO_PASSWORD).await;
+    wait_for_path(&c, "/home").await;
     c.goto(record.as_str()).await.unwrap();
     wait_for_h1(&c, "Winifred Quayle").await;
 

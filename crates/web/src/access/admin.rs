@@ -39,8 +39,8 @@ struct AuditPage {
     actor: String,
     action: String,
     person: String,
-    from: String,
-    to: String,
+    /// The two dates, drawn as day, month and year.
+    dates: Vec<crate::forms::Field>,
     errors: Vec<FieldError>,
     events: Vec<AuditEvent>,
 }
@@ -52,11 +52,35 @@ impl AuditPage {
 }
 
 fn date(input: &str) -> Result<Option<NaiveDate>, ()> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Ok(None);
+    match input.trim() {
+        "" => Ok(None),
+        s => linkwork_domain::casework::parse_date(s, "date").map(Some).map_err(|_| ()),
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| ())
+}
+
+/// The audit search as posted: the dates typed as day, month and year.
+pub(crate) struct AuditForm(AuditQuery);
+
+impl axum::extract::FromRequest<AppState> for AuditForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let f = crate::forms::FormData::from_request(req, state).await?;
+        Ok(AuditForm(AuditQuery {
+            actor: f.get("actor"),
+            action: f.get("action"),
+            person: f.get("person"),
+            from: f.get("from"),
+            to: f.get("to"),
+        }))
+    }
+}
+
+/// A date of the search as a form field, to draw with the shared day, month and year input.
+fn date_field(name: &'static str, label: &'static str, value: &str, error: Option<&str>) -> crate::forms::Field {
+    let mut f = crate::forms::Field::of("date", name, label).value(value);
+    f.error = error.map(str::to_owned);
+    f
 }
 
 /// The audit page: the most recent events of the organisation.
@@ -65,7 +89,7 @@ pub(crate) async fn audit(
     user: CurrentUser,
     source: ClientAddress,
 ) -> Result<Response, AppError> {
-    audit_search(State(state), user, source, Form(AuditQuery::default())).await
+    audit_search(State(state), user, source, AuditForm(AuditQuery::default())).await
 }
 
 /// A search of the audit trail. Posted, not in the address: the filters name people.
@@ -73,7 +97,7 @@ pub(crate) async fn audit_search(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ClientAddress(source): ClientAddress,
-    Form(q): Form<AuditQuery>,
+    AuditForm(q): AuditForm,
 ) -> Result<Response, AppError> {
     let mut errors = Vec::new();
     let person = match q.person.trim() {
@@ -137,8 +161,10 @@ pub(crate) async fn audit_search(
         actor: q.actor,
         action: q.action,
         person: q.person,
-        from: q.from,
-        to: q.to,
+        dates: vec![
+            date_field("from", "From (date)", &q.from, errors.iter().find(|e| e.field == "from").map(|e| e.message)),
+            date_field("to", "To (date, inclusive)", &q.to, errors.iter().find(|e| e.field == "to").map(|e| e.message)),
+        ],
         errors,
         events,
     };
