@@ -442,10 +442,10 @@ db_test!(casework_with_versions_and_the_caseload, |db: TestDb| async move {
     };
     assert!(matches!(s.reopen(&reopening).await, Err(StoreError::Conflict(Conflict::Version))));
     reopening.version = closed.version;
-    assert!(matches!(
-        s.reopen(&Reopening { org_id: w.other.id, ..reopening.clone() }).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(
+        matches!(s.reopen(&Reopening { org_id: w.other.id, ..reopening.clone() }).await, Err(StoreError::NotFound)),
+        "another tenant's episode is not there"
+    );
     s.reopen(&reopening).await.unwrap();
     let reopened = s.get_episode(w.org.id, e.id).await.unwrap();
     assert!(reopened.is_open() && reopened.discharge_reason.is_none() && reopened.version == closed.version + 1);
@@ -639,5 +639,80 @@ db_test!(a_merge_of_two_open_episodes_combines_or_closes_and_keeps_the_chosen_de
         })
         .await
         .unwrap();
+    }
+});
+
+db_test!(two_reopenings_of_one_persons_episodes_at_once_leave_one_open, |db: TestDb| async move {
+    let s = &db.store;
+    let w = world(s).await;
+    for round in 0..5 {
+        let p = person(w.org.id, &format!("Round{round}"), None);
+        let mut closed = vec![];
+        for k in 0..2 {
+            let r = referral(w.org.id, &p, Some(w.team.id));
+            s.create_referral((k == 0).then_some(&p), &r, None).await.unwrap();
+            let e = accept(s, &w, &p, &r).await;
+            let v = s.get_episode(w.org.id, e.id).await.unwrap().version;
+            s.discharge(&Discharge {
+                org_id: w.org.id,
+                episode_id: e.id,
+                version: v,
+                reason: DischargeReason::GoalsMet,
+                note: "Done".into(),
+                at: test_epoch(),
+                message_back: sent(w.org.id, e.id, 1, "Done"),
+            })
+            .await
+            .unwrap();
+            closed.push(s.get_episode(w.org.id, e.id).await.unwrap());
+        }
+        let reopening = |e: &Episode| Reopening {
+            org_id: w.org.id,
+            episode_id: e.id,
+            version: e.version,
+            reason: "More support".into(),
+            closed_at: e.closed_at.unwrap(),
+            at: test_epoch(),
+            by: None,
+        };
+        let (a, b) = (reopening(&closed[0]), reopening(&closed[1]));
+        let (ra, rb) = tokio::join!(s.reopen(&a), s.reopen(&b));
+        assert_eq!(
+            u8::from(ra.is_ok()) + u8::from(rb.is_ok()),
+            1,
+            "round {round}: exactly one reopens ({ra:?}, {rb:?})"
+        );
+        let open = s.person_episodes(w.org.id, p.id).await.unwrap().into_iter().filter(|e| e.is_open()).count();
+        assert_eq!(open, 1);
+    }
+});
+
+db_test!(two_acceptances_for_one_person_at_once_open_one_episode, |db: TestDb| async move {
+    let s = &db.store;
+    let w = world(s).await;
+    for round in 0..5 {
+        let p = person(w.org.id, &format!("Twice{round}"), None);
+        let (r1, r2) = (referral(w.org.id, &p, Some(w.team.id)), referral(w.org.id, &p, Some(w.team.id)));
+        s.create_referral(Some(&p), &r1, None).await.unwrap();
+        s.create_referral(None, &r2, None).await.unwrap();
+        // Two workers each saw no open episode and accept at once.
+        let decide = |r: &Referral| TriageDecision {
+            org_id: w.org.id,
+            referral_id: r.id,
+            status: ReferralStatus::Accepted,
+            reason: None,
+            note: None,
+            by: w.worker.id,
+            at: test_epoch(),
+            open_episode: Some(episode(&w, &p, r)),
+            codes: vec![],
+        };
+        let (a, b) = (decide(&r1), decide(&r2));
+        let (ra, rb) = tokio::join!(s.decide_referral(&a), s.decide_referral(&b));
+        assert_eq!(u8::from(ra.is_ok()) + u8::from(rb.is_ok()), 1, "round {round}: ({ra:?}, {rb:?})");
+        let refused = if ra.is_err() { ra } else { rb };
+        assert!(matches!(refused, Err(StoreError::Conflict(Conflict::AnotherEpisodeOpen))));
+        let open = s.person_episodes(w.org.id, p.id).await.unwrap().into_iter().filter(|e| e.is_open()).count();
+        assert_eq!(open, 1, "one open episode");
     }
 });

@@ -2,7 +2,7 @@
 
 use crate::access::rows::corrupt;
 use crate::table::{Table, Value};
-use crate::{BeginWrite, SqlStore, map_err, on_db, stale};
+use crate::{BeginWrite, Db, SqlStore, map_err, on_db, stale};
 use chrono::{DateTime, Utc};
 use linkwork_domain::casework::message_back::{MessageBack, Reopening, SentMessageBack};
 use linkwork_domain::ids::{EpisodeId, OrgId};
@@ -83,8 +83,19 @@ impl SqlStore {
     }
 
     pub(super) async fn reopen_episode(&self, r: &Reopening) -> StoreResult<()> {
+        // PostgreSQL: lock the person first, so two reopenings (or a reopening and an
+        // acceptance) cannot both see "no other open episode" (SQLite's writes are serial).
+        let lock = matches!(self.db, Db::Postgres(_));
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
+            let person: Option<Uuid> = sqlx::query_scalar("SELECT person_id FROM episodes WHERE org_id = $1 AND id = $2")
+                .bind(r.org_id.0)
+                .bind(r.episode_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let Some(person) = person else { return Err(StoreError::NotFound) };
+            super::lock_person!(tx, lock, r.org_id, linkwork_domain::ids::PersonId::from(person));
             let others: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM episodes o JOIN episodes e ON e.person_id = o.person_id AND e.org_id = o.org_id \
                  WHERE e.org_id = $1 AND e.id = $2 AND o.id <> e.id AND o.closed_at IS NULL",

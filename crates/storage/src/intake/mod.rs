@@ -329,8 +329,26 @@ impl IntakeStore for SqlStore {
     }
 
     async fn decide_referral(&self, d: &TriageDecision) -> StoreResult<()> {
+        let lock = matches!(self.db, crate::Db::Postgres(_));
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
+            // A new episode only while the person has none open: the person's row is locked
+            // first on PostgreSQL, so two acceptances at once cannot both open one (SQLite's
+            // write transactions are serial).
+            if let Some(e) = &d.open_episode {
+                crate::casework::lock_person!(tx, lock, e.org_id, e.person_id);
+                let open: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM episodes WHERE org_id = $1 AND person_id = $2 AND closed_at IS NULL",
+                )
+                .bind(e.org_id.0)
+                .bind(e.person_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                if open > 0 {
+                    return Err(StoreError::Conflict(linkwork_domain::ports::Conflict::AnotherEpisodeOpen));
+                }
+            }
             let n = sqlx::query(
                 "UPDATE referrals SET status = $1, decided_at = $2, decided_by = $3, decision_reason = $4, \
                  decision_note = $5, team_id = COALESCE(team_id, $6) WHERE org_id = $7 AND id = $8 AND status = 'received'",

@@ -342,6 +342,17 @@ pub(crate) async fn triage(
     };
     match state.store.decide_referral(&decision).await {
         Ok(()) => {}
+        Err(StoreError::Conflict(linkwork_domain::ports::Conflict::AnotherEpisodeOpen)) => {
+            return MessagePage {
+                nav: Nav::for_user(&user),
+                title: "An episode was opened for this person meanwhile",
+                paragraphs: vec![
+                    "Another referral for them was accepted while you were deciding. Nothing was saved: triage this referral again and it joins the episode that is now open.".into(),
+                ],
+                link: Some(("Back to the waiting list", "/triage")),
+            }
+            .respond(StatusCode::CONFLICT);
+        }
         Err(StoreError::Conflict(_)) => {
             return MessagePage {
                 nav: Nav::for_user(&user),
