@@ -3,7 +3,7 @@
 //! before the handler runs, and tests walk the table route by route, role by role.
 
 use crate::access::auth::{NoUser, session_user};
-use crate::access::{account, admin, auth, subject_access, two_factor};
+use crate::access::{account, admin, auth, notifications, subject_access, two_factor};
 use crate::casework::{codes, summary, team};
 use crate::directory::oruk;
 use crate::intake::{self as referrals, import};
@@ -50,6 +50,9 @@ fn all() -> Vec<Route> {
         route(Method::GET, "/two-factor/setup", Public, get(two_factor::setup)),
         route(Method::POST, "/two-factor/setup", Public, post(two_factor::confirm_setup)),
         route(Method::GET, "/account/reset", Public, get(account::reset_page)),
+        // Notifications are about referrals a worker makes to services: casework roles.
+        route(Method::GET, "/account/notifications", RecordCasework, get(notifications::page)),
+        route(Method::POST, "/account/notifications", RecordCasework, post(notifications::save)),
         route(Method::POST, "/account/reset", Public, post(account::request_reset)),
         route(Method::GET, "/account/set-password", Public, get(account::set_password_page)),
         route(Method::POST, "/account/set-password", Public, post(account::set_password)),

@@ -35,6 +35,9 @@ pub trait UserStore: Send + Sync {
     /// The users whose home organisation is `org`.
     async fn list_org_users(&self, org: OrgId) -> StoreResult<Vec<User>>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+    /// Whether the user asked to be emailed when a service answers one of their referrals.
+    async fn email_on_answer(&self, id: UserId) -> StoreResult<bool>;
+    async fn set_email_on_answer(&self, id: UserId, on: bool) -> StoreResult<()>;
     async fn add_role(&self, user: UserId, grant: RoleGrant) -> StoreResult<()>;
 }
 

@@ -20,13 +20,16 @@ pub struct StatusChange {
 
 /// Move connection `id` (found only within `scope`) to a new status: allowed from where it is
 /// and for this side; a decline needs its coded reason; a note of at most 2,000 characters. A
-/// stale version is `Conflict::Version`. Audited as a change to the person's record.
+/// stale version is `Conflict::Version`. Audited as a change to the person's record. When the
+/// service answers, the worker who referred is emailed if they asked to be (a link to the
+/// record at `public_url`, never the person's details).
 pub async fn change_status(
     s: Services<'_>,
     caller: &Caller<'_>,
     scope: ConnectionScope<'_>,
     id: ConnectionId,
     change: &StatusChange,
+    public_url: &str,
 ) -> Result<Connection, Failure> {
     let Actor::User(user) = caller.actor else { return Err(Failure::NotFound) };
     let side = match scope {
@@ -78,5 +81,40 @@ pub async fn change_status(
     });
     // The connection's tenant, whichever end acted (a service's staff belong to the VCSE).
     s.audit.record(vec![AuditEntry { org_id: Some(c.org_id), ..entry }]).await?;
+    if side == Side::Receiving {
+        tell_the_referrer(s, &changed, public_url).await?;
+    }
     Ok(changed)
+}
+
+/// Email the worker who made the referral that the service has answered, if they asked to be.
+async fn tell_the_referrer(s: Services<'_>, c: &Connection, public_url: &str) -> Result<(), Failure> {
+    if !s.store.email_on_answer(c.created_by).await? {
+        return Ok(());
+    }
+    let worker = s.store.get_user(c.created_by).await?;
+    if worker.disabled {
+        return Ok(());
+    }
+    let msg = crate::notifications::OutboxMessage {
+        id: crate::ids::MessageId::new(),
+        org_id: Some(c.org_id),
+        channel: "email".into(),
+        recipient: worker.email.to_string(),
+        subject: "A service has answered a referral you made".into(),
+        body: format!(
+            "Hello {},\n\n{} has answered a referral you made (it is now: {}). Read it on the person's record:\n\n{}/people/{}#connections\n\nSign in to read it. You can turn these emails off at {}/account/notifications.\n",
+            worker.display_name,
+            c.service_name,
+            c.status.label().to_lowercase(),
+            public_url.trim_end_matches('/'),
+            c.person_id,
+            public_url.trim_end_matches('/'),
+        ),
+        status: crate::notifications::MessageStatus::Pending,
+        created_at: s.clock.now(),
+        sent_at: None,
+    };
+    s.store.enqueue_message(&msg).await?;
+    Ok(())
 }

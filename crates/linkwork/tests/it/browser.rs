@@ -392,6 +392,11 @@ async fn sign_in_journey_in_chromium_is_accessible() {
     wait_for_path(&c, "/caseload").await;
     assert_eq!(text(&c, "h1").await, "My caseload");
     assert_accessible(&c, &axe, "caseload").await;
+    follow(&c, "Email notifications").await;
+    wait_for_h1(&c, "Email notifications").await;
+    assert_accessible(&c, &axe, "email notifications").await;
+    c.back().await.unwrap();
+    wait_for_path(&c, "/caseload").await;
     // Issue 12 item 2: every overdue tag says what is overdue.
     let tags: Vec<String> = c
         .execute(

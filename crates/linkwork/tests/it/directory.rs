@@ -778,9 +778,29 @@ app_test!(item_08_the_link_worker_sees_when_a_service_answers, |app: TestApp| as
     );
     assert!(!worker.get(&record).await.body.contains("New answer"));
 
+    // The worker asks to be emailed too.
+    assert!(worker.get("/account/notifications").await.body.contains("Email me when a service answers"));
+    let r = worker.post_form("/account/notifications", &form(&[("email_on_answer", "yes")])).await;
+    assert_eq!(r.header("location"), "/account/notifications?done=saved");
+    assert!(app.store.email_on_answer(lw.id).await.unwrap());
     app.clock.advance(Duration::minutes(20));
     let answer = form(&[("status", "accepted"), ("version", "1")]);
     assert_eq!(partner.post_form(&format!("/partner/referrals/{}", c.id), &answer).await.status, StatusCode::SEE_OTHER);
+    let mail: Vec<_> = app
+        .db
+        .store
+        .all_messages(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == "lw@seacroft.test")
+        .collect();
+    assert_eq!(mail.len(), 1, "one email for the answer");
+    assert!(
+        mail[0].subject.contains("A service has answered")
+            && mail[0].body.contains(&format!("/people/{}#connections", person.id))
+    );
+    assert!(!mail[0].body.contains("Ada") && !mail[0].body.contains("Okafor"), "the email names nobody");
     let caseload = worker.get("/caseload").await.body;
     assert!(caseload.contains("New answer from a service"), "{caseload}");
     let group = worker.get("/caseload?show=answers").await.body;
@@ -791,7 +811,9 @@ app_test!(item_08_the_link_worker_sees_when_a_service_answers, |app: TestApp| as
     assert!(!worker.get(&record).await.body.contains("New answer"));
     assert!(!worker.get("/caseload").await.body.contains("New answer from a service"));
     assert!(worker.get("/caseload?show=answers").await.body.contains("Nobody in this group"));
-    // A change the worker makes (cancelling) is not news either.
+    // Turned off, no more emails; a change the worker makes (cancelling) is not news either.
+    assert_eq!(worker.post_form("/account/notifications", "").await.status, StatusCode::SEE_OTHER);
+    assert!(!app.store.email_on_answer(lw.id).await.unwrap());
     let c = app.store.person_connections(person.org_id, person.id).await.unwrap().remove(0);
     let cancel = form(&[("version", &c.version.to_string())]);
     assert_eq!(worker.post_form(&format!("/connections/{}/cancel", c.id), &cancel).await.status, StatusCode::SEE_OTHER);

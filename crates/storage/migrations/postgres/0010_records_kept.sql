@@ -67,3 +67,5 @@ SELECT gen_random_uuid(), org_id, id, 'safeguarding', 'raised', safeguarding, cr
 ALTER TABLE connections ADD COLUMN service_said_at TIMESTAMPTZ;
 ALTER TABLE connections ADD COLUMN seen_at TIMESTAMPTZ;
 UPDATE connections SET service_said_at = answered_at, seen_at = answered_at WHERE answered_at IS NOT NULL;
+-- A link worker may ask to be emailed when a service answers one of their referrals.
+ALTER TABLE users ADD COLUMN email_on_answer BOOLEAN NOT NULL DEFAULT FALSE;

@@ -67,3 +67,5 @@ SELECT randomblob(16), org_id, id, 'safeguarding', 'raised', safeguarding, creat
 ALTER TABLE connections ADD COLUMN service_said_at TEXT;
 ALTER TABLE connections ADD COLUMN seen_at TEXT;
 UPDATE connections SET service_said_at = answered_at, seen_at = answered_at WHERE answered_at IS NOT NULL;
+-- A link worker may ask to be emailed when a service answers one of their referrals.
+ALTER TABLE users ADD COLUMN email_on_answer INTEGER NOT NULL DEFAULT 0;

@@ -99,6 +99,26 @@ impl UserStore for SqlStore {
         attach_roles(rows, roles)
     }
 
+    async fn email_on_answer(&self, id: UserId) -> StoreResult<bool> {
+        let on: Option<bool> = on_db!(&self.db, pool => sqlx::query_scalar("SELECT email_on_answer FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?);
+        on.ok_or(StoreError::NotFound)
+    }
+
+    async fn set_email_on_answer(&self, id: UserId, on: bool) -> StoreResult<()> {
+        let n = on_db!(&self.db, pool => sqlx::query("UPDATE users SET email_on_answer = $1 WHERE id = $2")
+            .bind(on)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected());
+        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
         let done = on_db!(&self.db, pool => sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(disabled)

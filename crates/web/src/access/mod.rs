@@ -4,6 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub mod auth;
+pub(crate) mod notifications;
 pub(crate) mod organisations;
 pub mod passwords;
 pub(crate) mod session_store;

@@ -254,7 +254,15 @@ pub(crate) async fn cancel(
         version: data.get("version").parse().unwrap_or(-1),
         ..StatusChange::default()
     };
-    match usecases::connections::change_status(state.services(), &Caller::user(&user, source), scope, id, &change).await
+    match usecases::connections::change_status(
+        state.services(),
+        &Caller::user(&user, source),
+        scope,
+        id,
+        &change,
+        &state.config.public_url,
+    )
+    .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/people/{}#connections", person.id)).into_response()),
         Err(Failure::Invalid(errors)) => {

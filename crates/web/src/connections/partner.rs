@@ -207,6 +207,7 @@ pub(crate) async fn update_referral(
         ConnectionScope::Receiving(&owners),
         c.id,
         &change,
+        &state.config.public_url,
     )
     .await
     {
