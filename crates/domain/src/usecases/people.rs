@@ -81,8 +81,9 @@ fn details(p: &Person, practices: &[(crate::ids::OrgId, String)]) -> Vec<(&'stat
         (
             "keep_practice_id",
             "GP practice",
+            // By name where the list has it, else by id, so two practices never look alike.
             p.practice_id
-                .and_then(|id| practices.iter().find(|(o, _)| *o == id).map(|(_, n)| n.clone()))
+                .map(|id| practices.iter().find(|(o, _)| *o == id).map_or_else(|| id.to_string(), |(_, n)| n.clone()))
                 .unwrap_or_default(),
         ),
     ]
@@ -126,7 +127,7 @@ pub fn survivor_with(
             }
         }
     };
-    for d in differences(first, second, &[]).iter().chain(practice_difference(first, second).iter()) {
+    for d in &differences(first, second, &[]) {
         let chosen = pick(d.field, &mut p);
         match (d.field, chosen) {
             ("keep_phone", None) if choose("keep_phone") == "both" => {
@@ -162,15 +163,4 @@ pub fn survivor_with(
     }
     p.check()?;
     Ok(out)
-}
-
-/// The practice differs even when both are unnamed here (ids, not names).
-fn practice_difference(first: &Person, second: &Person) -> Option<Difference> {
-    (first.practice_id != second.practice_id).then(|| Difference {
-        field: "keep_practice_id",
-        label: "GP practice",
-        first: String::new(),
-        second: String::new(),
-        both: false,
-    })
 }

@@ -125,8 +125,8 @@ pub(super) async fn demo_connections(
             current = store.change_connection(&current, &event(status, reason, hours, note), Side::Receiving).await?;
             last = Some(created + Duration::hours(hours));
         }
-        // The link worker read answers older than two days; newer ones are still news.
-        if let Some(at) = last.filter(|at| *at < now - Duration::days(2)) {
+        // The link worker read answers older than a week; newer ones are still news.
+        if let Some(at) = last.filter(|at| *at < now - Duration::days(7)) {
             store.mark_answers_seen(c.org_id, c.person_id, at + Duration::hours(3)).await?;
         }
     }

@@ -213,6 +213,27 @@ db_test!(casework_is_scoped_to_its_tenant, |db: TestDb| async move {
     assert_eq!(s.count_referrals(leeds.id).await.unwrap(), 2);
     assert_eq!(s.count_referrals(bradford.id).await.unwrap(), 1);
     assert!(s.recent_referrals(OrgId::new(), 10).await.unwrap().is_empty());
+
+    // A person's flags and their history: only within the tenant.
+    use linkwork_domain::people::{FlagAction, FlagChange, FlagKind};
+    let flag = |org: OrgId, person: PersonId| FlagChange {
+        id: FlagId::new(),
+        org_id: org,
+        person_id: person,
+        kind: FlagKind::LoneWorking,
+        action: FlagAction::Raised,
+        text: Some("Dog".into()),
+        at: test_epoch(),
+        by: None,
+    };
+    s.change_flag(&flag(leeds.id, people[0].id)).await.unwrap();
+    assert!(
+        matches!(s.change_flag(&flag(bradford.id, people[0].id)).await, Err(StoreError::NotFound)),
+        "another tenant cannot flag the person"
+    );
+    assert_eq!(s.flag_history(leeds.id, people[0].id).await.unwrap().len(), 1);
+    assert!(s.flag_history(bradford.id, people[0].id).await.unwrap().is_empty(), "nor read the history");
+    assert!(s.get_person(bradford.id, people[0].id).await.is_err());
 });
 
 db_test!(failed_batch_inserts_nothing, |db: TestDb| async move {

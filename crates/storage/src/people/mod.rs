@@ -16,6 +16,40 @@ use linkwork_domain::values::{NhsNumber, Postcode};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Save a person's details (everything a worker edits; not flags, not merges) at the version
+/// they read, through `$exec` (a pool or a transaction): the rows changed, 0 when stale.
+macro_rules! update_details {
+    ($exec:expr, $p:expr) => {{
+        let p: &Person = $p;
+        sqlx::query(
+            "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
+             address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
+             ethnicity = $13, practice_id = $17, version = version + 1 WHERE org_id = $14 AND id = $15 AND version = $16",
+        )
+        .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
+        .bind(&p.given_name)
+        .bind(&p.family_name)
+        .bind(p.date_of_birth)
+        .bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(&p.address)
+        .bind(&p.phone)
+        .bind(&p.email)
+        .bind(p.contact_by.as_str())
+        .bind(&p.language)
+        .bind(p.interpreter)
+        .bind(p.gender.as_str())
+        .bind(p.ethnicity.as_str())
+        .bind(p.org_id.0)
+        .bind(p.id.0)
+        .bind(p.version)
+        .bind(p.practice_id.map(|o| o.0))
+        .execute($exec)
+        .await
+        .map_err(map_err)?
+        .rows_affected()
+    }};
+}
+
 pub(crate) const PERSON_COLUMNS: &str = "SELECT id, org_id, nhs_number, given_name, family_name, date_of_birth, postcode, \
      practice_id, address, phone, email, contact_by, language, interpreter, gender, ethnicity, safeguarding, lone_working, \
      staff_risk, merged_into, version, created_at FROM people";
@@ -212,32 +246,7 @@ impl PeopleStore for SqlStore {
     }
 
     async fn update_person(&self, p: &Person) -> StoreResult<Person> {
-        let changed = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
-             address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
-             ethnicity = $13, practice_id = $17, version = version + 1 WHERE org_id = $14 AND id = $15 AND version = $16",
-        )
-        .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
-        .bind(&p.given_name)
-        .bind(&p.family_name)
-        .bind(p.date_of_birth)
-        .bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
-        .bind(&p.address)
-        .bind(&p.phone)
-        .bind(&p.email)
-        .bind(p.contact_by.as_str())
-        .bind(&p.language)
-        .bind(p.interpreter)
-        .bind(p.gender.as_str())
-        .bind(p.ethnicity.as_str())
-        .bind(p.org_id.0)
-        .bind(p.id.0)
-        .bind(p.version)
-        .bind(p.practice_id.map(|o| o.0))
-        .execute(pool)
-        .await
-        .map_err(map_err)?
-        .rows_affected());
+        let changed = on_db!(&self.db, pool => update_details!(pool, p));
         if changed == 0 {
             return Err(stale());
         }
@@ -398,32 +407,8 @@ impl PeopleStore for SqlStore {
             }
             // The kept record takes the details chosen, unless someone changed it meanwhile.
             let p = &plan.kept;
-            let done = sqlx::query(
-                "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, date_of_birth = $4, postcode = $5, \
-                 address = $6, phone = $7, email = $8, contact_by = $9, language = $10, interpreter = $11, gender = $12, \
-                 ethnicity = $13, practice_id = $14, version = version + 1 WHERE org_id = $15 AND id = $16 AND version = $17",
-            )
-            .bind(p.nhs_number.as_ref().map(|n| n.as_str().to_owned()))
-            .bind(&p.given_name)
-            .bind(&p.family_name)
-            .bind(p.date_of_birth)
-            .bind(p.postcode.as_ref().map(|c| c.as_str().to_owned()))
-            .bind(&p.address)
-            .bind(&p.phone)
-            .bind(&p.email)
-            .bind(p.contact_by.as_str())
-            .bind(&p.language)
-            .bind(p.interpreter)
-            .bind(p.gender.as_str())
-            .bind(p.ethnicity.as_str())
-            .bind(p.practice_id.map(|o| o.0))
-            .bind(org.0)
-            .bind(kept.0)
-            .bind(p.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if done.rows_affected() == 0 {
+            let done = update_details!(&mut *tx, p);
+            if done == 0 {
                 return Err(stale());
             }
             // Everything that names the person follows them: the casework, the connections to
