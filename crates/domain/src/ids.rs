@@ -131,3 +131,11 @@ typed_id!(
     /// A request by a voluntary group to manage its directory organisation.
     ClaimId
 );
+typed_id!(
+    /// An outcome measure recorded for a person (answers, a refusal, or an imported total).
+    OutcomeId
+);
+typed_id!(
+    /// A secure link sent to a person to answer a questionnaire.
+    OutcomeLinkId
+);

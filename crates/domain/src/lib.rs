@@ -11,6 +11,7 @@ pub mod exports;
 pub mod ids;
 pub mod intake;
 pub mod jobs;
+pub mod outcomes;
 pub mod notifications;
 pub mod people;
 pub mod ports;

@@ -17,6 +17,7 @@ mod directory;
 mod intake;
 mod jobs;
 mod outbox;
+mod outcomes;
 mod people;
 mod table;
 

@@ -11,6 +11,7 @@ pub mod directory;
 mod error;
 mod export;
 mod forms;
+mod outcomes;
 pub mod intake;
 mod pages;
 mod people;

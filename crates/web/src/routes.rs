@@ -8,7 +8,7 @@ use crate::casework::{codes, summary, team};
 use crate::directory::oruk;
 use crate::intake::{self as referrals, import};
 use crate::{
-    AppError, AppState, Problem, api, assets, casework, client_address, connections, directory, pages, people,
+    AppError, AppState, Problem, api, assets, casework, client_address, connections, directory, outcomes, pages, people,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -127,6 +127,17 @@ fn all() -> Vec<Route> {
         // Reopening takes a closed episode (EpisodeCtx, not OpenEpisode) under the same rule.
         route(Method::GET, "/episodes/{id}/reopen", RecordCasework, get(casework::reopen_page)),
         route(Method::POST, "/episodes/{id}/reopen", RecordCasework, post(casework::reopen)),
+        route(Method::GET, "/episodes/{id}/outcomes/new", RecordCasework, get(outcomes::new_page)),
+        route(Method::POST, "/episodes/{id}/outcomes", RecordCasework, post(outcomes::record)),
+        route(Method::GET, "/episodes/{id}/outcomes/import", RecordCasework, get(outcomes::import_page)),
+        route(Method::POST, "/episodes/{id}/outcomes/import", RecordCasework, post(outcomes::import_total)),
+        route(Method::GET, "/episodes/{id}/outcomes/link", RecordCasework, get(outcomes::send_link_page)),
+        route(Method::POST, "/episodes/{id}/outcomes/link", RecordCasework, post(outcomes::send_link)),
+        // The person answers a questionnaire link without an account: the token is the key.
+        route(Method::GET, "/q/{token}", Public, get(outcomes::link_page)),
+        route(Method::POST, "/q/{token}", Public, post(outcomes::answer_link)),
+        route(Method::GET, "/outcomes", ViewCaseload, get(outcomes::coverage)),
+        route(Method::GET, "/outcomes/export.csv", SuperviseTeam, get(outcomes::export)),
         route(Method::GET, "/episodes/{id}/plan.pdf", RecordCasework, get(summary::plan_pdf)),
         // The referrer reads the summary of their own referral; workers under the caseload rule.
         route(Method::GET, "/episodes/{id}/summary", MakeReferral, get(summary::page)),

@@ -26,6 +26,10 @@ pub const ADDRESS_BLOCK: Duration = Duration::minutes(15);
 pub const SELF_REFERRAL_LIMIT: i32 = 5;
 /// How long an address that sent too many self-referrals is blocked.
 pub const SELF_REFERRAL_BLOCK: Duration = Duration::hours(1);
+/// Questionnaire links that fail to open (unknown, expired or used) per address in a window,
+/// before the address is blocked: a person mistyping a link gets many tries, a guesser few.
+pub const LINK_LIMIT: i32 = 20;
+pub const LINK_BLOCK: Duration = Duration::minutes(30);
 
 /// The key for an account: the normalised email.
 pub fn account_key(email: &str) -> String {
@@ -58,6 +62,8 @@ impl ThrottleState {
             (ADDRESS_LIMIT, ADDRESS_BLOCK)
         } else if key.starts_with("selfref:") {
             (SELF_REFERRAL_LIMIT, SELF_REFERRAL_BLOCK)
+        } else if key.starts_with("qlink:") {
+            (LINK_LIMIT, LINK_BLOCK)
         } else {
             (ACCOUNT_LIMIT, ACCOUNT_LOCK)
         }

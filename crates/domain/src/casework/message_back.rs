@@ -89,6 +89,24 @@ pub struct ConnectionPart {
     pub date: Day,
 }
 
+/// An outcome measure's baseline and latest score in the episode, with the change (the PRSB
+/// "outcomes" section).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasurePart {
+    /// The instrument, by its name.
+    pub instrument: String,
+    /// The scale reported ("Life satisfaction", "Loneliness").
+    pub scale: String,
+    pub baseline: String,
+    pub baseline_on: Day,
+    pub baseline_band: Option<String>,
+    pub latest: Option<String>,
+    pub latest_on: Option<Day>,
+    pub latest_band: Option<String>,
+    /// "Up 3 (better)", "No change".
+    pub change: Option<String>,
+}
+
 /// The message back, in the PRSB model's sections.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageBack {
@@ -102,6 +120,10 @@ pub struct MessageBack {
     pub needs_and_concerns: Vec<String>,
     pub support_offered: SupportPart,
     pub outcomes: Vec<GoalPart>,
+    /// Outcome measures: baseline and latest scores (absent from summaries sent before
+    /// outcomes were recorded).
+    #[serde(default)]
+    pub measures: Vec<MeasurePart>,
     /// Services the person was connected to in this episode.
     pub connections: Vec<ConnectionPart>,
     pub summary: String,

@@ -408,6 +408,7 @@ pub struct CaseloadItem {
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,
     pub last_contact: Option<NaiveDate>,
+    pub first_contact: Option<NaiveDate>,
     pub next_appointment: Option<DateTime<Utc>>,
 }
 

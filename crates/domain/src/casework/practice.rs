@@ -28,10 +28,22 @@ pub struct TeamSettings {
     pub allowed_locations: Vec<ContactLocation>,
     /// Days to the next contact, by default.
     pub follow_up_days: i32,
+    /// The outcome measures the team uses: a baseline at the first contacts, then reviews.
+    pub outcome_instruments: Vec<crate::outcomes::Instrument>,
+    /// Weeks from one measure to the next review.
+    pub outcome_review_weeks: i32,
     pub version: i32,
 }
 
 impl TeamSettings {
+    /// When the team's outcome measures fall due.
+    pub fn outcome_plan(&self) -> crate::outcomes::OutcomePlan {
+        crate::outcomes::OutcomePlan {
+            instruments: self.outcome_instruments.clone(),
+            review_weeks: self.outcome_review_weeks,
+        }
+    }
+
     /// The settings a new team starts with.
     pub fn defaults(team_id: TeamId, org_id: OrgId) -> Self {
         Self {
@@ -48,6 +60,8 @@ impl TeamSettings {
             usual_contacts: 6,
             allowed_locations: vec![],
             follow_up_days: 14,
+            outcome_instruments: vec![crate::outcomes::Instrument::Ons4, crate::outcomes::Instrument::Ucla3],
+            outcome_review_weeks: 12,
             version: 0,
         }
     }

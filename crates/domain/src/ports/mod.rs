@@ -12,6 +12,7 @@ mod connections;
 mod directory;
 mod intake;
 mod jobs;
+mod outcomes;
 mod people;
 
 pub use access::*;
@@ -20,6 +21,7 @@ pub use connections::*;
 pub use directory::*;
 pub use intake::*;
 pub use jobs::*;
+pub use outcomes::*;
 pub use people::*;
 
 /// A storage failure, in terms the callers can act on.
@@ -69,6 +71,9 @@ pub enum Conflict {
     /// Reopening an episode while the person has another one open.
     #[error("the person has another open episode")]
     AnotherEpisodeOpen,
+    /// A questionnaire link was answered already, or has expired.
+    #[error("the link has been used or has expired")]
+    LinkUsed,
     /// A second factor is already set up.
     #[error("two-factor is already enabled")]
     TwoFactorEnabled,
@@ -138,6 +143,7 @@ pub trait Store:
     + ThrottleStore
     + TwoFactorStore
     + TokenStore
+    + OutcomeStore
 {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

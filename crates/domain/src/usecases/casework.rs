@@ -32,7 +32,7 @@ pub struct DischargeInput {
 fn user_id(caller: &Caller<'_>) -> Option<UserId> {
     match caller.actor {
         Actor::User(u) => Some(u.id),
-        Actor::Operator | Actor::Public => None,
+        Actor::Operator | Actor::Public | Actor::Link => None,
     }
 }
 

@@ -55,7 +55,7 @@ pub async fn check_referral(
     let (tenant, channel) = match caller.actor {
         Actor::User(u) => (Some(referral_tenant(&s.store.get_org(u.org_id).await?)), Channel::Professional),
         // The command line brings referrals in bulk (`linkwork import referrals`), not one by one.
-        Actor::Operator => {
+        Actor::Operator | Actor::Link => {
             p.add("service", "Import referrals from the command line with `linkwork import referrals`");
             return Err(Failure::Invalid(p.0));
         }
@@ -107,7 +107,7 @@ pub async fn check_referral(
     intake.referral.team_id = team;
     match caller.actor {
         Actor::User(u) => intake.referral.referred_by = Some(u.id),
-        Actor::Public | Actor::Operator => intake.referral.referrer_name = "Self-referral".into(),
+        Actor::Public | Actor::Operator | Actor::Link => intake.referral.referrer_name = "Self-referral".into(),
     }
     Ok(intake)
 }
@@ -143,7 +143,7 @@ pub async fn record_referral(
 ) -> Result<Created<Referral>, Failure> {
     let new_person = match caller.actor {
         Actor::User(_) => resolve_person(s.store, &mut intake).await?,
-        Actor::Public | Actor::Operator => Some(intake.person.clone()),
+        Actor::Public | Actor::Operator | Actor::Link => Some(intake.person.clone()),
     };
     let created = s.store.create_referral(new_person.as_ref(), &intake.referral, idem).await?;
     let (r, replayed) = match &created {

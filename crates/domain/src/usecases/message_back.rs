@@ -7,8 +7,10 @@
 use super::{Failure, Services};
 use crate::casework::Episode;
 use crate::casework::message_back::{
-    CodePart, ConnectionPart, Day, Demographics, GoalPart, MessageBack, ReferralPart, SentMessageBack, SupportPart,
+    CodePart, ConnectionPart, Day, Demographics, GoalPart, MeasurePart, MessageBack, ReferralPart, SentMessageBack,
+    SupportPart,
 };
+use crate::outcomes::scoring::shown as number;
 use crate::people::Person;
 use crate::uktime::UkTime;
 
@@ -54,6 +56,7 @@ pub async fn build(s: Services<'_>, e: &Episode, p: &Person) -> Result<MessageBa
         None => None,
     };
     let connections = connections(s, e).await?;
+    let measures = measures(&store.episode_outcomes(org, &[e.id]).await?);
     Ok(MessageBack {
         standard: STANDARD.to_owned(),
         person: Demographics {
@@ -102,6 +105,7 @@ pub async fn build(s: Services<'_>, e: &Episode, p: &Person) -> Result<MessageBa
                 progress_out_of_10: g.progress,
             })
             .collect(),
+        measures,
         summary: e.discharge_note.clone().unwrap_or_default(),
         codes: codes
             .iter()
@@ -110,6 +114,29 @@ pub async fn build(s: Services<'_>, e: &Episode, p: &Person) -> Result<MessageBa
             .collect(),
         connections,
     })
+}
+
+/// The episode's outcome measures as the message back reports them: each scale's baseline and
+/// latest score, with the change.
+pub fn measures(records: &[crate::outcomes::OutcomeRecord]) -> Vec<MeasurePart> {
+    crate::outcomes::series(records)
+        .into_iter()
+        .filter_map(|s| {
+            let (b_on, _, b) = s.baseline()?;
+            let latest = s.latest().filter(|l| l.0 > b_on);
+            Some(MeasurePart {
+                instrument: s.instrument.label().to_owned(),
+                scale: s.scale.label.to_owned(),
+                baseline: number(b),
+                baseline_on: Day(b_on),
+                baseline_band: s.scale.band(b).map(str::to_owned),
+                latest: latest.map(|l| number(l.2)),
+                latest_on: latest.map(|l| Day(l.0)),
+                latest_band: latest.and_then(|l| s.scale.band(l.2)).map(str::to_owned),
+                change: s.change_words(),
+            })
+        })
+        .collect()
 }
 
 /// The episode's connections to services, as the message back and the plan report them.

@@ -15,6 +15,7 @@ pub mod casework;
 pub mod connections;
 pub mod intake;
 pub mod message_back;
+pub mod outcomes;
 pub mod people;
 
 use crate::Clock;
@@ -40,6 +41,8 @@ pub enum Actor<'a> {
     Operator,
     /// A member of the public (the self-referral form).
     Public,
+    /// A person answering a questionnaire from the secure link they were sent.
+    Link,
 }
 
 /// Who asks and from where: what the audit trail records of the caller.
@@ -66,6 +69,7 @@ impl<'a> Caller<'a> {
             Actor::User(u) => entry.by(u),
             Actor::Operator => AuditEntry { actor: "command line".into(), ..entry },
             Actor::Public => AuditEntry { actor: "self-referral form".into(), ..entry },
+            Actor::Link => AuditEntry { actor: "questionnaire link".into(), ..entry },
         }
     }
 }

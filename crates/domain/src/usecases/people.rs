@@ -24,7 +24,7 @@ pub async fn set_flag(
     let now = s.clock.now();
     let by = match caller.actor {
         Actor::User(u) => Some(u.id),
-        Actor::Operator | Actor::Public => None,
+        Actor::Operator | Actor::Public | Actor::Link => None,
     };
     s.store
         .change_flag(&FlagChange {

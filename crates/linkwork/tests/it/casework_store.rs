@@ -67,6 +67,7 @@ fn sent(org: OrgId, episode: EpisodeId, version: i32, summary: &str) -> SentMess
             status: "Achieved".into(),
             progress_out_of_10: 9,
         }],
+        measures: vec![],
         connections: vec![],
         summary: summary.into(),
         codes: vec![CodePart {

@@ -188,6 +188,7 @@ impl EpisodeStore for SqlStore {
                  (SELECT min(h.review_on) FROM holding_periods h WHERE h.episode_id = e.id AND h.ended_on IS NULL) AS holding_review_on, \
                  (SELECT count(*) FROM contacts c WHERE c.episode_id = e.id) AS contacts, \
                  (SELECT max(c.happened_on) FROM contacts c WHERE c.episode_id = e.id) AS last_contact, \
+                 (SELECT min(c.happened_on) FROM contacts c WHERE c.episode_id = e.id) AS first_contact, \
                  (SELECT count(*) FROM connections k WHERE k.org_id = e.org_id AND k.person_id = e.person_id \
                    AND k.service_said_at IS NOT NULL AND (k.seen_at IS NULL OR k.seen_at < k.service_said_at)) AS new_answers, \
                  (SELECT min(a.starts_at) FROM appointments a WHERE a.episode_id = e.id AND a.status = 'booked' AND a.starts_at >= ",
@@ -219,6 +220,7 @@ impl EpisodeStore for SqlStore {
                     holding_review_on: r.holding_review_on,
                     contacts: r.contacts,
                     last_contact: r.last_contact,
+                    first_contact: r.first_contact,
                     next_appointment: r.next_appointment,
                 })
             })
@@ -245,7 +247,8 @@ impl EpisodeStore for SqlStore {
     async fn team_settings(&self, org: OrgId, team: TeamId) -> StoreResult<TeamSettings> {
         let row: Option<SettingsRow> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT team_id, org_id, accepted_needs, min_age, max_age, areas, exclusions, default_minutes, default_mode, \
-             default_location, usual_contacts, allowed_locations, follow_up_days, version FROM team_settings \
+             default_location, usual_contacts, allowed_locations, follow_up_days, outcome_instruments, outcome_review_weeks, \
+             version FROM team_settings \
              WHERE org_id = $1 AND team_id = $2",
         )
         .bind(org.0)
@@ -270,6 +273,8 @@ impl EpisodeStore for SqlStore {
             usual_contacts: r.usual_contacts,
             allowed_locations: parse_list(&r.allowed_locations).map_err(|e| corrupt("allowed locations", e))?,
             follow_up_days: r.follow_up_days,
+            outcome_instruments: parse_list(&r.outcome_instruments).map_err(|e| corrupt("outcome instruments", e))?,
+            outcome_review_weeks: r.outcome_review_weeks,
             version: r.version,
         })
     }
@@ -279,20 +284,22 @@ impl EpisodeStore for SqlStore {
         let locations = join_codes(s.allowed_locations.iter().map(|l| l.as_str()));
         let areas = s.areas.join(",");
         let exclusions = s.exclusions.join("\n");
+        let instruments = join_codes(s.outcome_instruments.iter().map(|i| i.as_str()));
         // Version 0 means "never saved": insert, failing as stale if someone saved first.
         let n = on_db!(&self.db, pool => {
             let q = if s.version == 0 {
                 sqlx::query(
                     "INSERT INTO team_settings (accepted_needs, min_age, max_age, areas, exclusions, default_minutes, \
-                     default_mode, default_location, usual_contacts, allowed_locations, follow_up_days, org_id, team_id, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) ON CONFLICT (team_id) DO NOTHING",
+                     default_mode, default_location, usual_contacts, allowed_locations, follow_up_days, outcome_instruments, \
+                     outcome_review_weeks, org_id, team_id, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1) ON CONFLICT (team_id) DO NOTHING",
                 )
             } else {
                 sqlx::query(
                     "UPDATE team_settings SET accepted_needs = $1, min_age = $2, max_age = $3, areas = $4, exclusions = $5, \
                      default_minutes = $6, default_mode = $7, default_location = $8, usual_contacts = $9, \
-                     allowed_locations = $10, follow_up_days = $11, version = version + 1 \
-                     WHERE org_id = $12 AND team_id = $13 AND version = $14",
+                     allowed_locations = $10, follow_up_days = $11, outcome_instruments = $12, outcome_review_weeks = $13, \
+                     version = version + 1 WHERE org_id = $14 AND team_id = $15 AND version = $16",
                 )
             };
             let q = q
@@ -307,6 +314,8 @@ impl EpisodeStore for SqlStore {
                 .bind(s.usual_contacts)
                 .bind(&locations)
                 .bind(s.follow_up_days)
+                .bind(&instruments)
+                .bind(s.outcome_review_weeks)
                 .bind(s.org_id.0)
                 .bind(s.team_id.0);
             let q = if s.version == 0 { q } else { q.bind(s.version) };

@@ -67,6 +67,7 @@ pub(crate) struct CaseloadRow {
     pub holding_review_on: Option<NaiveDate>,
     pub contacts: i64,
     pub last_contact: Option<NaiveDate>,
+    pub first_contact: Option<NaiveDate>,
     pub new_answers: i64,
     pub next_appointment: Option<DateTime<Utc>>,
 }
@@ -264,6 +265,8 @@ pub(crate) struct SettingsRow {
     pub usual_contacts: i32,
     pub allowed_locations: String,
     pub follow_up_days: i32,
+    pub outcome_instruments: String,
+    pub outcome_review_weeks: i32,
     pub version: i32,
 }
 

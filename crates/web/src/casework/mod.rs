@@ -189,9 +189,9 @@ pub(crate) fn form(
 /// A casework form about an episode: its title, address (`/episodes/{id}/{step}`) and button,
 /// declared once for the page that shows it and the handler that takes it.
 pub(crate) struct EpisodeForm {
-    title: &'static str,
-    step: &'static str,
-    submit: &'static str,
+    pub title: &'static str,
+    pub step: &'static str,
+    pub submit: &'static str,
 }
 
 impl EpisodeForm {

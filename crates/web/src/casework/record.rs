@@ -116,6 +116,8 @@ struct RecordPage {
     holding_ends: Vec<(&'static str, &'static str)>,
     /// What can have happened at a booked appointment.
     appointment_outcomes: Vec<(&'static str, &'static str)>,
+    /// Outcome measures: scores over time, what is due, links sent.
+    outcomes: crate::outcomes::OutcomesView,
 }
 
 async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDate) -> Result<EpisodeView, AppError> {
@@ -280,6 +282,7 @@ pub(crate) async fn record_page(
         };
         flag_history.push((date(c.at.uk_date()), c.kind.label(), c.action.label(), c.text.unwrap_or_default(), by));
     }
+    let outcomes = crate::outcomes::record_section(state, p, &episodes, today).await?;
     let practice = match p.practice_id {
         Some(id) => state.store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
         None => "Not known".into(),
@@ -328,6 +331,7 @@ pub(crate) async fn record_page(
             })
             .collect(),
         episodes: views,
+        outcomes,
         codes,
         new_answers: connections.iter().filter(|c| c.news.is_some()).count(),
         connections,
