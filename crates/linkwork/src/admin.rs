@@ -50,6 +50,46 @@ pub async fn create_org(
     }
 }
 
+/// `linkwork outcomes list`: each instrument, how it is scored and whether it can be offered.
+pub async fn list_instruments(store: &dyn Store) -> anyhow::Result<String> {
+    use linkwork_domain::outcomes::{Licence, instruments::ALL};
+    let loaded = store.loaded_wordings().await?;
+    let mut out = vec![];
+    for s in ALL {
+        let languages: Vec<&str> =
+            loaded.iter().filter(|(i, _)| *i == s.instrument).map(|(_, l)| l.as_str()).collect();
+        let state = match s.licence {
+            Licence::Free { .. } if languages.is_empty() => "offered (wording shipped, English)".to_owned(),
+            Licence::Free { .. } => format!("offered (wording shipped; also loaded: {})", languages.join(", ")),
+            Licence::Registration { .. } if languages.is_empty() => {
+                "NOT offered until its wording is loaded (linkwork outcomes load-wording FILE)".to_owned()
+            }
+            Licence::Registration { .. } => format!("offered (wording loaded: {})", languages.join(", ")),
+            Licence::Proprietary { .. } => "totals imported only".to_owned(),
+        };
+        out.push(format!("{:<15} {}: {}\n                {}", s.instrument.as_str(), s.instrument.label(), state, s.source));
+    }
+    Ok(out.join("\n"))
+}
+
+/// `linkwork outcomes load-wording FILE`: checked against the declaration, audited.
+pub async fn load_wording(store: &dyn Store, clock: &dyn Clock, file: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let services = Services { store, audit: &Direct(store), clock };
+    match linkwork_domain::usecases::outcomes::load_wording(services, &Caller::operator(), &text).await {
+        Ok(w) => Ok(format!(
+            "Loaded the {} wording of {}: {} items. It can be offered from now on.",
+            w.language,
+            w.instrument.label(),
+            w.items.len()
+        )),
+        Err(Failure::Invalid(errors)) => {
+            bail!("{} was not loaded: {}", file.display(), errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `linkwork user create`.
 pub async fn create_user(
     store: &dyn Store,

@@ -98,6 +98,7 @@ pub async fn serve(cfg: &Config, with_demo: bool) -> anyhow::Result<()> {
         mailer,
         name: format!("{}:{}", hostname(), std::process::id()),
         nudge_days: cfg.referral_nudge_days.max(1),
+        public_url: cfg.web()?.public_url,
     };
     let worker_task = tokio::spawn(worker.run(stop_rx.clone(), Duration::from_secs(2)));
     let anchor_task = tokio::spawn(keep_anchored(cfg.anchors()?, store.clone(), clock.clone(), stop_rx));

@@ -43,6 +43,8 @@ pub struct Worker {
     /// Days before an unanswered referral reminds the service (and again before it is marked
     /// not answered).
     pub nudge_days: i64,
+    /// The installation's address, for links in messages (questionnaire reminders).
+    pub public_url: String,
 }
 
 impl Worker {
@@ -158,6 +160,7 @@ impl Worker {
         let removed = self.store.delete_expired_sessions(self.clock.now()).await?;
         self.nudge_referrals().await?;
         self.remind_reviews().await?;
+        self.remind_questionnaires().await?;
         if let Err(e) = crate::directory::sync_feeds(self.store.as_ref(), self.clock.as_ref(), FEED_SYNC_EVERY).await {
             tracing::warn!(cause = %e, "directory feeds could not be synced");
         }
@@ -217,6 +220,23 @@ impl Worker {
             tracing::info!(reminded, marked, "nudged unanswered referrals");
         }
         Ok((reminded, marked))
+    }
+
+    /// Questionnaire links a week old and unanswered: remind the person once, with a new token
+    /// for the same link (`usecases::outcomes::remind_links`).
+    pub async fn remind_questionnaires(&self) -> Result<u64, StoreError> {
+        let audit = linkwork_domain::access::audit::Direct(self.store.as_ref());
+        let services = linkwork_domain::usecases::Services { store: self.store.as_ref(), audit: &audit, clock: self.clock.as_ref() };
+        match linkwork_domain::usecases::outcomes::remind_links(services, &self.public_url).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(reminded = n, "reminded unanswered questionnaire links");
+                }
+                Ok(n)
+            }
+            Err(linkwork_domain::usecases::Failure::Store(e)) => Err(e),
+            Err(e) => Err(StoreError::Database(e.to_string())),
+        }
     }
 
     /// Listings past their review date: remind the service once per review period.

@@ -204,6 +204,16 @@ impl OutcomeStore for SqlStore {
         })
     }
 
+    async fn import_outcomes(&self, records: &[OutcomeRecord]) -> StoreResult<()> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_write().await.map_err(map_err)?;
+            for r in records {
+                insert_record!(tx, r);
+            }
+            tx.commit().await.map_err(map_err)
+        })
+    }
+
     async fn person_outcomes(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<OutcomeRecord>> {
         self.outcome_records("org_id = $1 AND person_id = $2", org, Some(person.0), None).await
     }

@@ -205,6 +205,7 @@ impl TestApp {
             sms: Arc::new(linkwork::mailer::LogSms),
             name: "test".into(),
             nudge_days: linkwork_domain::connections::DEFAULT_NUDGE_DAYS,
+            public_url: self.base_url.clone(),
         }
     }
 

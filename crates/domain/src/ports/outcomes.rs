@@ -16,6 +16,9 @@ pub trait OutcomeStore: Send + Sync {
     /// Store a record and its answers, in one transaction. A record in a closed episode is
     /// `Conflict::EpisodeClosed`.
     async fn record_outcome(&self, r: &OutcomeRecord) -> StoreResult<()>;
+    /// Records written in bulk (demo data, records brought from another system), in one
+    /// transaction, in episodes open or closed.
+    async fn import_outcomes(&self, records: &[OutcomeRecord]) -> StoreResult<()>;
     /// A person's records, oldest first.
     async fn person_outcomes(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<OutcomeRecord>>;
     /// The records of these episodes (a caseload page's), oldest first.

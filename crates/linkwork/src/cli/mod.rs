@@ -66,6 +66,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Outcome measures: the instruments and the wording loaded for them.
+    Outcomes {
+        #[command(subcommand)]
+        command: OutcomesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OutcomesCommand {
+    /// List the instruments: how each is scored, its licence, and whether it can be offered.
+    List,
+    /// Load the wording of an instrument you are licensed to use (SWEMWBS and WEMWBS need it
+    /// before they can be offered), or a translation of one: a JSON file with `instrument`,
+    /// `language`, `licence`, `items` (one per item) and `responses` (one list of labels per
+    /// response scale). Checked against the instrument's declaration; nothing is loaded if any
+    /// part is wrong.
+    LoadWording { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]

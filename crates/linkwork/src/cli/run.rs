@@ -1,6 +1,6 @@
 //! Running a parsed command: each opens the database (or not), does its work and answers in sentences, with an exit code scripts can test.
 
-use super::{AuditCommand, Cli, Command, ConfigCommand, ImportCommand, OrgCommand, UserCommand};
+use super::{AuditCommand, Cli, Command, ConfigCommand, ImportCommand, OrgCommand, OutcomesCommand, UserCommand};
 use crate::config::{Config, EXAMPLE};
 use crate::{admin, demo, serve};
 use anyhow::Context;
@@ -199,6 +199,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = demo::generate(&store, &clock, &opts, !quiet).await?;
             demo::print_summary(&summary);
             store.close().await;
+        }
+        Command::Outcomes { command } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let out = match command {
+                OutcomesCommand::List => admin::list_instruments(&store).await,
+                OutcomesCommand::LoadWording { file } => admin::load_wording(&store, &clock, &file).await,
+            };
+            store.close().await;
+            println!("{}", out?);
         }
         Command::Org { command } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;

@@ -24,6 +24,7 @@ use self::words::weighted_source;
 mod casework;
 mod connections;
 mod directory;
+mod outcomes;
 mod words;
 
 pub use directory::{DEMO_TAXONOMY, POSTCODE_SAMPLE, national_directory};
@@ -77,6 +78,7 @@ pub struct DemoSummary {
     pub contacts: usize,
     pub services: usize,
     pub connections: usize,
+    pub outcomes: usize,
 }
 
 /// Generate and store the demo data.
@@ -368,6 +370,10 @@ pub async fn generate(
             .await
             .context("writing demo connections")?;
         }
+        // A stream of its own, so the rest of the dataset is the same with or without outcomes.
+        let measures = outcomes::outcomes(&mut Rng(opts.seed ^ 0x0C7C_0E5 ^ (p as u64)), now, &batch);
+        summary.outcomes += measures.len();
+        store.import_outcomes(&measures).await.context("writing demo outcome measures")?;
         casework::sent_summaries(store, clock, &batch.episodes).await?;
 
         summary.people += people.len();
@@ -476,8 +482,8 @@ pub async fn accounts(store: &dyn linkwork_domain::ports::Store) -> anyhow::Resu
 
 pub fn print_summary(s: &DemoSummary) {
     println!(
-        "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services, {} connections to services.",
-        s.organisations, s.people, s.referrals, s.episodes, s.contacts, s.services, s.connections
+        "Demo data loaded: {} organisations, {} people, {} referrals, {} episodes with {} contacts, {} services, {} connections to services, {} outcome measures.",
+        s.organisations, s.people, s.referrals, s.episodes, s.contacts, s.services, s.connections, s.outcomes
     );
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     for (email, roles) in s.users.iter().take(12) {

@@ -67,6 +67,7 @@ fn worker(store: &SqlStore, clock: Arc<FixedClock>, mailer: Arc<dyn Mailer>, nam
         sms: Arc::new(linkwork::mailer::LogSms),
         name: name.into(),
         nudge_days: 14,
+        public_url: "http://localhost:8080".into(),
     }
 }
 

@@ -30,6 +30,8 @@ struct CaseRow {
     safeguarding: bool,
     lone_working: bool,
     new_answers: i64,
+    /// Outcome measures due or overdue by the team's settings ("ONS4 baseline overdue").
+    measures: Vec<(String, bool)>,
 }
 
 struct RecentRow {
@@ -65,6 +67,8 @@ struct CaseloadPage {
     today: usize,
     /// People with answers from services not yet read.
     answers: usize,
+    /// People with an outcome measure due or overdue.
+    measures: usize,
     for_supervision: usize,
     mean_contacts: String,
     norm_people: (i64, i64),
@@ -82,6 +86,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("today", "Appointments today"),
     ("holding", "Holding"),
     ("answers", "New answers from services"),
+    ("measures", "Outcome measures due"),
 ];
 
 #[derive(serde::Deserialize, Default)]
@@ -101,6 +106,7 @@ struct GroupLinks {
     today: String,
     holding: String,
     answers: String,
+    measures: String,
 }
 
 /// The link worker's day: their open episodes (or the team's), the counts that matter today,
@@ -121,6 +127,29 @@ pub(crate) async fn caseload(
     let items: Vec<CaseloadItem> = state.store.caseload(user.org_id, &teams, worker, now).await?;
     let waiting = usize::try_from(state.store.count_waiting(user.org_id, &teams).await?).unwrap_or(0);
     let recent = state.store.team_referrals(user.org_id, &teams, 20).await?;
+    // What each episode has due by its team's outcome plan: one read of their records, the
+    // settings once per team.
+    let ids: Vec<_> = items.iter().map(|i| i.episode.id).collect();
+    let records = state.store.episode_outcomes(user.org_id, &ids).await?;
+    let mut plans: std::collections::HashMap<linkwork_domain::ids::TeamId, linkwork_domain::outcomes::OutcomePlan> =
+        Default::default();
+    let mut due: std::collections::HashMap<linkwork_domain::ids::EpisodeId, Vec<linkwork_domain::outcomes::Due>> =
+        Default::default();
+    for i in &items {
+        let plan = match plans.get(&i.episode.team_id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = state.store.team_settings(user.org_id, i.episode.team_id).await?.outcome_plan();
+                plans.insert(i.episode.team_id, p.clone());
+                p
+            }
+        };
+        let mine: Vec<_> = records.iter().filter(|r| r.episode_id == i.episode.id).collect();
+        let d = linkwork_domain::outcomes::due(&plan, i.first_contact, &mine, today);
+        if !d.is_empty() {
+            due.insert(i.episode.id, d);
+        }
+    }
     // The group asked for, those needing attention first, then a page of it.
     let mut group: Vec<&CaseloadItem> = items
         .iter()
@@ -129,6 +158,7 @@ pub(crate) async fn caseload(
             "today" => i.appointment_today(today),
             "holding" => i.holding(),
             "answers" => i.new_answers > 0,
+            "measures" => due.contains_key(&i.episode.id),
             _ => true,
         })
         .collect();
@@ -171,6 +201,10 @@ pub(crate) async fn caseload(
             safeguarding: i.safeguarding,
             lone_working: i.lone_working,
             new_answers: i.new_answers,
+            measures: due
+                .get(&i.episode.id)
+                .map(|d| d.iter().map(|x| (x.describe(), x.overdue)).collect())
+                .unwrap_or_default(),
         })
         .collect();
     let page = CaseloadPage {
@@ -183,6 +217,7 @@ pub(crate) async fn caseload(
         overdue: items.iter().filter(|i| i.overdue(today)).count(),
         today: items.iter().filter(|i| i.appointment_today(today)).count(),
         answers: items.iter().filter(|i| i.new_answers > 0).count(),
+        measures: due.len(),
         for_supervision: items
             .iter()
             .filter(|i| {
@@ -201,6 +236,7 @@ pub(crate) async fn caseload(
             today: link("today", 1),
             holding: link("holding", 1),
             answers: link("answers", 1),
+            measures: link("measures", 1),
         },
         shown_total: group.len(),
         page: page_no,

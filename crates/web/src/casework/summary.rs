@@ -305,6 +305,7 @@ pub(crate) async fn pdf(cx: MessageBackCtx, Query(q): Query<Wanted>) -> Result<R
     b.extend(m.outcomes.iter().map(|g| {
         Block::Item(format!("\u{201C}{}\u{201D} ({}): {}, {}/10", g.goal, g.area, g.status, g.progress_out_of_10))
     }));
+    b.extend(m.measures.iter().map(|x| Block::Item(measure_line(x))));
     b.push(Block::Heading("Connections to services".into()));
     if m.connections.is_empty() {
         b.push(Block::Para("None in this episode.".into()));
@@ -383,4 +384,18 @@ pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError
         "Contact your GP practice. If you need help urgently, call 111, or 999 in an emergency.".into(),
     ));
     Ok(pdf_response(render("My plan", "My personalised care and support plan", &b), "my-plan.pdf"))
+}
+
+/// An outcome measure as one line: baseline, latest and the change.
+fn measure_line(x: &linkwork_domain::casework::message_back::MeasurePart) -> String {
+    let band = |b: &Option<String>| b.as_ref().map(|b| format!(", {}", b.to_lowercase())).unwrap_or_default();
+    let mut line =
+        format!("{}, {}: baseline {} on {}{}", x.instrument, x.scale, x.baseline, x.baseline_on, band(&x.baseline_band));
+    if let (Some(l), Some(on)) = (&x.latest, &x.latest_on) {
+        line.push_str(&format!("; latest {l} on {on}{}", band(&x.latest_band)));
+    }
+    if let Some(c) = &x.change {
+        line.push_str(&format!(". {c}"));
+    }
+    line
 }

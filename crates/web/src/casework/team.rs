@@ -61,6 +61,18 @@ fn describe(s: &TeamSettings) -> Vec<(&'static str, String)> {
         ("Usual contacts before a review", s.usual_contacts.to_string()),
         ("Places", or_any(s.allowed_locations.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "))),
         ("Follow up after", format!("{} days", s.follow_up_days)),
+        (
+            "Outcome measures",
+            if s.outcome_instruments.is_empty() {
+                "None".into()
+            } else {
+                format!(
+                    "{}: a baseline at the first contacts, then a review every {} weeks",
+                    s.outcome_instruments.iter().map(|i| linkwork_domain::outcomes::short_name(*i)).collect::<Vec<_>>().join(", "),
+                    s.outcome_review_weeks
+                )
+            },
+        ),
     ]
 }
 
@@ -107,6 +119,15 @@ fn settings_fields(s: &TeamSettings) -> Vec<Field> {
         .hint("Leave all unticked for anywhere. A contact elsewhere is marked outside usual criteria.")
         .options(ContactLocation::options());
     places.values = s.allowed_locations.iter().map(|l| l.as_str().to_owned()).collect();
+    let mut measures = Field::of("checkboxes", "outcome_instruments", "Outcome measures the team uses").hint(
+        "Each falls due at the first contacts (baseline) and then for review, and shows on the caseload when it is due.",
+    );
+    measures.options = linkwork_domain::outcomes::instruments::ALL
+        .iter()
+        .filter(|x| x.respondent == linkwork_domain::outcomes::Respondent::Person && x.is_administered())
+        .map(|x| (x.instrument.as_str().to_owned(), x.instrument.label().to_owned()))
+        .collect();
+    measures.values = s.outcome_instruments.iter().map(|i| i.as_str().to_owned()).collect();
     vec![
         needs,
         Field::of("number", "min_age", "Youngest age accepted (optional)")
@@ -131,6 +152,9 @@ fn settings_fields(s: &TeamSettings) -> Vec<Field> {
         places,
         Field::of("number", "follow_up_days", "Days to the next contact, by default")
             .value(s.follow_up_days.to_string()),
+        measures,
+        Field::of("number", "outcome_review_weeks", "Weeks from one outcome measure to the next review")
+            .value(s.outcome_review_weeks.to_string()),
     ]
 }
 
@@ -242,6 +266,19 @@ pub(crate) async fn save_settings(
     );
     let follow =
         take!("follow_up_days", parse_number(&f.get("follow_up_days"), 1, 180, "number of days").map_err(|e| e.0));
+    let instruments = take!(
+        "outcome_instruments",
+        f.all("outcome_instruments")
+            .iter()
+            .map(|n| n.parse::<linkwork_domain::outcomes::Instrument>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.0)
+    );
+    // Left empty, the review interval stays as it was.
+    let review_weeks = match f.get("outcome_review_weeks").trim() {
+        "" => Some(s.outcome_review_weeks),
+        typed => take!("outcome_review_weeks", parse_number(typed, 2, 52, "number of weeks").map_err(|e| e.0)),
+    };
     if let (Some(Some(lo)), Some(Some(hi))) = (min_age, max_age)
         && lo > hi
     {
@@ -257,8 +294,23 @@ pub(crate) async fn save_settings(
         Some(location),
         Some(usual),
         Some(follow),
+        Some(instruments),
+        Some(review_weeks),
         true,
-    ) = (needs, places, min_age, max_age, minutes, mode, location, usual, follow, page.errors.is_empty())
+    ) = (
+        needs,
+        places,
+        min_age,
+        max_age,
+        minutes,
+        mode,
+        location,
+        usual,
+        follow,
+        instruments,
+        review_weeks,
+        page.errors.is_empty(),
+    )
     else {
         return page.respond();
     };
@@ -273,6 +325,8 @@ pub(crate) async fn save_settings(
     s.default_location = location;
     s.usual_contacts = usual;
     s.follow_up_days = follow;
+    s.outcome_instruments = instruments;
+    s.outcome_review_weeks = review_weeks;
     match state.store.save_team_settings(&s).await {
         Ok(_) => {}
         Err(StoreError::Conflict(_)) => return page.conflict("the team's settings"),
