@@ -49,10 +49,10 @@ async fn migrate_and_check_on_a_fresh_data_folder() {
     let data = temp_dir("cli");
     let first = linkwork(&data, &["check"], None).await;
     assert_eq!(first.code, 1);
-    assert!(first.stdout.contains("11 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
+    assert!(first.stdout.contains("12 migration(s) pending; run `linkwork migrate`"), "{}", first.stdout);
     let m = linkwork(&data, &["migrate"], None).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    assert!(m.stdout.contains("Applied 11 migration(s)"));
+    assert!(m.stdout.contains("Applied 12 migration(s)"));
     let again = linkwork(&data, &["migrate"], None).await;
     assert!(again.stdout.contains("already current"));
     let ok = linkwork(&data, &["check"], None).await;
@@ -380,4 +380,26 @@ async fn import_oruk_feeds_and_postcodes_from_the_command_line() {
     .await;
     assert_eq!(pc.code, 0, "{}{}", pc.stdout, pc.stderr);
     assert!(pc.stdout.contains("Imported 351 postcodes and 351 deprivation deciles; skipped 0 rows."), "{}", pc.stdout);
+}
+
+/// Licensed wording is loaded by the deployer: checked against the declaration (nothing loaded
+/// when it does not fit), listed as offered once loaded.
+#[tokio::test]
+async fn outcomes_load_wording_checks_the_file_and_makes_the_instrument_offered() {
+    let data = temp_dir("cli-wording");
+    assert_eq!(linkwork(&data, &["migrate"], None).await.code, 0);
+    let before = linkwork(&data, &["outcomes", "list"], None).await;
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    assert!(before.stdout.contains("swemwbs") && before.stdout.contains("NOT offered until its wording is loaded"), "{}", before.stdout);
+    let bad = data.join("bad.json");
+    std::fs::write(&bad, r#"{"instrument":"swemwbs","language":"English","licence":"x","items":["one"],"responses":[["a"]]}"#).unwrap();
+    let refused = linkwork(&data, &["outcomes", "load-wording", bad.to_str().unwrap()], None).await;
+    assert_one_sentence(&refused, "has 7 items; the file has 1");
+    let good = data.join("swemwbs.json");
+    std::fs::write(&good, crate::outcomes::TEST_SWEMWBS).unwrap();
+    let loaded = linkwork(&data, &["outcomes", "load-wording", good.to_str().unwrap()], None).await;
+    assert_eq!(loaded.code, 0, "{}", loaded.stderr);
+    assert!(loaded.stdout.contains("Loaded the English wording of Short Warwick-Edinburgh"), "{}", loaded.stdout);
+    let after = linkwork(&data, &["outcomes", "list"], None).await;
+    assert!(after.stdout.contains("offered (wording loaded: English)"), "{}", after.stdout);
 }

@@ -18,6 +18,7 @@ mod jobs;
 mod journey;
 mod journey_faults;
 mod migrations;
+mod outcomes;
 mod people;
 mod round_trip;
 mod schema;

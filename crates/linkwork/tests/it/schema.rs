@@ -139,7 +139,7 @@ db_test!(upgrading_a_seeded_database_keeps_every_row, |db: TestDb| async move {
     assert_eq!(fresh.store.schema_status().await.unwrap().applied, vec![1]);
     let before = seed_schema_1(&fresh.store).await;
     let report = fresh.store.migrate("20261124T100000Z").await.unwrap();
-    assert_eq!(report.applied, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(report.applied, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     assert_eq!(report.backup.is_some(), db.backend == Backend::Sqlite, "SQLite files are backed up first");
     assert_eq!(seed_counts(&fresh.store).await, before);
     assert!(fresh.store.schema_status().await.unwrap().is_current());
