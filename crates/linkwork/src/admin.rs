@@ -56,8 +56,7 @@ pub async fn list_instruments(store: &dyn Store) -> anyhow::Result<String> {
     let loaded = store.loaded_wordings().await?;
     let mut out = vec![];
     for s in ALL {
-        let languages: Vec<&str> =
-            loaded.iter().filter(|(i, _)| *i == s.instrument).map(|(_, l)| l.as_str()).collect();
+        let languages: Vec<&str> = loaded.iter().filter(|(i, _)| *i == s.instrument).map(|(_, l)| l.as_str()).collect();
         let state = match s.licence {
             Licence::Free { .. } if languages.is_empty() => "offered (wording shipped, English)".to_owned(),
             Licence::Free { .. } => format!("offered (wording shipped; also loaded: {})", languages.join(", ")),
@@ -67,7 +66,13 @@ pub async fn list_instruments(store: &dyn Store) -> anyhow::Result<String> {
             Licence::Registration { .. } => format!("offered (wording loaded: {})", languages.join(", ")),
             Licence::Proprietary { .. } => "totals imported only".to_owned(),
         };
-        out.push(format!("{:<15} {}: {}\n                {}", s.instrument.as_str(), s.instrument.label(), state, s.source));
+        out.push(format!(
+            "{:<15} {}: {}\n                {}",
+            s.instrument.as_str(),
+            s.instrument.label(),
+            state,
+            s.source
+        ));
     }
     Ok(out.join("\n"))
 }
@@ -84,7 +89,11 @@ pub async fn load_wording(store: &dyn Store, clock: &dyn Clock, file: &std::path
             w.items.len()
         )),
         Err(Failure::Invalid(errors)) => {
-            bail!("{} was not loaded: {}", file.display(), errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            bail!(
+                "{} was not loaded: {}",
+                file.display(),
+                errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ")
+            )
         }
         Err(e) => Err(e.into()),
     }

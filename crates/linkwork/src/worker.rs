@@ -226,7 +226,11 @@ impl Worker {
     /// for the same link (`usecases::outcomes::remind_links`).
     pub async fn remind_questionnaires(&self) -> Result<u64, StoreError> {
         let audit = linkwork_domain::access::audit::Direct(self.store.as_ref());
-        let services = linkwork_domain::usecases::Services { store: self.store.as_ref(), audit: &audit, clock: self.clock.as_ref() };
+        let services = linkwork_domain::usecases::Services {
+            store: self.store.as_ref(),
+            audit: &audit,
+            clock: self.clock.as_ref(),
+        };
         match linkwork_domain::usecases::outcomes::remind_links(services, &self.public_url).await {
             Ok(n) => {
                 if n > 0 {

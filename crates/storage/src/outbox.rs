@@ -16,34 +16,34 @@ macro_rules! enqueue_in {
     ($tx:expr, $msg:expr) => {{
         let msg: &linkwork_domain::notifications::OutboxMessage = $msg;
         let payload = format!("{{\"message_id\":\"{}\"}}", msg.id);
-            sqlx::query(
-                "INSERT INTO outbox (id, org_id, channel, recipient, subject, body, status, created_at, sent_at) \
+        sqlx::query(
+            "INSERT INTO outbox (id, org_id, channel, recipient, subject, body, status, created_at, sent_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(msg.id.0)
-            .bind(msg.org_id.map(|o| o.0))
-            .bind(&msg.channel)
-            .bind(&msg.recipient)
-            .bind(&msg.subject)
-            .bind(&msg.body)
-            .bind(msg.status.as_str())
-            .bind(msg.created_at)
-            .bind(msg.sent_at)
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::map_err)?;
-            sqlx::query(
-                "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, dedupe_key, created_at) \
+        )
+        .bind(msg.id.0)
+        .bind(msg.org_id.map(|o| o.0))
+        .bind(&msg.channel)
+        .bind(&msg.recipient)
+        .bind(&msg.subject)
+        .bind(&msg.body)
+        .bind(msg.status.as_str())
+        .bind(msg.created_at)
+        .bind(msg.sent_at)
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::map_err)?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, dedupe_key, created_at) \
                  VALUES ($1, $2, $3, 'queued', $4, 0, 8, $5, $4)",
-            )
-            .bind(linkwork_domain::ids::JobId::new().0)
-            .bind(linkwork_domain::notifications::DELIVER_MESSAGE_JOB)
-            .bind(&payload)
-            .bind(msg.created_at)
-            .bind(format!("message:{}", msg.id))
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::map_err)?;
+        )
+        .bind(linkwork_domain::ids::JobId::new().0)
+        .bind(linkwork_domain::notifications::DELIVER_MESSAGE_JOB)
+        .bind(&payload)
+        .bind(msg.created_at)
+        .bind(format!("message:{}", msg.id))
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::map_err)?;
     }};
 }
 pub(crate) use enqueue_in;

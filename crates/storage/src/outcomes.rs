@@ -158,7 +158,13 @@ macro_rules! insert_record {
 impl SqlStore {
     /// Records matching `filter` (a WHERE clause over `outcome_records` with `$1` the tenant and
     /// `$2`, `$3` its other values), with their answers, oldest first.
-    async fn outcome_records(&self, filter: &str, org: OrgId, a: Option<Uuid>, days: Option<(NaiveDate, NaiveDate)>) -> StoreResult<Vec<OutcomeRecord>> {
+    async fn outcome_records(
+        &self,
+        filter: &str,
+        org: OrgId,
+        a: Option<Uuid>,
+        days: Option<(NaiveDate, NaiveDate)>,
+    ) -> StoreResult<Vec<OutcomeRecord>> {
         let sql = format!("{RECORD} WHERE {filter} ORDER BY completed_on, recorded_at");
         let answers_sql = format!(
             "SELECT a.record_id, a.item, a.value FROM outcome_answers a WHERE a.org_id = $1 AND a.record_id IN \
@@ -252,7 +258,8 @@ impl OutcomeStore for SqlStore {
     }
 
     async fn outcomes_between(&self, org: OrgId, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<OutcomeRecord>> {
-        self.outcome_records("org_id = $1 AND completed_on >= $2 AND completed_on < $3", org, None, Some((from, to))).await
+        self.outcome_records("org_id = $1 AND completed_on >= $2 AND completed_on < $3", org, None, Some((from, to)))
+            .await
     }
 
     async fn coverage_episodes(
@@ -357,7 +364,12 @@ impl OutcomeStore for SqlStore {
         })
     }
 
-    async fn links_to_remind(&self, before: DateTime<Utc>, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutcomeLink>> {
+    async fn links_to_remind(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutcomeLink>> {
         let rows: Vec<LinkRow> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LINK} WHERE used_at IS NULL AND reminded_at IS NULL AND created_at <= $1 AND expires_at > $2 \
              ORDER BY created_at LIMIT $3"
@@ -371,7 +383,13 @@ impl OutcomeStore for SqlStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn remind_link(&self, link: OutcomeLinkId, hash: &str, at: DateTime<Utc>, message: &OutboxMessage) -> StoreResult<()> {
+    async fn remind_link(
+        &self,
+        link: OutcomeLinkId,
+        hash: &str,
+        at: DateTime<Utc>,
+        message: &OutboxMessage,
+    ) -> StoreResult<()> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_write().await.map_err(map_err)?;
             let n = sqlx::query(
@@ -427,8 +445,6 @@ impl OutcomeStore for SqlStore {
         .fetch_all(pool)
         .await
         .map_err(map_err)?);
-        rows.into_iter()
-            .map(|(i, l)| Ok((i.parse().map_err(|e| corrupt("instrument", e))?, l)))
-            .collect()
+        rows.into_iter().map(|(i, l)| Ok((i.parse().map_err(|e| corrupt("instrument", e))?, l))).collect()
     }
 }

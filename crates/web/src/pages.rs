@@ -43,7 +43,10 @@ const DONE: &[(&str, &str)] = &[
     ("merged", "Records merged. The other record now points here."),
     ("reopened", "Episode reopened. The summary already sent is kept; discharging again sends a corrected version."),
     ("measure-recorded", "Outcome measure recorded. Its scores are on the record below."),
-    ("measure-declined", "Recorded that the measure was not completed, with the reason. It counts as not recorded in reports."),
+    (
+        "measure-declined",
+        "Recorded that the measure was not completed, with the reason. It counts as not recorded in reports.",
+    ),
     ("link-sent", "Questionnaire link sent. It works once, for 14 days; a reminder goes once if it is not answered."),
     ("team-settings", "Team settings saved. New referrals and contacts follow them from now on."),
     ("unlocked", "The account is unlocked. Its owner can sign in again."),

@@ -169,19 +169,7 @@ const ONS_ANXIETY: &[Band] = &[
     Band { from: 6.0, label: "High" },
 ];
 
-const ZERO_TO_TEN: &[&str] = &[
-    "0 (not at all)",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-    "10 (completely)",
-];
+const ZERO_TO_TEN: &[&str] = &["0 (not at all)", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10 (completely)"];
 
 pub const ONS4: Spec = Spec {
     instrument: Instrument::Ons4,
@@ -200,10 +188,31 @@ pub const ONS4: Spec = Spec {
     responses: &[Responses { min: 0, max: 10, labels: ZERO_TO_TEN }],
     scoring: Scoring::Separate,
     scales: &[
-        ScaleDef { code: "life_satisfaction", label: "Life satisfaction", min: 0.0, max: 10.0, higher_is_better: true, bands: ONS_HIGH },
-        ScaleDef { code: "worthwhile", label: "Worthwhile", min: 0.0, max: 10.0, higher_is_better: true, bands: ONS_HIGH },
+        ScaleDef {
+            code: "life_satisfaction",
+            label: "Life satisfaction",
+            min: 0.0,
+            max: 10.0,
+            higher_is_better: true,
+            bands: ONS_HIGH,
+        },
+        ScaleDef {
+            code: "worthwhile",
+            label: "Worthwhile",
+            min: 0.0,
+            max: 10.0,
+            higher_is_better: true,
+            bands: ONS_HIGH,
+        },
         ScaleDef { code: "happy", label: "Happiness", min: 0.0, max: 10.0, higher_is_better: true, bands: ONS_HIGH },
-        ScaleDef { code: "anxious", label: "Anxiety", min: 0.0, max: 10.0, higher_is_better: false, bands: ONS_ANXIETY },
+        ScaleDef {
+            code: "anxious",
+            label: "Anxiety",
+            min: 0.0,
+            max: 10.0,
+            higher_is_better: false,
+            bands: ONS_ANXIETY,
+        },
     ],
     min_interval_days: 14,
     source: "ONS, Personal well-being user guidance: each question reported separately; thresholds 0-4 low, 5-6 medium, 7-8 high, 9-10 very high (anxiety 0-1 very low, 2-3 low, 4-5 medium, 6-10 high)",
@@ -214,7 +223,9 @@ pub const UCLA3: Spec = Spec {
     version: "ucla3-2004",
     respondent: Respondent::Person,
     licence: Licence::Free { credit: "Three-item loneliness scale, Hughes et al. (2004), as used by the ONS" },
-    preamble: Some("The next questions are about how you feel about different aspects of your life. For each one, say how often you feel that way."),
+    preamble: Some(
+        "The next questions are about how you feel about different aspects of your life. For each one, say how often you feel that way.",
+    ),
     items: &[
         item("companionship", "How often do you feel that you lack companionship?"),
         item("left_out", "How often do you feel left out?"),
@@ -371,9 +382,19 @@ pub const CBI_WORK: Spec = Spec {
             reversed: true,
             scale: 0,
         },
-        Item { code: "emotionally_exhausting", text: Some("Is your work emotionally exhausting?"), reversed: false, scale: 1 },
+        Item {
+            code: "emotionally_exhausting",
+            text: Some("Is your work emotionally exhausting?"),
+            reversed: false,
+            scale: 1,
+        },
         Item { code: "frustrate", text: Some("Does your work frustrate you?"), reversed: false, scale: 1 },
-        Item { code: "burnt_out", text: Some("Do you feel burnt out because of your work?"), reversed: false, scale: 1 },
+        Item {
+            code: "burnt_out",
+            text: Some("Do you feel burnt out because of your work?"),
+            reversed: false,
+            scale: 1,
+        },
     ],
     responses: &[Responses { min: 1, max: 5, labels: CBI_FREQUENCY }, Responses { min: 1, max: 5, labels: CBI_DEGREE }],
     scoring: Scoring::MeanOfPoints { points: &[100.0, 75.0, 50.0, 25.0, 0.0], min_answered: 3 },
@@ -409,7 +430,14 @@ pub const OSE6: Spec = Spec {
         labels: &["Not at all true", "Hardly true", "Somewhat true", "Fairly true", "Mostly true", "Completely true"],
     }],
     scoring: Scoring::Sum,
-    scales: &[ScaleDef { code: "self_efficacy", label: "Occupational self-efficacy", min: 6.0, max: 36.0, higher_is_better: true, bands: &[] }],
+    scales: &[ScaleDef {
+        code: "self_efficacy",
+        label: "Occupational self-efficacy",
+        min: 6.0,
+        max: 36.0,
+        higher_is_better: true,
+        bands: &[],
+    }],
     min_interval_days: 84,
     source: "Rigotti, Schyns and Mohr (2008), J Career Assess 16(2): the sum of six items, 6-36; no score with an item missing",
 };
@@ -432,28 +460,72 @@ const fn imported(instrument: Instrument, holder: &'static str, source: &'static
 }
 
 pub const PAM: Spec = Spec {
-    scales: &[ScaleDef { code: "activation", label: "Activation score", min: 0.0, max: 100.0, higher_is_better: true, bands: &[
-        Band { from: 0.0, label: "Level 1" },
-        Band { from: 47.1, label: "Level 2" },
-        Band { from: 55.2, label: "Level 3" },
-        Band { from: 67.1, label: "Level 4" },
-    ] }],
-    ..imported(Instrument::Pam, "Insignia Health / Phreesia (licensed)", "The PAM activation score (0-100) as reported by the licensed PAM tool")
+    scales: &[ScaleDef {
+        code: "activation",
+        label: "Activation score",
+        min: 0.0,
+        max: 100.0,
+        higher_is_better: true,
+        bands: &[
+            Band { from: 0.0, label: "Level 1" },
+            Band { from: 47.1, label: "Level 2" },
+            Band { from: 55.2, label: "Level 3" },
+            Band { from: 67.1, label: "Level 4" },
+        ],
+    }],
+    ..imported(
+        Instrument::Pam,
+        "Insignia Health / Phreesia (licensed)",
+        "The PAM activation score (0-100) as reported by the licensed PAM tool",
+    )
 };
 
 pub const EQ5D5L: Spec = Spec {
-    scales: &[ScaleDef { code: "vas", label: "EQ VAS (health today)", min: 0.0, max: 100.0, higher_is_better: true, bands: &[] }],
-    ..imported(Instrument::Eq5d5l, "EuroQol Research Foundation (registration)", "The EQ VAS (0-100) as recorded on the licensed EQ-5D-5L form")
+    scales: &[ScaleDef {
+        code: "vas",
+        label: "EQ VAS (health today)",
+        min: 0.0,
+        max: 100.0,
+        higher_is_better: true,
+        bands: &[],
+    }],
+    ..imported(
+        Instrument::Eq5d5l,
+        "EuroQol Research Foundation (registration)",
+        "The EQ VAS (0-100) as recorded on the licensed EQ-5D-5L form",
+    )
 };
 
 pub const WELLBEING_STAR: Spec = Spec {
-    scales: &[ScaleDef { code: "mean", label: "Mean across outcome areas", min: 1.0, max: 10.0, higher_is_better: true, bands: &[] }],
-    ..imported(Instrument::WellbeingStar, "Triangle Consulting Social Enterprise (licensed)", "The mean of the outcome areas' readings (1-10) from the Star Online")
+    scales: &[ScaleDef {
+        code: "mean",
+        label: "Mean across outcome areas",
+        min: 1.0,
+        max: 10.0,
+        higher_is_better: true,
+        bands: &[],
+    }],
+    ..imported(
+        Instrument::WellbeingStar,
+        "Triangle Consulting Social Enterprise (licensed)",
+        "The mean of the outcome areas' readings (1-10) from the Star Online",
+    )
 };
 
 pub const MYCAW: Spec = Spec {
-    scales: &[ScaleDef { code: "profile", label: "MYCaW profile score", min: 0.0, max: 6.0, higher_is_better: false, bands: &[] }],
-    ..imported(Instrument::Mycaw, "Meaningful Measures Ltd (registration)", "The MYCaW profile score (0-6, lower is better) from the registered form")
+    scales: &[ScaleDef {
+        code: "profile",
+        label: "MYCaW profile score",
+        min: 0.0,
+        max: 6.0,
+        higher_is_better: false,
+        bands: &[],
+    }],
+    ..imported(
+        Instrument::Mycaw,
+        "Meaningful Measures Ltd (registration)",
+        "The MYCaW profile score (0-6, lower is better) from the registered form",
+    )
 };
 
 /// Every declaration, in the order people see them.

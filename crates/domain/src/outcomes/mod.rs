@@ -282,7 +282,9 @@ pub fn coverage(episodes: &[EpisodeId], records: &[OutcomeRecord]) -> Coverage {
                 c.follow_up += 1;
             }
             if baselines.iter().any(|b| {
-                done.iter().any(|r| r.instrument == b.instrument && r.point != MeasurePoint::Baseline && r.completed_on > b.completed_on)
+                done.iter().any(|r| {
+                    r.instrument == b.instrument && r.point != MeasurePoint::Baseline && r.completed_on > b.completed_on
+                })
             }) {
                 c.paired += 1;
             }
@@ -405,7 +407,10 @@ mod tests {
         assert!(due(&plan, Some(d(3, 1)), &[&ons, &declined], d(3, 10)).is_empty());
         let review = due(&plan, Some(d(3, 1)), &[&ons, &declined], d(5, 25));
         assert_eq!(review.len(), 2);
-        assert_eq!(review[0], Due { instrument: Instrument::Ons4, point: MeasurePoint::Review, due_on: d(5, 25), overdue: false });
+        assert_eq!(
+            review[0],
+            Due { instrument: Instrument::Ons4, point: MeasurePoint::Review, due_on: d(5, 25), overdue: false }
+        );
         assert_eq!(review[0].describe(), "ONS4 review due");
     }
 

@@ -78,7 +78,11 @@ impl Spec {
                 .iter()
                 .zip(self.scales)
                 .filter_map(|(it, scale)| {
-                    valid.iter().find(|(i, _)| i.code == it.code).map(|(_, v)| Score { scale, value: f64::from(*v), raw: None })
+                    valid.iter().find(|(i, _)| i.code == it.code).map(|(_, v)| Score {
+                        scale,
+                        value: f64::from(*v),
+                        raw: None,
+                    })
                 })
                 .collect(),
             Scoring::Sum if valid.len() == self.items.len() => {
@@ -140,10 +144,7 @@ impl Spec {
                 _ => format!("{} has no score with any question unanswered", self.instrument.label()),
             };
             for (n, code) in missing.iter().take(if needed == self.items.len() { missing.len() } else { 1 }) {
-                problems.push(FieldError {
-                    field: code,
-                    message: format!("Question {n}: choose an answer ({rule})"),
-                });
+                problems.push(FieldError { field: code, message: format!("Question {n}: choose an answer ({rule})") });
             }
         }
         if problems.is_empty() { Ok(answers) } else { Err(problems) }
@@ -157,7 +158,12 @@ impl Spec {
         };
         match typed.trim().parse::<f64>() {
             Ok(v) if v.is_finite() && v >= scale.min && v <= scale.max => Ok(v),
-            Ok(_) => Err(format!("Enter a {} between {} and {}", scale.label.to_lowercase(), shown(scale.min), shown(scale.max))),
+            Ok(_) => Err(format!(
+                "Enter a {} between {} and {}",
+                scale.label.to_lowercase(),
+                shown(scale.min),
+                shown(scale.max)
+            )),
             Err(_) => Err(format!("Enter the {} as a number, like {}", scale.label.to_lowercase(), shown(scale.max))),
         }
     }
@@ -177,10 +183,34 @@ mod tests {
     #[test]
     fn swemwbs_converts_every_raw_score_by_the_published_table() {
         let published = [
-            (7, 7.00), (8, 9.51), (9, 11.25), (10, 12.40), (11, 13.33), (12, 14.08), (13, 14.75),
-            (14, 15.32), (15, 15.84), (16, 16.36), (17, 16.88), (18, 17.43), (19, 17.98), (20, 18.59),
-            (21, 19.25), (22, 19.98), (23, 20.73), (24, 21.54), (25, 22.35), (26, 23.21), (27, 24.11),
-            (28, 25.03), (29, 26.02), (30, 27.03), (31, 28.13), (32, 29.31), (33, 30.70), (34, 32.55),
+            (7, 7.00),
+            (8, 9.51),
+            (9, 11.25),
+            (10, 12.40),
+            (11, 13.33),
+            (12, 14.08),
+            (13, 14.75),
+            (14, 15.32),
+            (15, 15.84),
+            (16, 16.36),
+            (17, 16.88),
+            (18, 17.43),
+            (19, 17.98),
+            (20, 18.59),
+            (21, 19.25),
+            (22, 19.98),
+            (23, 20.73),
+            (24, 21.54),
+            (25, 22.35),
+            (26, 23.21),
+            (27, 24.11),
+            (28, 25.03),
+            (29, 26.02),
+            (30, 27.03),
+            (31, 28.13),
+            (32, 29.31),
+            (33, 30.70),
+            (34, 32.55),
             (35, 35.00),
         ];
         assert_eq!(published.len(), 29);
@@ -215,7 +245,10 @@ mod tests {
         assert_eq!(WEMWBS.score(&all)[0].value, 56.0);
         assert_eq!(WEMWBS.score(&all)[0].band(), Some("Average"));
         assert_eq!(WEMWBS.score(&answers(&WEMWBS, &[2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]))[0].band(), Some("Low"));
-        assert_eq!(WEMWBS.score(&answers(&WEMWBS, &[2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]))[0].band(), Some("Below average"));
+        assert_eq!(
+            WEMWBS.score(&answers(&WEMWBS, &[2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]))[0].band(),
+            Some("Below average")
+        );
     }
 
     /// ONS guidance: each question reported on its own with its thresholds; anxiety the
@@ -234,13 +267,15 @@ mod tests {
             ]
         );
         let bands = |v: i32| ONS4.scales[3].band(f64::from(v)).unwrap();
-        assert_eq!((0..=10).map(bands).collect::<Vec<_>>(), [
-            "Very low", "Very low", "Low", "Low", "Medium", "Medium", "High", "High", "High", "High", "High"
-        ]);
+        assert_eq!(
+            (0..=10).map(bands).collect::<Vec<_>>(),
+            ["Very low", "Very low", "Low", "Low", "Medium", "Medium", "High", "High", "High", "High", "High"]
+        );
         let high = |v: i32| ONS4.scales[0].band(f64::from(v)).unwrap();
-        assert_eq!((0..=10).map(high).collect::<Vec<_>>(), [
-            "Low", "Low", "Low", "Low", "Low", "Medium", "Medium", "High", "High", "Very high", "Very high"
-        ]);
+        assert_eq!(
+            (0..=10).map(high).collect::<Vec<_>>(),
+            ["Low", "Low", "Low", "Low", "Low", "Medium", "Medium", "High", "High", "Very high", "Very high"]
+        );
         // A question left out has no score; the others stand.
         let three = ONS4.score(&[Answer { item: "happy".into(), value: 10 }]);
         assert_eq!(three.len(), 1);

@@ -27,7 +27,8 @@ impl Wording {
     /// Read a wording file (JSON), checking it against the instrument's declaration: every
     /// problem at once, one sentence each.
     pub fn parse(text: &str) -> Result<Wording, Vec<String>> {
-        let w: Wording = serde_json::from_str(text).map_err(|e| vec![format!("The file is not a wording file: {e}")])?;
+        let w: Wording =
+            serde_json::from_str(text).map_err(|e| vec![format!("The file is not a wording file: {e}")])?;
         let s = spec(w.instrument);
         let mut problems = vec![];
         if !s.is_administered() {
@@ -46,7 +47,12 @@ impl Wording {
             problems.push("licence: say what licence lets you use this wording (a registration reference)".into());
         }
         if w.items.len() != s.items.len() {
-            problems.push(format!("items: {} has {} items; the file has {}", w.instrument.label(), s.items.len(), w.items.len()));
+            problems.push(format!(
+                "items: {} has {} items; the file has {}",
+                w.instrument.label(),
+                s.items.len(),
+                w.items.len()
+            ));
         }
         for (n, t) in w.items.iter().enumerate() {
             if t.trim().is_empty() {
@@ -66,7 +72,13 @@ impl Wording {
         for (n, (labels, r)) in w.responses.iter().zip(s.responses).enumerate() {
             let want = (r.max - r.min + 1) as usize;
             if labels.len() != want {
-                problems.push(format!("responses: scale {} needs {want} labels ({} to {}); the file has {}", n + 1, r.min, r.max, labels.len()));
+                problems.push(format!(
+                    "responses: scale {} needs {want} labels ({} to {}); the file has {}",
+                    n + 1,
+                    r.min,
+                    r.max,
+                    labels.len()
+                ));
             }
             if labels.iter().any(|l| l.trim().is_empty() || check_text(l, TextKind::Line, 120).is_err()) {
                 problems.push(format!("responses: scale {} has an empty or unreadable label", n + 1));
@@ -119,11 +131,14 @@ pub fn questionnaire(instrument: Instrument, language: &str, loaded: &[Wording])
     if !s.is_administered() {
         return Err(NotOffered::Proprietary);
     }
-    let pick = |lang: &str| loaded.iter().find(|w| w.instrument == instrument && w.language.eq_ignore_ascii_case(lang.trim()));
+    let pick =
+        |lang: &str| loaded.iter().find(|w| w.instrument == instrument && w.language.eq_ignore_ascii_case(lang.trim()));
     let wording = pick(language).or_else(|| pick("English"));
     let shipped = matches!(s.licence, super::Licence::Free { .. });
     let credit = match (wording, s.licence) {
-        (Some(w), super::Licence::Free { credit }) => format!("{credit}. {}", w.licence).trim_end_matches(". ").to_owned(),
+        (Some(w), super::Licence::Free { credit }) => {
+            format!("{credit}. {}", w.licence).trim_end_matches(". ").to_owned()
+        }
         (Some(w), _) => w.licence.clone(),
         (None, super::Licence::Free { credit }) => credit.to_owned(),
         (None, _) => return Err(NotOffered::WordingNotLoaded),

@@ -50,7 +50,12 @@ pub trait OutcomeStore: Send + Sync {
     /// once store one.
     async fn answer_link(&self, link: OutcomeLinkId, record: &OutcomeRecord, at: DateTime<Utc>) -> StoreResult<()>;
     /// Unanswered, unexpired links not yet reminded and created before `before`.
-    async fn links_to_remind(&self, before: DateTime<Utc>, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutcomeLink>>;
+    async fn links_to_remind(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutcomeLink>>;
     /// Give the link its reminder token and queue the reminder, once (a link already reminded
     /// is `Conflict::LinkUsed`).
     async fn remind_link(

@@ -217,7 +217,14 @@ fn channel(p: &Person) -> Option<(&'static str, String)> {
 
 /// The message carrying a questionnaire link: the person's first name, never what it is about
 /// beyond "a short questionnaire from your link worker".
-fn link_message(link: &OutcomeLink, p: &Person, to: &str, url: &str, reminder: bool, at: chrono::DateTime<chrono::Utc>) -> OutboxMessage {
+fn link_message(
+    link: &OutcomeLink,
+    p: &Person,
+    to: &str,
+    url: &str,
+    reminder: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> OutboxMessage {
     let expires = link.expires_at.uk().format("%-d %B");
     let first = p.given_name.split_whitespace().next().unwrap_or("there");
     let body = if link.channel == "sms" {
@@ -236,7 +243,11 @@ fn link_message(link: &OutcomeLink, p: &Person, to: &str, url: &str, reminder: b
         org_id: Some(link.org_id),
         channel: link.channel.clone(),
         recipient: to.to_owned(),
-        subject: if reminder { "Reminder: a short questionnaire from your link worker".into() } else { "A short questionnaire from your link worker".into() },
+        subject: if reminder {
+            "Reminder: a short questionnaire from your link worker".into()
+        } else {
+            "A short questionnaire from your link worker".into()
+        },
         body,
         status: MessageStatus::Pending,
         created_at: at,
@@ -428,7 +439,9 @@ pub async fn remind_links(s: Services<'_>, public_url: &str) -> Result<u64, Fail
 /// replaces the same instrument and language. Audited.
 pub async fn load_wording(s: Services<'_>, caller: &Caller<'_>, text: &str) -> Result<Wording, Failure> {
     let w = Wording::parse(text).map_err(|problems| {
-        Failure::Invalid(problems.into_iter().map(|m| crate::intake::FieldError { field: "file", message: m }).collect())
+        Failure::Invalid(
+            problems.into_iter().map(|m| crate::intake::FieldError { field: "file", message: m }).collect(),
+        )
     })?;
     s.store.save_wording(&w, s.clock.now()).await?;
     let entry = caller.entry(AuditEntry {

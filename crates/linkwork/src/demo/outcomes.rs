@@ -27,7 +27,15 @@ fn jitter(rng: &mut Rng, spread: usize) -> i32 {
 }
 
 /// One administration at `on` for `e`; `better` (0 to 3) moves answers towards well-being.
-fn measure(rng: &mut Rng, e: &Episode, instrument: Instrument, point: MeasurePoint, on: NaiveDate, better: i32, at: DateTime<Utc>) -> OutcomeRecord {
+fn measure(
+    rng: &mut Rng,
+    e: &Episode,
+    instrument: Instrument,
+    point: MeasurePoint,
+    on: NaiveDate,
+    better: i32,
+    at: DateTime<Utc>,
+) -> OutcomeRecord {
     let status = match rng.below(100) {
         0..=5 => RecordStatus::Declined,
         6..=9 => RecordStatus::NotAble,

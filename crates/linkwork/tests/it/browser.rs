@@ -826,3 +826,126 @@ async fn the_link_workers_journey_in_chromium_is_accessible() {
 async fn winifred_org(app: &TestApp) -> linkwork_domain::ids::OrgId {
     app.store.find_org("U10001").await.expect("the demo's first PCN").id
 }
+
+/// Issue 14's walk: a worker takes ONS4 and UCLA-3 with the person (one mistake first), sends a
+/// SWEMWBS link once test wording is loaded, the person answers it on a phone-sized window,
+/// and the scores and chart show on the record and in the discharge summary. Axe on each page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcome_measures_in_chromium_are_accessible() {
+    use crate::helpers::PASSWORD;
+    let Some(driver) = start_driver().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let s = crate::journey::setup(&app).await;
+    let (mut lw, pid, eid) = crate::journey::ada_accepted(&app, &s).await;
+    let day = linkwork_domain::Clock::now(app.clock.as_ref()).date_naive().format("%Y-%m-%d").to_string();
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/contact"),
+            &crate::journey::form(&[
+                ("happened_on", &day),
+                ("minutes", "45"),
+                ("mode", "face_to_face"),
+                ("location", "practice"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
+    crate::outcomes::load_test_wording(&app).await;
+    let axe = axe_source();
+    let c = browser(&driver).await;
+    let base = &app.base_url;
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    sign_in(&c, "lw@seacroft.test", PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    c.goto(&format!("{base}/people/{pid}")).await.unwrap();
+    wait_for_h1(&c, "Ada Okafor").await;
+    assert!(text(&c, "#outcomes ~ .nhsuk-warning-callout").await.contains("ONS4 baseline due"));
+
+    follow(&c, "Ask ONS4").await;
+    wait_for_h1(&c, "ONS personal well-being (ONS4)").await;
+    assert_accessible(&c, &axe, "ONS4 with the person").await;
+    for (q, n) in [("life_satisfaction", 5), ("worthwhile", 6), ("happy", 4), ("anxious", 8)] {
+        choose(&c, &format!("{q}-{}", n + 1)).await;
+    }
+    submit(&c).await;
+    wait_for_h1(&c, "Ada Okafor").await;
+    assert!(text(&c, ".nhsuk-notification-banner, main").await.contains("Outcome measure recorded"));
+
+    follow(&c, "Ask UCLA-3").await;
+    wait_for_h1(&c, "UCLA 3-item loneliness scale").await;
+    choose(&c, "companionship-3").await;
+    choose(&c, "left_out-2").await;
+    submit(&c).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".nhsuk-error-summary")).await.unwrap();
+    assert!(text(&c, ".nhsuk-error-summary").await.contains("Question 3: choose an answer"));
+    assert_eq!(
+        c.find(Locator::Id("companionship-3")).await.unwrap().prop("checked").await.unwrap().as_deref(),
+        Some("true"),
+        "the answers chosen come back"
+    );
+    assert_accessible(&c, &axe, "UCLA-3 with an unanswered question").await;
+    choose(&c, "isolated-3").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Ada Okafor").await;
+    assert!(text(&c, "main").await.contains("UCLA-3 (loneliness)"));
+    assert!(c.find(Locator::Css("svg.app-chart title")).await.is_ok(), "a chart with a text title");
+    assert_accessible(&c, &axe, "record with outcome measures").await;
+
+    follow(&c, "Send a questionnaire link to answer alone").await;
+    wait_for_h1(&c, "Send a questionnaire link").await;
+    assert_accessible(&c, &axe, "send a questionnaire link").await;
+    let swemwbs = c
+        .execute(
+            "return [...document.querySelectorAll('input[name=instrument]')].find(i => i.value === 'swemwbs').id;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    choose(&c, swemwbs.as_str().unwrap()).await;
+    choose(&c, "point-1").await;
+    submit(&c).await;
+    wait_for_h1(&c, "Ada Okafor").await;
+    assert!(text(&c, "main").await.contains("Waiting for an answer"));
+
+    // Ada, on her phone, with the link from her text message.
+    let msg = app.db.store.all_messages(20).await.unwrap().into_iter().find(|m| m.body.contains("/q/")).unwrap();
+    let at = msg.body.find("/q/").unwrap();
+    let link = msg.body[at..at + 67].to_owned();
+    c.find(Locator::Css(".nhsuk-header__account-button")).await.unwrap().click().await.unwrap();
+    wait_for_path(&c, "/sign-in").await;
+    viewport(&c, 375).await;
+    c.goto(&format!("{base}{link}")).await.unwrap();
+    wait_for_h1(&c, "Ada, a few questions").await;
+    assert!(!text(&c, "main").await.contains("Okafor"), "nothing of her beyond a first name");
+    assert_accessible_at(&c, &axe, "the questionnaire link on a phone", &[375, 320]).await;
+    for n in 1..=7 {
+        choose(&c, &format!("item{n}-{}", if n % 2 == 0 { 4 } else { 3 })).await;
+    }
+    submit(&c).await;
+    wait_for_h1(&c, "Thank you").await;
+    assert_accessible_at(&c, &axe, "answers sent", &[375]).await;
+    c.goto(&format!("{base}{link}")).await.unwrap();
+    wait_for_h1(&c, "This link cannot be used").await;
+    assert_accessible_at(&c, &axe, "a used link", &[375]).await;
+
+    // Back at the practice: the scores on the record, then in the discharge summary.
+    viewport(&c, 1280).await;
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    sign_in(&c, "lw@seacroft.test", PASSWORD).await;
+    wait_for_path(&c, "/home").await;
+    c.goto(&format!("{base}/people/{pid}")).await.unwrap();
+    wait_for_h1(&c, "Ada Okafor").await;
+    assert!(text(&c, "main").await.contains("SWEMWBS (mental wellbeing (metric score))"));
+    c.goto(&format!("{base}/outcomes")).await.unwrap();
+    wait_for_h1(&c, "Outcome recording").await;
+    assert_accessible(&c, &axe, "outcome recording").await;
+    c.goto(&format!("{base}/episodes/{eid}/discharge")).await.unwrap();
+    wait_for_h1(&c, "Discharge").await;
+    choose(&c, "reason-1").await;
+    fill(&c, "note", "Goes to the lunch club; feels less alone").await;
+    submit(&c).await;
+    wait_for_path(&c, &format!("/episodes/{eid}/summary")).await;
+    let summary = text(&c, "main").await;
+    assert!(summary.contains("Outcome measures") && summary.contains("Loneliness"), "{summary}");
+    assert_accessible(&c, &axe, "discharge summary with outcome measures").await;
+}

@@ -390,9 +390,17 @@ async fn outcomes_load_wording_checks_the_file_and_makes_the_instrument_offered(
     assert_eq!(linkwork(&data, &["migrate"], None).await.code, 0);
     let before = linkwork(&data, &["outcomes", "list"], None).await;
     assert_eq!(before.code, 0, "{}", before.stderr);
-    assert!(before.stdout.contains("swemwbs") && before.stdout.contains("NOT offered until its wording is loaded"), "{}", before.stdout);
+    assert!(
+        before.stdout.contains("swemwbs") && before.stdout.contains("NOT offered until its wording is loaded"),
+        "{}",
+        before.stdout
+    );
     let bad = data.join("bad.json");
-    std::fs::write(&bad, r#"{"instrument":"swemwbs","language":"English","licence":"x","items":["one"],"responses":[["a"]]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"instrument":"swemwbs","language":"English","licence":"x","items":["one"],"responses":[["a"]]}"#,
+    )
+    .unwrap();
     let refused = linkwork(&data, &["outcomes", "load-wording", bad.to_str().unwrap()], None).await;
     assert_one_sentence(&refused, "has 7 items; the file has 1");
     let good = data.join("swemwbs.json");

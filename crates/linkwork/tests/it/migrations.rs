@@ -644,7 +644,10 @@ fn rows(i: &Ids) -> Vec<Row> {
                 ("recorded_at", V::At(at)),
             ],
         ),
-        ("outcome_answers", vec![("record_id", V::U(record)), ("org_id", V::U(i.pcn)), ("item", t("isolated")), ("value", V::I(2))]),
+        (
+            "outcome_answers",
+            vec![("record_id", V::U(record)), ("org_id", V::U(i.pcn)), ("item", t("isolated")), ("value", V::I(2))],
+        ),
         (
             "outcome_links",
             vec![

@@ -7,9 +7,9 @@ use crate::journey::{ada_accepted, assert_error_summary, form, setup, signed_in}
 use axum::http::StatusCode;
 use linkwork_domain::Clock;
 use linkwork_domain::access::audit::AuditAction;
+use linkwork_domain::access::audit::{AuditEntry, AuditFilter};
 use linkwork_domain::ids::{EpisodeId, PersonId};
 use linkwork_domain::outcomes::{Instrument, RecordStatus, Via};
-use linkwork_domain::access::audit::{AuditEntry, AuditFilter};
 use linkwork_domain::usecases::{Actor, Caller, Failure, Services, outcomes as uc};
 use linkwork_testkit::{TestApp, app_test};
 
@@ -57,7 +57,11 @@ fn section(body: &str) -> &str {
     &body[from..to]
 }
 
-async fn records(app: &TestApp, org: linkwork_domain::ids::OrgId, pid: PersonId) -> Vec<linkwork_domain::outcomes::OutcomeRecord> {
+async fn records(
+    app: &TestApp,
+    org: linkwork_domain::ids::OrgId,
+    pid: PersonId,
+) -> Vec<linkwork_domain::outcomes::OutcomeRecord> {
     app.store.person_outcomes(org, pid).await.unwrap()
 }
 
@@ -66,16 +70,27 @@ app_test!(a_worker_takes_ons4_and_ucla3_with_the_person_and_sees_them_where_they
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     contact(&mut lw, &app, eid).await;
     let record = lw.get(&format!("/people/{pid}")).await;
-    assert!(record.body.contains("ONS4 baseline due") && record.body.contains("UCLA-3 baseline due"), "due by the team's plan");
+    assert!(
+        record.body.contains("ONS4 baseline due") && record.body.contains("UCLA-3 baseline due"),
+        "due by the team's plan"
+    );
     assert!(lw.get("/caseload").await.body.contains("UCLA-3 baseline due"), "due on the caseload");
     let page = lw.get(&format!("/episodes/{eid}/outcomes/new?instrument=ucla3&point=baseline")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("How often do you feel isolated from others?") && page.body.contains("Hardly ever or never"));
+    assert!(
+        page.body.contains("How often do you feel isolated from others?") && page.body.contains("Hardly ever or never")
+    );
     // One question left out: UCLA-3 has no total then, so the form comes back with what was chosen.
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes"),
-            &form(&[("instrument", "ucla3"), ("point", "baseline"), ("companionship", "3"), ("left_out", "2"), ("status", "completed")]),
+            &form(&[
+                ("instrument", "ucla3"),
+                ("point", "baseline"),
+                ("companionship", "3"),
+                ("left_out", "2"),
+                ("status", "completed"),
+            ]),
         )
         .await;
     assert_error_summary(&r, "isolated", "Question 3: choose an answer");
@@ -85,18 +100,37 @@ app_test!(a_worker_takes_ons4_and_ucla3_with_the_person_and_sees_them_where_they
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes"),
-            &form(&[("instrument", "ucla3"), ("point", "baseline"), ("companionship", "3"), ("left_out", "2"), ("isolated", "4")]),
+            &form(&[
+                ("instrument", "ucla3"),
+                ("point", "baseline"),
+                ("companionship", "3"),
+                ("left_out", "2"),
+                ("isolated", "4"),
+            ]),
         )
         .await;
     assert_error_summary(&r, "isolated", "1 to 3");
     let ok = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes"),
-            &form(&[("instrument", "ucla3"), ("point", "baseline"), ("companionship", "3"), ("left_out", "2"), ("isolated", "3")]),
+            &form(&[
+                ("instrument", "ucla3"),
+                ("point", "baseline"),
+                ("companionship", "3"),
+                ("left_out", "2"),
+                ("isolated", "3"),
+            ]),
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let ons = [("instrument", "ons4"), ("point", "baseline"), ("life_satisfaction", "4"), ("worthwhile", "5"), ("happy", "3"), ("anxious", "8")];
+    let ons = [
+        ("instrument", "ons4"),
+        ("point", "baseline"),
+        ("life_satisfaction", "4"),
+        ("worthwhile", "5"),
+        ("happy", "3"),
+        ("anxious", "8"),
+    ];
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&ons)).await.status, StatusCode::SEE_OTHER);
     let stored = records(&app, s.org.id, pid).await;
     assert_eq!(stored.len(), 2);
@@ -104,7 +138,10 @@ app_test!(a_worker_takes_ons4_and_ucla3_with_the_person_and_sees_them_where_they
     assert_eq!(stored[0].version, "ucla3-2004");
     assert_eq!(stored[0].scores()[0].value, 8.0);
     let record = lw.get(&format!("/people/{pid}")).await;
-    assert!(record.body.contains("UCLA-3 (loneliness)") && record.body.contains("More lonely"), "the score and its band");
+    assert!(
+        record.body.contains("UCLA-3 (loneliness)") && record.body.contains("More lonely"),
+        "the score and its band"
+    );
     assert!(record.body.contains("ONS4: Anxiety") && record.body.contains("<svg"), "a chart per scale");
     assert!(!record.body.contains("UCLA-3 baseline due"), "no longer due");
     // Asked again inside its interval: refused, saying from when.
@@ -113,10 +150,21 @@ app_test!(a_worker_takes_ons4_and_ucla3_with_the_person_and_sees_them_where_they
     // Two weeks on, a review with change; the record shows the change from baseline.
     app.clock.advance(chrono::Duration::days(20));
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    let review = [("instrument", "ons4"), ("point", "review"), ("life_satisfaction", "7"), ("worthwhile", "6"), ("happy", "6"), ("anxious", "4")];
+    let review = [
+        ("instrument", "ons4"),
+        ("point", "review"),
+        ("life_satisfaction", "7"),
+        ("worthwhile", "6"),
+        ("happy", "6"),
+        ("anxious", "4"),
+    ];
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&review)).await.status, StatusCode::SEE_OTHER);
     let record = lw.get(&format!("/people/{pid}")).await;
-    assert!(record.body.contains("Up 3 (better)") && record.body.contains("Down 4 (better)"), "change in the scale's direction: {}", section(&record.body));
+    assert!(
+        record.body.contains("Up 3 (better)") && record.body.contains("Down 4 (better)"),
+        "change in the scale's direction: {}",
+        section(&record.body)
+    );
     // Each view and change is audited with the person.
     let events = audit_of(&app, s.org.id, pid).await;
     assert_eq!(events.iter().filter(|e| e.record_type == "outcome" && e.action == AuditAction::Create).count(), 3);
@@ -126,10 +174,20 @@ app_test!(declined_and_not_able_are_recorded_and_counted_as_not_recorded, |app: 
     let s = setup(&app).await;
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     contact(&mut lw, &app, eid).await;
-    let r = lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&[("instrument", "ons4"), ("point", "baseline"), ("status", "declined")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/outcomes"),
+            &form(&[("instrument", "ons4"), ("point", "baseline"), ("status", "declined")]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(r.header("location").contains("done=measure-declined"));
-    let r = lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&[("instrument", "ucla3"), ("point", "baseline"), ("status", "not_able")])).await;
+    let r = lw
+        .post_form(
+            &format!("/episodes/{eid}/outcomes"),
+            &form(&[("instrument", "ucla3"), ("point", "baseline"), ("status", "not_able")]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let stored = records(&app, s.org.id, pid).await;
     assert_eq!(stored.iter().map(|r| r.status).collect::<Vec<_>>(), [RecordStatus::Declined, RecordStatus::NotAble]);
@@ -150,7 +208,13 @@ app_test!(imported_totals_need_a_proprietary_measure_a_range_a_day_and_a_source,
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes/import"),
-            &form(&[("instrument", "pam"), ("point", "baseline"), ("total", "140"), ("taken_on", &today), ("source", "")]),
+            &form(&[
+                ("instrument", "pam"),
+                ("point", "baseline"),
+                ("total", "140"),
+                ("taken_on", &today),
+                ("source", ""),
+            ]),
         )
         .await;
     assert_error_summary(&r, "total", "between 0 and 100");
@@ -158,14 +222,26 @@ app_test!(imported_totals_need_a_proprietary_measure_a_range_a_day_and_a_source,
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes/import"),
-            &form(&[("instrument", "ons4"), ("point", "baseline"), ("total", "5"), ("taken_on", &today), ("source", "paper")]),
+            &form(&[
+                ("instrument", "ons4"),
+                ("point", "baseline"),
+                ("total", "5"),
+                ("taken_on", &today),
+                ("source", "paper"),
+            ]),
         )
         .await;
     assert_error_summary(&r, "instrument", "whose total is imported");
     let r = lw
         .post_form(
             &format!("/episodes/{eid}/outcomes/import"),
-            &form(&[("instrument", "pam"), ("point", "baseline"), ("total", "52.4"), ("taken_on", &today), ("source", "PAM portal, with the person")]),
+            &form(&[
+                ("instrument", "pam"),
+                ("point", "baseline"),
+                ("total", "52.4"),
+                ("taken_on", &today),
+                ("source", "PAM portal, with the person"),
+            ]),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -177,85 +253,122 @@ app_test!(imported_totals_need_a_proprietary_measure_a_range_a_day_and_a_source,
 
 /// The token in the newest message to the person.
 async fn token_sent(app: &TestApp) -> String {
-    let m = app.db.store.all_messages(50).await.unwrap().into_iter().find(|m| m.body.contains("/q/")).expect("a link message");
+    let m = app
+        .db
+        .store
+        .all_messages(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body.contains("/q/"))
+        .expect("a link message");
     let at = m.body.find("/q/").unwrap() + 3;
     m.body[at..at + 64].to_owned()
 }
 
-app_test!(a_licensed_measure_is_offered_once_its_wording_is_loaded_and_its_link_is_answered_once, |app: TestApp| async move {
-    let s = setup(&app).await;
-    let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
-    let refused = lw.get(&format!("/episodes/{eid}/outcomes/new?instrument=swemwbs&point=baseline")).await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.body.contains("no wording has been loaded"), "{}", refused.body);
-    let r = lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "swemwbs"), ("point", "baseline")])).await;
-    assert_error_summary(&r, "instrument", "cannot be offered");
-    load_test_wording(&app).await;
-    let r = lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "swemwbs"), ("point", "baseline")])).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let msg = app.db.store.all_messages(50).await.unwrap().into_iter().find(|m| m.body.contains("/q/")).unwrap();
-    assert_eq!(msg.channel, "sms", "Ada asked for texts");
-    assert!(!msg.body.contains("Okafor") && !msg.body.to_lowercase().contains("wellbeing"), "a first name only: {}", msg.body);
-    let token = token_sent(&app).await;
-    let link = app.store.link_by_token(&linkwork_domain::outcomes::hash_token(&token)).await.unwrap();
-    assert_ne!(link.token_hash, token, "only the hash is stored");
+app_test!(
+    a_licensed_measure_is_offered_once_its_wording_is_loaded_and_its_link_is_answered_once,
+    |app: TestApp| async move {
+        let s = setup(&app).await;
+        let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
+        let refused = lw.get(&format!("/episodes/{eid}/outcomes/new?instrument=swemwbs&point=baseline")).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("no wording has been loaded"), "{}", refused.body);
+        let r = lw
+            .post_form(
+                &format!("/episodes/{eid}/outcomes/link"),
+                &form(&[("instrument", "swemwbs"), ("point", "baseline")]),
+            )
+            .await;
+        assert_error_summary(&r, "instrument", "cannot be offered");
+        load_test_wording(&app).await;
+        let r = lw
+            .post_form(
+                &format!("/episodes/{eid}/outcomes/link"),
+                &form(&[("instrument", "swemwbs"), ("point", "baseline")]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let msg = app.db.store.all_messages(50).await.unwrap().into_iter().find(|m| m.body.contains("/q/")).unwrap();
+        assert_eq!(msg.channel, "sms", "Ada asked for texts");
+        assert!(
+            !msg.body.contains("Okafor") && !msg.body.to_lowercase().contains("wellbeing"),
+            "a first name only: {}",
+            msg.body
+        );
+        let token = token_sent(&app).await;
+        let link = app.store.link_by_token(&linkwork_domain::outcomes::hash_token(&token)).await.unwrap();
+        assert_ne!(link.token_hash, token, "only the hash is stored");
 
-    let mut phone = Client::new(&app.router);
-    phone.address = Some("198.51.100.40:5000".parse().unwrap());
-    let page = phone.get(&format!("/q/{token}")).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("Ada, a few questions") && page.body.contains("Test statement seven"));
-    assert!(!page.body.contains("Okafor") && !page.body.contains("943 476 5919") && !page.body.contains("Sign out"));
-    let mut answers: Vec<(String, String)> = (1..=6).map(|n| (format!("item{n}"), "2".to_owned())).collect();
-    let body = |a: &[(String, String)]| a.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
-    let missing = phone.post_form(&format!("/q/{token}"), &body(&answers)).await;
-    assert_error_summary(&missing, "item7", "no score with any question unanswered");
-    answers.push(("item7".into(), "3".into()));
-    let done = phone.post_form(&format!("/q/{token}"), &body(&answers)).await;
-    assert_eq!(done.status, StatusCode::OK);
-    assert!(done.body.contains("Thank you"));
-    let stored = records(&app, s.org.id, pid).await;
-    assert_eq!(stored.len(), 1);
-    assert_eq!((stored[0].via, stored[0].recorded_by), (Via::Link, None));
-    assert_eq!(stored[0].scores()[0].raw, Some(15));
-    assert_eq!(stored[0].scores()[0].value, 15.84);
-    // Used, unknown and expired links: the same page, the same words.
-    let used = phone.get(&format!("/q/{token}")).await;
-    let unknown = phone.get(&format!("/q/{}", "0".repeat(64))).await;
-    let forged = phone.get("/q/not-a-token").await;
-    assert_eq!(used.status, StatusCode::NOT_FOUND);
-    assert_eq!(used.body, unknown.body);
-    assert_eq!(used.body, forged.body);
-    assert_eq!(phone.post_form(&format!("/q/{token}"), &body(&answers)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(records(&app, s.org.id, pid).await.len(), 1, "answered once");
-    let r = lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ons4"), ("point", "review")])).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let second = token_sent(&app).await;
-    app.clock.advance(chrono::Duration::days(15));
-    let expired = phone.get(&format!("/q/{second}")).await;
-    let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    assert_eq!((expired.status, expired.body), (StatusCode::NOT_FOUND, unknown.body.clone()));
-    // The record shows the score and the links.
-    let record = lw.get(&format!("/people/{pid}")).await;
-    assert!(record.body.contains("SWEMWBS (mental wellbeing (metric score))") && record.body.contains("15.84"), "{}", section(&record.body));
-    assert!(record.body.contains("Answered") && record.body.contains("Expired without an answer"));
-    // Opening and answering are audited as the link, with the person.
-    let events = audit_of(&app, s.org.id, pid).await;
-    assert!(events.iter().any(|e| e.actor == "questionnaire link" && e.action == AuditAction::View));
-    assert!(events.iter().any(|e| e.actor == "questionnaire link" && e.record_type == "outcome"));
-});
+        let mut phone = Client::new(&app.router);
+        phone.address = Some("198.51.100.40:5000".parse().unwrap());
+        let page = phone.get(&format!("/q/{token}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Ada, a few questions") && page.body.contains("Test statement seven"));
+        assert!(
+            !page.body.contains("Okafor") && !page.body.contains("943 476 5919") && !page.body.contains("Sign out")
+        );
+        let mut answers: Vec<(String, String)> = (1..=6).map(|n| (format!("item{n}"), "2".to_owned())).collect();
+        let body = |a: &[(String, String)]| a.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let missing = phone.post_form(&format!("/q/{token}"), &body(&answers)).await;
+        assert_error_summary(&missing, "item7", "no score with any question unanswered");
+        answers.push(("item7".into(), "3".into()));
+        let done = phone.post_form(&format!("/q/{token}"), &body(&answers)).await;
+        assert_eq!(done.status, StatusCode::OK);
+        assert!(done.body.contains("Thank you"));
+        let stored = records(&app, s.org.id, pid).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].via, stored[0].recorded_by), (Via::Link, None));
+        assert_eq!(stored[0].scores()[0].raw, Some(15));
+        assert_eq!(stored[0].scores()[0].value, 15.84);
+        // Used, unknown and expired links: the same page, the same words.
+        let used = phone.get(&format!("/q/{token}")).await;
+        let unknown = phone.get(&format!("/q/{}", "0".repeat(64))).await;
+        let forged = phone.get("/q/not-a-token").await;
+        assert_eq!(used.status, StatusCode::NOT_FOUND);
+        assert_eq!(used.body, unknown.body);
+        assert_eq!(used.body, forged.body);
+        assert_eq!(phone.post_form(&format!("/q/{token}"), &body(&answers)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(records(&app, s.org.id, pid).await.len(), 1, "answered once");
+        let r = lw
+            .post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ons4"), ("point", "review")]))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let second = token_sent(&app).await;
+        app.clock.advance(chrono::Duration::days(15));
+        let expired = phone.get(&format!("/q/{second}")).await;
+        let mut lw = signed_in(&app, "lw@seacroft.test").await;
+        assert_eq!((expired.status, expired.body), (StatusCode::NOT_FOUND, unknown.body.clone()));
+        // The record shows the score and the links.
+        let record = lw.get(&format!("/people/{pid}")).await;
+        assert!(
+            record.body.contains("SWEMWBS (mental wellbeing (metric score))") && record.body.contains("15.84"),
+            "{}",
+            section(&record.body)
+        );
+        assert!(record.body.contains("Answered") && record.body.contains("Expired without an answer"));
+        // Opening and answering are audited as the link, with the person.
+        let events = audit_of(&app, s.org.id, pid).await;
+        assert!(events.iter().any(|e| e.actor == "questionnaire link" && e.action == AuditAction::View));
+        assert!(events.iter().any(|e| e.actor == "questionnaire link" && e.record_type == "outcome"));
+    }
+);
 
 app_test!(two_answers_to_one_link_at_once_store_one, |app: TestApp| async move {
     let s = setup(&app).await;
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
-    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ucla3"), ("point", "baseline")])).await;
+    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ucla3"), ("point", "baseline")]))
+        .await;
     let token = token_sent(&app).await;
-    let answers: Vec<(String, String)> =
-        [("companionship", "2"), ("left_out", "2"), ("isolated", "1")].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+    let answers: Vec<(String, String)> = [("companionship", "2"), ("left_out", "2"), ("isolated", "1")]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
     let audit = linkwork_domain::access::audit::Direct(app.store.as_ref());
     let s2 = Services { store: app.store.as_ref(), audit: &audit, clock: app.clock.as_ref() };
     let caller = Caller { actor: Actor::Link, source: None };
-    let (a, b) = tokio::join!(uc::answer_link(s2, &caller, &token, &answers), uc::answer_link(s2, &caller, &token, &answers));
+    let (a, b) =
+        tokio::join!(uc::answer_link(s2, &caller, &token, &answers), uc::answer_link(s2, &caller, &token, &answers));
     let oks = [&a, &b].iter().filter(|r| r.is_ok()).count();
     assert_eq!(oks, 1, "{a:?} {b:?}");
     assert!([a, b].into_iter().any(|r| matches!(r, Err(Failure::NotFound))));
@@ -265,7 +378,8 @@ app_test!(two_answers_to_one_link_at_once_store_one, |app: TestApp| async move {
 app_test!(an_unanswered_link_is_reminded_once_and_the_reminder_opens_it, |app: TestApp| async move {
     let s = setup(&app).await;
     let (mut lw, _pid, eid) = ada_accepted(&app, &s).await;
-    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ons4"), ("point", "baseline")])).await;
+    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ons4"), ("point", "baseline")]))
+        .await;
     let first = token_sent(&app).await;
     let w = app.worker();
     assert_eq!(w.remind_questionnaires().await.unwrap(), 0, "not before a week");
@@ -300,15 +414,20 @@ app_test!(the_message_back_carries_baseline_latest_and_change_and_the_export_is_
     let s = setup(&app).await;
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     contact(&mut lw, &app, eid).await;
-    let base = [("instrument", "ucla3"), ("point", "baseline"), ("companionship", "3"), ("left_out", "3"), ("isolated", "2")];
+    let base =
+        [("instrument", "ucla3"), ("point", "baseline"), ("companionship", "3"), ("left_out", "3"), ("isolated", "2")];
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&base)).await.status, StatusCode::SEE_OTHER);
     app.clock.advance(chrono::Duration::days(30));
     let mut lw = signed_in(&app, "lw@seacroft.test").await;
-    let end = [("instrument", "ucla3"), ("point", "discharge"), ("companionship", "1"), ("left_out", "2"), ("isolated", "1")];
+    let end =
+        [("instrument", "ucla3"), ("point", "discharge"), ("companionship", "1"), ("left_out", "2"), ("isolated", "1")];
     assert_eq!(lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&end)).await.status, StatusCode::SEE_OTHER);
     let version = app.store.get_episode(s.org.id, eid).await.unwrap().version.to_string();
     let r = lw
-        .post_form(&format!("/episodes/{eid}/discharge"), &form(&[("version", &version), ("reason", "goals_met"), ("note", "Goes to the lunch club")]))
+        .post_form(
+            &format!("/episodes/{eid}/discharge"),
+            &form(&[("version", &version), ("reason", "goals_met"), ("note", "Goes to the lunch club")]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let json = lw.get(&format!("/episodes/{eid}/summary.json")).await.json();
@@ -339,8 +458,13 @@ app_test!(outcome_records_and_links_stay_in_their_tenant, |app: TestApp| async m
     let s = setup(&app).await;
     let (mut lw, pid, eid) = ada_accepted(&app, &s).await;
     contact(&mut lw, &app, eid).await;
-    lw.post_form(&format!("/episodes/{eid}/outcomes"), &form(&[("instrument", "ons4"), ("point", "baseline"), ("happy", "5")])).await;
-    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ucla3"), ("point", "baseline")])).await;
+    lw.post_form(
+        &format!("/episodes/{eid}/outcomes"),
+        &form(&[("instrument", "ons4"), ("point", "baseline"), ("happy", "5")]),
+    )
+    .await;
+    lw.post_form(&format!("/episodes/{eid}/outcomes/link"), &form(&[("instrument", "ucla3"), ("point", "baseline")]))
+        .await;
     let other = crate::helpers::pcn(app.store.as_ref(), app.clock.as_ref(), "Other PCN").await;
     assert!(app.store.person_outcomes(other.id, pid).await.unwrap().is_empty());
     assert!(app.store.episode_outcomes(other.id, &[eid]).await.unwrap().is_empty());

@@ -389,8 +389,14 @@ pub(crate) async fn plan_pdf(cx: super::EpisodeCtx) -> Result<Response, AppError
 /// An outcome measure as one line: baseline, latest and the change.
 fn measure_line(x: &linkwork_domain::casework::message_back::MeasurePart) -> String {
     let band = |b: &Option<String>| b.as_ref().map(|b| format!(", {}", b.to_lowercase())).unwrap_or_default();
-    let mut line =
-        format!("{}, {}: baseline {} on {}{}", x.instrument, x.scale, x.baseline, x.baseline_on, band(&x.baseline_band));
+    let mut line = format!(
+        "{}, {}: baseline {} on {}{}",
+        x.instrument,
+        x.scale,
+        x.baseline,
+        x.baseline_on,
+        band(&x.baseline_band)
+    );
     if let (Some(l), Some(on)) = (&x.latest, &x.latest_on) {
         line.push_str(&format!("; latest {l} on {on}{}", band(&x.latest_band)));
     }

@@ -68,7 +68,11 @@ fn describe(s: &TeamSettings) -> Vec<(&'static str, String)> {
             } else {
                 format!(
                     "{}: a baseline at the first contacts, then a review every {} weeks",
-                    s.outcome_instruments.iter().map(|i| linkwork_domain::outcomes::short_name(*i)).collect::<Vec<_>>().join(", "),
+                    s.outcome_instruments
+                        .iter()
+                        .map(|i| linkwork_domain::outcomes::short_name(*i))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     s.outcome_review_weeks
                 )
             },

@@ -37,7 +37,11 @@ impl Chart {
         let y = |v: f64| TOP + (plot_h * (1.0 - (v.clamp(min, max) - min) / span)).round() as i32;
         let n = points.len();
         let x = |i: usize| {
-            if n <= 1 { LEFT + (plot_w / 2.0) as i32 } else { LEFT + (plot_w * i as f64 / (n - 1) as f64).round() as i32 }
+            if n <= 1 {
+                LEFT + (plot_w / 2.0) as i32
+            } else {
+                LEFT + (plot_w * i as f64 / (n - 1) as f64).round() as i32
+            }
         };
         let dots: Vec<(i32, i32, String)> = points
             .iter()
@@ -55,11 +59,17 @@ impl Chart {
             .filter(|(i, _)| n <= 4 || *i == 0 || *i == n - 1)
             .map(|(i, (day, _))| (x(i), day.clone()))
             .collect();
-        let summary: Vec<String> = points.iter().map(|(d, v)| format!("{d} {}", linkwork_domain::outcomes::scoring::shown(*v))).collect();
+        let summary: Vec<String> =
+            points.iter().map(|(d, v)| format!("{d} {}", linkwork_domain::outcomes::scoring::shown(*v))).collect();
         Chart {
             width: WIDTH,
             height: HEIGHT,
-            label: format!("{title}, from {} to {}: {}", linkwork_domain::outcomes::scoring::shown(min), linkwork_domain::outcomes::scoring::shown(max), summary.join(", ")),
+            label: format!(
+                "{title}, from {} to {}: {}",
+                linkwork_domain::outcomes::scoring::shown(min),
+                linkwork_domain::outcomes::scoring::shown(max),
+                summary.join(", ")
+            ),
             line: dots.iter().map(|(x, y, _)| format!("{x},{y}")).collect::<Vec<_>>().join(" "),
             dots,
             ticks,
@@ -77,7 +87,12 @@ mod tests {
 
     #[test]
     fn scores_are_placed_inside_the_plot_with_the_best_at_the_top() {
-        let c = Chart::draw("ONS4", 0.0, 10.0, &[("1 Mar 26".into(), 0.0), ("1 Jun 26".into(), 10.0), ("1 Sep 26".into(), 5.0)]);
+        let c = Chart::draw(
+            "ONS4",
+            0.0,
+            10.0,
+            &[("1 Mar 26".into(), 0.0), ("1 Jun 26".into(), 10.0), ("1 Sep 26".into(), 5.0)],
+        );
         assert_eq!(c.dots[0].0, LEFT);
         assert_eq!(c.dots[2].0, WIDTH - RIGHT);
         assert_eq!(c.dots[0].1, HEIGHT - BOTTOM, "0 on the axis");

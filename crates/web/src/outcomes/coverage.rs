@@ -48,7 +48,10 @@ struct CoveragePage {
 /// `GET /outcomes`: of the episodes open in the last year, how many have a baseline, a
 /// follow-up, a before-and-after pair, and how many were declined or not able to be completed,
 /// for the worker's own and for their teams'.
-pub(crate) async fn coverage(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+pub(crate) async fn coverage(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     let now = state.clock.now();
     let since = now - Duration::days(365);
     let teams = state.store.user_teams(user.id).await?;

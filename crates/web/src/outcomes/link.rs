@@ -92,11 +92,8 @@ pub(crate) async fn answer_link(
     match usecases::outcomes::answer_link(state.services(), &caller, &token, &f.0).await {
         Ok(_) => {
             release(&state, key).await?;
-            MessagePage::new(
-                "Thank you",
-                "Your answers have been sent to your link worker. You can close this page.",
-            )
-            .respond(StatusCode::OK)
+            MessagePage::new("Thank you", "Your answers have been sent to your link worker. You can close this page.")
+                .respond(StatusCode::OK)
         }
         Err(Failure::Invalid(errors)) => match usecases::outcomes::open_link(state.services(), &caller, &token).await {
             Ok(l) => {

@@ -120,7 +120,12 @@ pub(crate) async fn record_section(
             .iter()
             .filter(|r| r.total.is_some())
             .map(|r| {
-                (date(r.completed_on), short_name(r.instrument), r.total.map(shown).unwrap_or_default(), r.source.clone().unwrap_or_default())
+                (
+                    date(r.completed_on),
+                    short_name(r.instrument),
+                    r.total.map(shown).unwrap_or_default(),
+                    r.source.clone().unwrap_or_default(),
+                )
             })
             .collect(),
         links: links
@@ -138,7 +143,8 @@ pub(crate) async fn record_section(
         suggested_point: if has_open_records { MeasurePoint::Review.as_str() } else { MeasurePoint::Baseline.as_str() },
         can_send: matches!(
             (person.contact_by, &person.email, &person.phone),
-            (linkwork_domain::people::ContactChannel::Email, Some(_), _) | (linkwork_domain::people::ContactChannel::Text, _, Some(_))
+            (linkwork_domain::people::ContactChannel::Email, Some(_), _)
+                | (linkwork_domain::people::ContactChannel::Text, _, Some(_))
         ),
     })
 }
@@ -154,7 +160,8 @@ fn series_views(records: &[OutcomeRecord]) -> Vec<SeriesView> {
             } else {
                 format!("{} ({})", short_name(s.instrument), s.scale.label.to_lowercase())
             };
-            let points: Vec<(String, f64)> = s.points.iter().map(|p| (p.0.format("%-d %b %y").to_string(), p.2)).collect();
+            let points: Vec<(String, f64)> =
+                s.points.iter().map(|p| (p.0.format("%-d %b %y").to_string(), p.2)).collect();
             SeriesView {
                 chart: Chart::draw(&title, s.scale.min, s.scale.max, &points),
                 rows: s

@@ -110,7 +110,12 @@ fn not_offered(cx: &EpisodeCtx, message: String) -> Result<Response, AppError> {
     page.respond(StatusCode::BAD_REQUEST)
 }
 
-async fn page_for(cx: &EpisodeCtx, instrument: Instrument, point: &str, f: Option<&FormData>) -> Result<Result<QuestionnairePage, String>, AppError> {
+async fn page_for(
+    cx: &EpisodeCtx,
+    instrument: Instrument,
+    point: &str,
+    f: Option<&FormData>,
+) -> Result<Result<QuestionnairePage, String>, AppError> {
     let q = match usecases::outcomes::offered(cx.state.services(), instrument, "English").await {
         Ok(q) => q,
         Err(Failure::Invalid(e)) => return Ok(Err(e.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "))),
@@ -200,11 +205,8 @@ const IMPORT_FORM: EpisodeForm =
     EpisodeForm { title: "Record an imported outcome total", step: "outcomes/import", submit: "Save the total" };
 
 fn import_fields() -> Vec<Field> {
-    let imported: Vec<(&'static str, &'static str)> = Instrument::ALL
-        .iter()
-        .filter(|i| !spec(**i).is_administered())
-        .map(|i| (i.as_str(), i.label()))
-        .collect();
+    let imported: Vec<(&'static str, &'static str)> =
+        Instrument::ALL.iter().filter(|i| !spec(**i).is_administered()).map(|i| (i.as_str(), i.label())).collect();
     vec![
         Field::of("select", "instrument", "Measure").options(imported).hint(
             "Measures whose licence does not let linkwork ask them. Record the total the licensed tool or form gave.",
@@ -252,11 +254,9 @@ const LINK_FORM: EpisodeForm =
 async fn link_fields(state: &AppState) -> Result<Vec<Field>, AppError> {
     let (yes, _) = super::offered(state).await?;
     let mut instrument = Field::of("radios", "instrument", "Measure");
-    instrument.options = yes.iter().map(|i| (i.as_str().to_owned(), format!("{} ({})", i.label(), short_name(*i)))).collect();
-    Ok(vec![
-        instrument,
-        Field::of("radios", "point", "When in the episode").options(MeasurePoint::options()),
-    ])
+    instrument.options =
+        yes.iter().map(|i| (i.as_str().to_owned(), format!("{} ({})", i.label(), short_name(*i)))).collect();
+    Ok(vec![instrument, Field::of("radios", "point", "When in the episode").options(MeasurePoint::options())])
 }
 
 pub(crate) async fn send_link_page(OpenEpisode(cx): OpenEpisode) -> Result<Response, AppError> {
