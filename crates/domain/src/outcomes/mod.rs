@@ -205,7 +205,7 @@ impl Series {
     /// Latest minus baseline, when there are two measures.
     pub fn change(&self) -> Option<f64> {
         let (b, l) = (self.baseline()?, self.latest()?);
-        (self.points.len() > 1 && l.0 > b.0).then(|| l.2 - b.2)
+        (self.points.len() > 1 && l.0 > b.0).then_some(l.2 - b.2)
     }
 
     /// The change in words: "up 4 (better)", "down 1.5 (worse)", "no change".

@@ -157,10 +157,8 @@ pub async fn import_total(
         return Err(Failure::Conflict(Conflict::EpisodeClosed));
     }
     let mut p = Problems::default();
-    let instrument = p.take("instrument", input.instrument.parse::<Instrument>()).filter(|i| {
-        let imported = !spec(*i).is_administered();
-        imported
-    });
+    let instrument =
+        p.take("instrument", input.instrument.parse::<Instrument>()).filter(|i| !spec(*i).is_administered());
     if instrument.is_none() && !p.has("instrument") {
         p.add("instrument", "Choose a measure whose total is imported (answered measures are asked here)");
     }

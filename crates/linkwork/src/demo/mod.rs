@@ -371,7 +371,7 @@ pub async fn generate(
             .context("writing demo connections")?;
         }
         // A stream of its own, so the rest of the dataset is the same with or without outcomes.
-        let measures = outcomes::outcomes(&mut Rng(opts.seed ^ 0x0C7C_0E5 ^ (p as u64)), now, &batch);
+        let measures = outcomes::outcomes(&mut Rng(opts.seed ^ 0x00C7_C0E5 ^ (p as u64)), now, &batch);
         summary.outcomes += measures.len();
         store.import_outcomes(&measures).await.context("writing demo outcome measures")?;
         casework::sent_summaries(store, clock, &batch.episodes).await?;

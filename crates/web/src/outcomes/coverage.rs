@@ -64,7 +64,7 @@ pub(crate) async fn coverage(
         .map(|i| (short_name(*i), records.iter().filter(|r| r.instrument == *i && r.is_completed()).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
-    by_instrument.sort_by(|a, b| b.1.cmp(&a.1));
+    by_instrument.sort_by_key(|x| std::cmp::Reverse(x.1));
     let page = CoveragePage {
         nav: Nav::for_user(&user),
         since: since.uk_date().format("%-d %B %Y").to_string(),
