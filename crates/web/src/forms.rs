@@ -224,7 +224,7 @@ pub(crate) struct FormExtras {
     pub more: Vec<Field>,
     pub more_label: &'static str,
     /// Links shown under the introduction (text, address): a template to download, say.
-    pub links: Vec<(&'static str, &'static str)>,
+    pub links: Vec<(String, String)>,
 }
 
 impl FormExtras {

@@ -78,6 +78,14 @@ app_test!(oversized_forms_are_refused, |app: TestApp| async move {
 
 /// Every field name the casework forms read, for fuzzing them all at once.
 const FIELDS: &[&str] = &[
+    "instrument",
+    "point",
+    "total",
+    "taken_on",
+    "life_satisfaction",
+    "happy",
+    "isolated",
+    "item1",
     "given_name",
     "family_name",
     "date_of_birth",

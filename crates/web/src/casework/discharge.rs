@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use linkwork_domain::casework::DischargeReason;
 use linkwork_domain::casework::message_back::SentMessageBack;
 use linkwork_domain::ports::Conflict;
+use linkwork_domain::uktime::UkTime;
 use linkwork_domain::usecases::casework::{DischargeInput, ReopenInput};
 use linkwork_domain::usecases::{self, Caller, Failure};
 
@@ -45,6 +46,26 @@ pub(crate) async fn discharge_page(cx: EpisodeCtx) -> Result<Response, AppError>
     let sent = state.store.message_backs(e.org_id, e.id).await?;
     let mut page = DISCHARGE_FORM.page(&user, &e, &p, discharge_fields(sent.last()));
     page.extras.hidden.push(("version", e.version.to_string()));
+    // The team's outcome measures, asked at discharge before the summary is sent, so the GP
+    // gets the change from baseline.
+    let (offered, _) = crate::outcomes::offered(&state).await?;
+    let plan = state.store.team_settings(e.org_id, e.team_id).await?.outcome_plan();
+    let taken = state.store.episode_outcomes(e.org_id, &[e.id]).await?;
+    let today = state.clock.now().uk_date();
+    for i in plan.instruments.iter().filter(|i| offered.contains(i)) {
+        let done_today = taken.iter().any(|r| r.instrument == *i && r.completed_on == today);
+        if !done_today {
+            page.extras.links.push((
+                format!("Ask {} at discharge first", linkwork_domain::outcomes::short_name(*i)),
+                format!("/episodes/{}/outcomes/new?instrument={}&point=discharge", e.id, i.as_str()),
+            ));
+        }
+    }
+    if !page.extras.links.is_empty() {
+        page.intro = vec![
+            "Outcome measures asked now go into the summary with the change from baseline. The summary lists what was recorded.",
+        ];
+    }
     page.respond()
 }
 

@@ -146,7 +146,7 @@ async fn import_form(state: &AppState, user: &User) -> Result<FormPage, AppError
         extras: FormExtras {
             multipart: true,
             back: Some("/triage".into()),
-            links: vec![("Download a template file (CSV)", "/referrals/import/template.csv")],
+            links: vec![("Download a template file (CSV)".into(), "/referrals/import/template.csv".into())],
             ..FormExtras::default()
         },
     })

@@ -12,6 +12,12 @@
 
 use crate::vocabulary;
 
+mod imported;
+mod workforce;
+
+pub use imported::{EQ5D5L, MYCAW, PAM, WELLBEING_STAR};
+pub use workforce::{CBI_WORK, OSE6};
+
 vocabulary!(
     /// An outcome measure linkwork can score or record.
     Instrument {
@@ -360,172 +366,6 @@ pub const WEMWBS: Spec = Spec {
     }],
     min_interval_days: 14,
     source: "Tennant et al. (2007): the sum of 14 items, 14-70; no score with an item missing (the conservative reading of the user guide); bands 40 and under, 41-44, 45-59, 60 and over",
-};
-
-const CBI_FREQUENCY: &[&str] = &["Always", "Often", "Sometimes", "Seldom", "Never or almost never"];
-const CBI_DEGREE: &[&str] =
-    &["To a very high degree", "To a high degree", "Somewhat", "To a low degree", "To a very low degree"];
-
-pub const CBI_WORK: Spec = Spec {
-    instrument: Instrument::CbiWork,
-    version: "cbi-2005-work",
-    respondent: Respondent::Worker,
-    licence: Licence::Free { credit: "Copenhagen Burnout Inventory, Kristensen et al. (2005), free to use" },
-    preamble: Some("Thinking about your work as a link worker:"),
-    items: &[
-        item("worn_out", "Do you feel worn out at the end of the working day?"),
-        item("exhausted_morning", "Are you exhausted in the morning at the thought of another day at work?"),
-        item("every_hour_tiring", "Do you feel that every working hour is tiring for you?"),
-        Item {
-            code: "energy_leisure",
-            text: Some("Do you have enough energy for family and friends during leisure time?"),
-            reversed: true,
-            scale: 0,
-        },
-        Item {
-            code: "emotionally_exhausting",
-            text: Some("Is your work emotionally exhausting?"),
-            reversed: false,
-            scale: 1,
-        },
-        Item { code: "frustrate", text: Some("Does your work frustrate you?"), reversed: false, scale: 1 },
-        Item {
-            code: "burnt_out",
-            text: Some("Do you feel burnt out because of your work?"),
-            reversed: false,
-            scale: 1,
-        },
-    ],
-    responses: &[Responses { min: 1, max: 5, labels: CBI_FREQUENCY }, Responses { min: 1, max: 5, labels: CBI_DEGREE }],
-    scoring: Scoring::MeanOfPoints { points: &[100.0, 75.0, 50.0, 25.0, 0.0], min_answered: 3 },
-    scales: &[ScaleDef {
-        code: "work_burnout",
-        label: "Work-related burnout",
-        min: 0.0,
-        max: 100.0,
-        higher_is_better: false,
-        bands: &[Band { from: 0.0, label: "Lower" }, Band { from: 50.0, label: "High" }],
-    }],
-    min_interval_days: 28,
-    source: "Kristensen et al. (2005), Work & Stress 19(3): answers scored 100/75/50/25/0, the energy item reversed, the mean of the answered items; missing with fewer than three answered; 50 and over read as high",
-};
-
-pub const OSE6: Spec = Spec {
-    instrument: Instrument::Ose6,
-    version: "ose6-2008",
-    respondent: Respondent::Worker,
-    licence: Licence::Free { credit: "Short occupational self-efficacy scale, Rigotti, Schyns and Mohr (2008)" },
-    preamble: Some("How true is each statement for you?"),
-    items: &[
-        item("calm", "I can remain calm when facing difficulties in my job because I can rely on my abilities."),
-        item("solutions", "When I am confronted with a problem in my job, I can usually find several solutions."),
-        item("handle", "Whatever comes my way in my job, I can usually handle it."),
-        item("prepared_experience", "My past experiences in my job have prepared me well for my occupational future."),
-        item("goals", "I meet the goals that I set for myself in my job."),
-        item("demands", "I feel prepared for most of the demands in my job."),
-    ],
-    responses: &[Responses {
-        min: 1,
-        max: 6,
-        labels: &["Not at all true", "Hardly true", "Somewhat true", "Fairly true", "Mostly true", "Completely true"],
-    }],
-    scoring: Scoring::Sum,
-    scales: &[ScaleDef {
-        code: "self_efficacy",
-        label: "Occupational self-efficacy",
-        min: 6.0,
-        max: 36.0,
-        higher_is_better: true,
-        bands: &[],
-    }],
-    min_interval_days: 84,
-    source: "Rigotti, Schyns and Mohr (2008), J Career Assess 16(2): the sum of six items, 6-36; no score with an item missing",
-};
-
-/// A measure whose total is imported: its one scale is declared beside it.
-const fn imported(instrument: Instrument, holder: &'static str, source: &'static str) -> Spec {
-    Spec {
-        instrument,
-        version: "imported",
-        respondent: Respondent::Person,
-        licence: Licence::Proprietary { holder },
-        preamble: None,
-        items: &[],
-        responses: &[],
-        scoring: Scoring::Imported,
-        scales: &[],
-        min_interval_days: 0,
-        source,
-    }
-}
-
-pub const PAM: Spec = Spec {
-    scales: &[ScaleDef {
-        code: "activation",
-        label: "Activation score",
-        min: 0.0,
-        max: 100.0,
-        higher_is_better: true,
-        bands: &[
-            Band { from: 0.0, label: "Level 1" },
-            Band { from: 47.1, label: "Level 2" },
-            Band { from: 55.2, label: "Level 3" },
-            Band { from: 67.1, label: "Level 4" },
-        ],
-    }],
-    ..imported(
-        Instrument::Pam,
-        "Insignia Health / Phreesia (licensed)",
-        "The PAM activation score (0-100) as reported by the licensed PAM tool",
-    )
-};
-
-pub const EQ5D5L: Spec = Spec {
-    scales: &[ScaleDef {
-        code: "vas",
-        label: "EQ VAS (health today)",
-        min: 0.0,
-        max: 100.0,
-        higher_is_better: true,
-        bands: &[],
-    }],
-    ..imported(
-        Instrument::Eq5d5l,
-        "EuroQol Research Foundation (registration)",
-        "The EQ VAS (0-100) as recorded on the licensed EQ-5D-5L form",
-    )
-};
-
-pub const WELLBEING_STAR: Spec = Spec {
-    scales: &[ScaleDef {
-        code: "mean",
-        label: "Mean across outcome areas",
-        min: 1.0,
-        max: 10.0,
-        higher_is_better: true,
-        bands: &[],
-    }],
-    ..imported(
-        Instrument::WellbeingStar,
-        "Triangle Consulting Social Enterprise (licensed)",
-        "The mean of the outcome areas' readings (1-10) from the Star Online",
-    )
-};
-
-pub const MYCAW: Spec = Spec {
-    scales: &[ScaleDef {
-        code: "profile",
-        label: "MYCaW profile score",
-        min: 0.0,
-        max: 6.0,
-        higher_is_better: false,
-        bands: &[],
-    }],
-    ..imported(
-        Instrument::Mycaw,
-        "Meaningful Measures Ltd (registration)",
-        "The MYCaW profile score (0-6, lower is better) from the registered form",
-    )
 };
 
 /// Every declaration, in the order people see them.
