@@ -23,6 +23,7 @@ mod table;
 
 pub use access::audit::GroupCommitAudit;
 pub use database::{DatabaseLocation, OpenError, redact_url};
+pub use people::{EPISODE_BOUND, EPISODE_TABLES, PERSON_TABLES};
 
 use linkwork_domain::ports::{Conflict, SchemaStatus, Store, StoreError, StoreResult};
 use sqlx::migrate::Migrator;

@@ -606,6 +606,26 @@ db_test!(a_merge_of_two_open_episodes_combines_or_closes_and_keeps_the_chosen_de
             created_at: test_epoch(),
         };
         s.add_contact(&c, None, &[]).await.unwrap();
+        let measure = linkwork_domain::outcomes::OutcomeRecord {
+            id: linkwork_domain::ids::OutcomeId::new(),
+            org_id: w.org.id,
+            person_id: b.id,
+            episode_id: eb.id,
+            instrument: linkwork_domain::outcomes::Instrument::Ucla3,
+            version: "ucla3-2004".into(),
+            point: linkwork_domain::outcomes::MeasurePoint::Baseline,
+            status: linkwork_domain::outcomes::RecordStatus::Completed,
+            via: linkwork_domain::outcomes::Via::WithWorker,
+            source: None,
+            answers: vec![linkwork_domain::outcomes::Answer { item: "isolated".into(), value: 3 }],
+            total: None,
+            language: None,
+            completed_on: test_epoch().date_naive(),
+            recorded_at: test_epoch(),
+            recorded_by: None,
+        };
+        use linkwork_domain::ports::OutcomeStore;
+        s.import_outcomes(std::slice::from_ref(&measure)).await.unwrap();
         // The kept record takes the other's phone, as chosen; a stale read is refused whole.
         let read = s.get_person(w.org.id, a.id).await.unwrap();
         let kept = Person { phone: b.phone.clone(), ..read.clone() };
@@ -626,6 +646,12 @@ db_test!(a_merge_of_two_open_episodes_combines_or_closes_and_keeps_the_chosen_de
         assert!(s.get_episode(w.org.id, ea.id).await.unwrap().is_open());
         let moved = s.contacts(w.org.id, ea.id).await.unwrap().iter().any(|x| x.id == c.id);
         assert_eq!(moved, how == OpenEpisodes::Combine, "{how:?}: the contact moves only when combining");
+        // Outcome measures follow the person, and the episode when combining.
+        let measures = s.person_outcomes(w.org.id, a.id).await.unwrap();
+        let m = measures.iter().find(|r| r.id == measure.id).expect("the measure follows the kept record");
+        assert_eq!(m.episode_id == ea.id, how == OpenEpisodes::Combine, "{how:?}");
+        assert_eq!(m.answers, measure.answers);
+        assert!(s.person_outcomes(w.org.id, b.id).await.unwrap().is_empty());
         assert!(s.message_backs(w.org.id, eb.id).await.unwrap().is_empty(), "no summary is sent for a duplicate");
         // Next round: discharge the kept episode so a new pair can be made.
         let e = s.get_episode(w.org.id, ea.id).await.unwrap();

@@ -767,6 +767,9 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
             ("allowed_locations", "practice"),
             ("allowed_locations", "remote"),
             ("follow_up_days", "21"),
+            ("outcome_instruments", "ucla3"),
+            ("outcome_instruments", "swemwbs"),
+            ("outcome_review_weeks", "8"),
         ])
     };
     assert_error_summary(
@@ -785,6 +788,29 @@ app_test!(team_settings_guide_triage_and_profiles_are_for_supervision, |app: Tes
         "a stale form"
     );
     assert!(m.get("/team").await.body.contains("Money and debt"));
+    let team = app.store.team_settings(s.org.id, s.team.id).await.unwrap();
+    assert_eq!(
+        team.outcome_instruments,
+        vec![linkwork_domain::outcomes::Instrument::Ucla3, linkwork_domain::outcomes::Instrument::Swemwbs]
+    );
+    assert_eq!(team.outcome_review_weeks, 8);
+    assert!(
+        m.get("/team")
+            .await
+            .body
+            .contains("UCLA-3, SWEMWBS: a baseline at the first contacts, then a review every 8 weeks")
+    );
+    let bad = m
+        .post_form(
+            &format!("/teams/{}/settings", s.team.id),
+            &format!("version={}&outcome_review_weeks=1&outcome_instruments=nope", team.version),
+        )
+        .await;
+    assert!(
+        bad.body.contains("href=\"#outcome_instruments\"") && bad.body.contains("href=\"#outcome_review_weeks\""),
+        "{}",
+        bad.body
+    );
 
     // Triage shows where a referral falls outside the settings; the worker still decides.
     let mut gp = signed_in(&app, "gp@seacroft.test").await;

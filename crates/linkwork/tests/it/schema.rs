@@ -268,3 +268,33 @@ async fn seed_schema_1(store: &SqlStore) -> (i64, usize) {
         store.list_orgs().await.unwrap().len(),
     )
 }
+
+/// A merge moves everything that names the person, and combining episodes everything in the
+/// episode: every table with a `person_id` or `episode_id` column is in the lists the merge
+/// walks (or named here as staying where it is, with why), so a new table cannot be forgotten.
+#[tokio::test]
+async fn merges_know_every_table_that_names_a_person_or_an_episode() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let cols = columns(&db.store).await;
+    let with = |column: &str| -> BTreeSet<String> {
+        cols.iter().filter(|(_, c, _)| c == column).map(|(t, _, _)| t.clone()).collect()
+    };
+    // The audit trail is append-only: it keeps naming whom it showed.
+    let person_exceptions = ["audit_events", "audit_event_people"];
+    for t in with("person_id") {
+        assert!(
+            linkwork_storage::PERSON_TABLES.contains(&t.as_str()) || person_exceptions.contains(&t.as_str()),
+            "{t} names a person but merges do not move it: add it to storage::people::PERSON_TABLES"
+        );
+    }
+    for t in with("episode_id") {
+        assert!(
+            linkwork_storage::EPISODE_TABLES.contains(&t.as_str())
+                || linkwork_storage::EPISODE_BOUND.contains(&t.as_str()),
+            "{t} belongs to an episode but combining episodes does not say what happens to it"
+        );
+    }
+    for t in linkwork_storage::PERSON_TABLES {
+        assert!(with("person_id").contains(*t), "{t} is listed but has no person_id");
+    }
+}

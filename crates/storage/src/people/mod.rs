@@ -16,6 +16,39 @@ use linkwork_domain::values::{NhsNumber, Postcode};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Every table whose rows name a person (`person_id`), which a merge moves to the kept
+/// record. `tests/it/schema.rs` checks the schema against it, so a new table naming people
+/// cannot be forgotten by merges.
+pub const PERSON_TABLES: &[&str] = &[
+    "referrals",
+    "episodes",
+    "appointments",
+    "coded_events",
+    "connections",
+    "unmet_needs",
+    "person_flags",
+    "outcome_records",
+    "outcome_links",
+];
+
+/// Every table whose rows belong to an episode (`episode_id`) and move when two open episodes
+/// are combined; checked against the schema like [`PERSON_TABLES`]. Codes, message backs and
+/// reopenings stay with the episode they were recorded in.
+pub const EPISODE_TABLES: &[&str] = &[
+    "needs",
+    "goals",
+    "contacts",
+    "holding_periods",
+    "appointments",
+    "barriers",
+    "connections",
+    "outcome_records",
+    "outcome_links",
+];
+
+/// Tables with an `episode_id` that stay with their episode when episodes are combined.
+pub const EPISODE_BOUND: &[&str] = &["coded_events", "message_backs", "episode_reopenings"];
+
 /// Save a person's details (everything a worker edits; not flags, not merges) at the version
 /// they read, through `$exec` (a pool or a transaction): the rows changed, 0 when stale.
 macro_rules! update_details {
@@ -357,7 +390,7 @@ impl PeopleStore for SqlStore {
             if let (Some(into), Some(other)) = (kept_open, merged_open) {
                 let how = plan.open_episodes.ok_or(StoreError::Conflict(linkwork_domain::ports::Conflict::BothEpisodesOpen))?;
                 if how == OpenEpisodes::Combine {
-                    for table in ["needs", "goals", "contacts", "holding_periods", "appointments", "barriers", "connections"] {
+                    for table in EPISODE_TABLES {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "UPDATE {table} SET episode_id = $1 WHERE org_id = $2 AND episode_id = $3"
                         )))
@@ -413,9 +446,7 @@ impl PeopleStore for SqlStore {
             }
             // Everything that names the person follows them: the casework, the connections to
             // services and the needs no service met, and the flags' history.
-            for table in
-                ["referrals", "episodes", "appointments", "coded_events", "connections", "unmet_needs", "person_flags"]
-            {
+            for table in PERSON_TABLES {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE {table} SET person_id = $1 WHERE org_id = $2 AND person_id = $3"
                 )))
