@@ -124,7 +124,7 @@ pub enum NotOffered {
 }
 
 /// The questionnaire for `instrument` in `language` where wording in that language is loaded,
-/// otherwise in English (shipped or loaded). `loaded` is every wording loaded for the
+/// otherwise in English (shipped or loaded), otherwise in a language loaded. `loaded` is every wording loaded for the
 /// instrument.
 pub fn questionnaire(instrument: Instrument, language: &str, loaded: &[Wording]) -> Result<Questionnaire, NotOffered> {
     let s: &Spec = spec(instrument);
@@ -133,7 +133,10 @@ pub fn questionnaire(instrument: Instrument, language: &str, loaded: &[Wording])
     }
     let pick =
         |lang: &str| loaded.iter().find(|w| w.instrument == instrument && w.language.eq_ignore_ascii_case(lang.trim()));
-    let wording = pick(language).or_else(|| pick("English"));
+    // The person's language, else English, else whatever is loaded: an instrument is offered
+    // once any wording of it is (the rule the pages use to offer it).
+    let wording =
+        pick(language).or_else(|| pick("English")).or_else(|| loaded.iter().find(|w| w.instrument == instrument));
     let shipped = matches!(s.licence, super::Licence::Free { .. });
     let credit = match (wording, s.licence) {
         (Some(w), super::Licence::Free { credit }) => {

@@ -18,9 +18,7 @@ use chart::Chart;
 use chrono::NaiveDate;
 use linkwork_domain::casework::Episode;
 use linkwork_domain::outcomes::scoring::shown;
-use linkwork_domain::outcomes::{
-    Instrument, MeasurePoint, OutcomeRecord, Respondent, due, series, short_name, spec, wording::questionnaire,
-};
+use linkwork_domain::outcomes::{Instrument, MeasurePoint, OutcomeRecord, Respondent, due, series, short_name, spec};
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
 
@@ -64,18 +62,21 @@ pub(crate) struct OutcomesView {
     pub can_send: bool,
 }
 
-/// The instruments asked of people, offered or not on this installation.
+/// The instruments asked of people, offered or not on this installation: one read of which
+/// wordings are loaded (a licensed instrument is offered once any is).
 pub(crate) async fn offered(state: &AppState) -> Result<(Vec<Instrument>, Vec<(Instrument, String)>), AppError> {
+    use linkwork_domain::outcomes::wording::NotOffered;
+    let loaded = state.store.loaded_wordings().await?;
     let mut yes = vec![];
     let mut no = vec![];
     for s in linkwork_domain::outcomes::instruments::ALL {
         if s.respondent != Respondent::Person || !s.is_administered() {
             continue;
         }
-        let loaded = state.store.wordings(s.instrument).await?;
-        match questionnaire(s.instrument, "English", &loaded) {
-            Ok(_) => yes.push(s.instrument),
-            Err(e) => no.push((s.instrument, e.to_string())),
+        if s.needs_loaded_wording() && !loaded.iter().any(|(i, _)| *i == s.instrument) {
+            no.push((s.instrument, NotOffered::WordingNotLoaded.to_string()));
+        } else {
+            yes.push(s.instrument);
         }
     }
     Ok((yes, no))
