@@ -442,8 +442,15 @@ app_test!(the_message_back_carries_baseline_latest_and_change_and_the_export_is_
 
     // The export: managers, every score, audited naming the people in it.
     assert_eq!(lw.get("/outcomes/export.csv").await.status, StatusCode::FORBIDDEN, "link workers do not export");
-    user(app.store.as_ref(), app.clock.as_ref(), &s.org, "mgr@seacroft.test", &["manager"]).await;
+    let manager = user(app.store.as_ref(), app.clock.as_ref(), &s.org, "mgr@seacroft.test", &["manager"]).await;
+    app.store.add_team_member(s.team.id, manager.id).await.unwrap();
     let mut mgr = signed_in(&app, "mgr@seacroft.test").await;
+    // The manager sees each worker's recording beside the team's.
+    let coverage = mgr.get("/outcomes").await;
+    assert_eq!(coverage.status, StatusCode::OK);
+    assert_eq!(coverage.body.matches("scope=\"row\"").count(), 3, "yours, the team's and the worker's");
+    assert!(coverage.body.contains(&s.worker.display_name));
+    assert!(!lw.get("/outcomes").await.body.contains("Download the organisation"), "no export for link workers");
     let csv = mgr.get("/outcomes/export.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("record_id,episode_id,person_id,instrument"), "{}", csv.body);

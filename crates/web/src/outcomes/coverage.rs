@@ -65,18 +65,33 @@ pub(crate) async fn coverage(
         .filter(|(_, n)| *n > 0)
         .collect();
     by_instrument.sort_by_key(|x| std::cmp::Reverse(x.1));
+    let supervises = linkwork_domain::access::permissions::granted(
+        &user,
+        linkwork_domain::access::permissions::Permission::SuperviseTeam,
+    );
+    let mut rows = vec![
+        CoverageRow::of("Your episodes", cover(&mine, &records)),
+        CoverageRow::of("Your teams' episodes", cover(&ids, &records)),
+    ];
+    // A manager sees each worker's recording, as they see each one's caseload: workload, not
+    // well-being.
+    if supervises {
+        let mut workers: Vec<linkwork_domain::ids::UserId> = episodes.iter().filter_map(|(_, w)| *w).collect();
+        workers.sort();
+        workers.dedup();
+        for w in workers.into_iter().filter(|w| *w != user.id) {
+            let theirs: Vec<_> = episodes.iter().filter(|(_, x)| *x == Some(w)).map(|(e, _)| *e).collect();
+            let name =
+                state.store.get_user(w).await.map(|u| u.display_name).unwrap_or_else(|_| "A former colleague".into());
+            rows.push(CoverageRow::of(&name, cover(&theirs, &records)));
+        }
+    }
     let page = CoveragePage {
         nav: Nav::for_user(&user),
         since: since.uk_date().format("%-d %B %Y").to_string(),
-        rows: vec![
-            CoverageRow::of("Your episodes", cover(&mine, &records)),
-            CoverageRow::of("Your teams' episodes", cover(&ids, &records)),
-        ],
+        rows,
         by_instrument,
-        may_export: linkwork_domain::access::permissions::granted(
-            &user,
-            linkwork_domain::access::permissions::Permission::SuperviseTeam,
-        ),
+        may_export: supervises,
     };
     html(&page)
 }
