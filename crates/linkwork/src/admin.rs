@@ -11,6 +11,7 @@ use linkwork_domain::ports::{Created, Store, StoreError};
 use linkwork_domain::usecases::access::{NewOrganisation, create_organisation};
 use linkwork_domain::usecases::{Caller, Failure, Services};
 use linkwork_domain::values::Email;
+use linkwork_storage::SqlStore;
 
 /// Look an organisation up by ODS code or name, with a sentence when there is none.
 pub async fn find_org(store: &dyn Store, key: &str) -> anyhow::Result<Organisation> {
@@ -215,4 +216,67 @@ pub async fn verify_audit(store: &dyn Store) -> anyhow::Result<Verified> {
             Err(broken) => return Ok(Verified::Broken(broken)),
         }
     }
+}
+
+/// The data folder's files a backup carries beside the database: the audit trail's anchors and
+/// their key (without them, a restored trail cannot show its end was not cut).
+const CARRIED: &[&str] = &[crate::audit_anchor::LOG, crate::audit_anchor::KEY];
+
+/// `linkwork backup DEST`: a new folder with a checked copy of the database and the anchors.
+pub async fn backup(store: &SqlStore, data: &std::path::Path, dest: &std::path::Path) -> anyhow::Result<String> {
+    if dest.exists() && std::fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} is not empty: back up into a new folder", dest.display());
+    }
+    std::fs::create_dir_all(dest).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest.display()))?;
+    // The anchors first: every anchor copied is then at or before the database's copy, so the
+    // restored trail reaches its latest anchor.
+    for f in CARRIED {
+        let from = data.join(f);
+        if from.exists() {
+            std::fs::copy(&from, dest.join(f)).map_err(|e| anyhow::anyhow!("cannot copy {}: {e}", from.display()))?;
+        }
+    }
+    let report = store.backup_to(&dest.join("linkwork.db")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!(
+        "Backed up {} tables ({} bytes) to {} in {} ms; the copy passed its integrity check.",
+        report.tables,
+        report.bytes,
+        dest.display(),
+        report.millis
+    ))
+}
+
+/// `linkwork restore SRC`: only into a data folder without a database.
+pub async fn restore(
+    location: &linkwork_storage::DatabaseLocation,
+    data: &std::path::Path,
+    src: &std::path::Path,
+) -> anyhow::Result<String> {
+    let started = std::time::Instant::now();
+    let linkwork_storage::DatabaseLocation::SqliteFile(target) = location else {
+        bail!("linkwork restores SQLite backups only: restore PostgreSQL with pg_restore into an empty database");
+    };
+    if target.exists() {
+        bail!("{} already holds a database: restore into an empty data folder (--data)", data.display());
+    }
+    let copy = src.join("linkwork.db");
+    if !copy.exists() {
+        bail!("{} holds no linkwork.db: name a folder made by linkwork backup", src.display());
+    }
+    linkwork_storage::backup::check_file(&copy)
+        .await
+        .map_err(|e| anyhow::anyhow!("the backup fails its integrity check ({e}): it cannot be restored"))?;
+    std::fs::create_dir_all(data)?;
+    for f in CARRIED {
+        if data.join(f).exists() {
+            bail!("{} already holds {f}: restore into an empty data folder", data.display());
+        }
+    }
+    std::fs::copy(&copy, target)?;
+    for f in CARRIED {
+        if src.join(f).exists() {
+            std::fs::copy(src.join(f), data.join(f))?;
+        }
+    }
+    Ok(format!("Restored {} into {} in {} ms.", src.display(), data.display(), started.elapsed().as_millis()))
 }

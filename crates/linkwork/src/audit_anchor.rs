@@ -14,8 +14,8 @@ use linkwork_domain::ports::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const LOG: &str = "audit-anchors.log";
-const KEY: &str = "audit-anchor.key";
+pub const LOG: &str = "audit-anchors.log";
+pub const KEY: &str = "audit-anchor.key";
 
 /// The anchor log and its key.
 pub struct Anchors {

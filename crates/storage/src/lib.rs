@@ -10,6 +10,7 @@
 //! by hand. The contract tests in `tests/it/storage` run every port against both.
 
 mod access;
+pub mod backup;
 mod casework;
 mod connections;
 mod database;

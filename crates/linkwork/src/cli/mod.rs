@@ -66,6 +66,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Take a consistent copy of the database while the server runs (SQLite), checked, with the
+    /// data folder's audit anchors, into a new folder. For PostgreSQL, says to use pg_dump.
+    Backup { dest: std::path::PathBuf },
+    /// Restore a backup folder into an empty data folder (never over a database), check it and
+    /// verify its audit trail, and say how long it took.
+    Restore { src: std::path::PathBuf },
     /// Outcome measures: the instruments and the wording loaded for them.
     Outcomes {
         #[command(subcommand)]

@@ -200,6 +200,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::print_summary(&summary);
             store.close().await;
         }
+        Command::Backup { dest } => {
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let out = admin::backup(&store, &cfg.data_dir, &dest).await;
+            store.close().await;
+            println!("{}", out?);
+        }
+        Command::Restore { src } => {
+            let location = cfg.database()?;
+            println!("{}", admin::restore(&location, &cfg.data_dir, &src).await?);
+            let store = serve::open_and_migrate(&cfg, &clock).await?;
+            let verified = admin::verify_anchored(&store, &cfg.anchors()?).await;
+            store.close().await;
+            match verified? {
+                admin::Verified::Intact { events, .. } => {
+                    println!("The restored audit trail is intact: {events} events.")
+                }
+                other => anyhow::bail!("the restored audit trail does not verify: {other:?}"),
+            }
+        }
         Command::Outcomes { command } => {
             let store = serve::open_and_migrate(&cfg, &clock).await?;
             let out = match command {
