@@ -91,6 +91,16 @@ pub struct Person {
 }
 
 impl Person {
+    /// Where automatic messages to the person go: `("email", address)` or `("sms", number)`
+    /// when they chose email or text and gave the address; none for phone or letter.
+    pub fn message_channel(&self) -> Option<(&'static str, String)> {
+        match (self.contact_by, &self.email, &self.phone) {
+            (ContactChannel::Email, Some(e), _) => Some(("email", e.clone())),
+            (ContactChannel::Text, _, Some(n)) => Some(("sms", n.clone())),
+            _ => None,
+        }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.given_name, self.family_name)
     }

@@ -11,7 +11,6 @@ use linkwork_domain::jobs::{Job, JobError, retry_delay};
 use linkwork_domain::notifications::{
     APPOINTMENT_REMINDER_JOB, DELIVER_MESSAGE_JOB, Mailer, MessageStatus, OutboxMessage, SmsSender,
 };
-use linkwork_domain::people::ContactChannel;
 use linkwork_domain::ports::Store;
 use linkwork_domain::ports::StoreError;
 use linkwork_domain::uktime::UkTime;
@@ -123,10 +122,9 @@ impl Worker {
             return Ok(());
         }
         let person = self.store.get_person(p.org_id, a.person_id).await?;
-        let (channel, recipient) = match (person.contact_by, &person.email, &person.phone) {
-            (ContactChannel::Email, Some(e), _) => ("email", e.clone()),
-            (ContactChannel::Text, _, Some(n)) => ("sms", n.clone()),
-            _ => {
+        let (channel, recipient) = match person.message_channel() {
+            Some(c) => c,
+            None => {
                 tracing::info!(appointment = %a.id, "no reminder sent: the person prefers phone or letter, or gave no address for their channel");
                 return Ok(());
             }

@@ -13,7 +13,7 @@ use crate::outcomes::{
     Instrument, LINK_DAYS, MeasurePoint, OutcomeLink, OutcomeRecord, Questionnaire, RecordStatus, Respondent, Via,
     Wording, check_interval, hash_token, new_token, spec,
 };
-use crate::people::{ContactChannel, Person};
+use crate::people::Person;
 use crate::ports::Conflict;
 use crate::uktime::UkTime;
 use chrono::{Duration, NaiveDate};
@@ -64,6 +64,43 @@ fn not_offered(instrument: Instrument, e: NotOffered) -> Failure {
     }])
 }
 
+/// The worker writing to an open episode: only a signed-in user, never on a closed episode.
+fn worker_on_open<'a>(caller: &Caller<'a>, e: &Episode) -> Result<&'a crate::access::accounts::User, Failure> {
+    let Actor::User(user) = caller.actor else { return Err(Failure::NotFound) };
+    if e.closed_at.is_some() {
+        return Err(Failure::Conflict(Conflict::EpisodeClosed));
+    }
+    Ok(user)
+}
+
+/// A completed record of `instrument` for the person in episode `(org, person, episode)`,
+/// taken now by the worker; callers change what differs.
+fn new_record(
+    (org_id, person_id, episode_id): (OrgId, crate::ids::PersonId, crate::ids::EpisodeId),
+    instrument: Instrument,
+    point: MeasurePoint,
+    now: chrono::DateTime<chrono::Utc>,
+) -> OutcomeRecord {
+    OutcomeRecord {
+        id: OutcomeId::new(),
+        org_id,
+        person_id,
+        episode_id,
+        instrument,
+        version: spec(instrument).version.to_owned(),
+        point,
+        status: RecordStatus::Completed,
+        via: Via::WithWorker,
+        source: None,
+        answers: vec![],
+        total: None,
+        language: None,
+        completed_on: now.uk_date(),
+        recorded_at: now,
+        recorded_by: None,
+    }
+}
+
 /// Record a measure taken with the person now, on episode `e` (open): the answers item by item
 /// by the instrument's rules, or that the person declined or could not complete it. Refused
 /// inside the instrument's interval since its last completed administration in the episode.
@@ -73,10 +110,7 @@ pub async fn record(
     e: &Episode,
     input: &Recording,
 ) -> Result<OutcomeRecord, Failure> {
-    let Actor::User(user) = caller.actor else { return Err(Failure::NotFound) };
-    if e.closed_at.is_some() {
-        return Err(Failure::Conflict(Conflict::EpisodeClosed));
-    }
+    let user = worker_on_open(caller, e)?;
     let mut p = Problems::default();
     let instrument = person_instrument(&input.instrument, &mut p);
     let point = p.take("point", input.point.parse::<MeasurePoint>());
@@ -110,22 +144,11 @@ pub async fn record(
     p.check()?;
     let (Some(instrument), Some(point), Some(status)) = (instrument, point, status) else { unreachable!("checked") };
     let r = OutcomeRecord {
-        id: OutcomeId::new(),
-        org_id: e.org_id,
-        person_id: e.person_id,
-        episode_id: e.id,
-        instrument,
-        version: spec(instrument).version.to_owned(),
-        point,
         status,
-        via: Via::WithWorker,
-        source: None,
         answers,
-        total: None,
         language,
-        completed_on: today,
-        recorded_at: s.clock.now(),
         recorded_by: Some(user.id),
+        ..new_record((e.org_id, e.person_id, e.id), instrument, point, s.clock.now())
     };
     s.store.record_outcome(&r).await?;
     audit_record(s, caller, &r).await?;
@@ -152,10 +175,7 @@ pub async fn import_total(
     e: &Episode,
     input: &Recording,
 ) -> Result<OutcomeRecord, Failure> {
-    let Actor::User(user) = caller.actor else { return Err(Failure::NotFound) };
-    if e.closed_at.is_some() {
-        return Err(Failure::Conflict(Conflict::EpisodeClosed));
-    }
+    let user = worker_on_open(caller, e)?;
     let mut p = Problems::default();
     let instrument =
         p.take("instrument", input.instrument.parse::<Instrument>()).filter(|i| !spec(*i).is_administered());
@@ -182,35 +202,16 @@ pub async fn import_total(
         unreachable!("checked")
     };
     let r = OutcomeRecord {
-        id: OutcomeId::new(),
-        org_id: e.org_id,
-        person_id: e.person_id,
-        episode_id: e.id,
-        instrument,
-        version: spec(instrument).version.to_owned(),
-        point,
-        status: RecordStatus::Completed,
         via: Via::Imported,
         source: Some(source),
-        answers: vec![],
         total: Some(total),
-        language: None,
         completed_on: taken,
-        recorded_at: s.clock.now(),
         recorded_by: Some(user.id),
+        ..new_record((e.org_id, e.person_id, e.id), instrument, point, s.clock.now())
     };
     s.store.record_outcome(&r).await?;
     audit_record(s, caller, &r).await?;
     Ok(r)
-}
-
-/// The person's channel for a link: email or text, with the address to use.
-fn channel(p: &Person) -> Option<(&'static str, String)> {
-    match (p.contact_by, &p.email, &p.phone) {
-        (ContactChannel::Email, Some(e), _) => Some(("email", e.clone())),
-        (ContactChannel::Text, _, Some(n)) => Some(("sms", n.clone())),
-        _ => None,
-    }
 }
 
 /// The message carrying a questionnaire link: the person's first name, never what it is about
@@ -271,14 +272,11 @@ pub async fn send_link(
     point: &str,
     public_url: &str,
 ) -> Result<OutcomeLink, Failure> {
-    let Actor::User(user) = caller.actor else { return Err(Failure::NotFound) };
-    if e.closed_at.is_some() {
-        return Err(Failure::Conflict(Conflict::EpisodeClosed));
-    }
+    let user = worker_on_open(caller, e)?;
     let mut problems = Problems::default();
     let instrument = person_instrument(instrument, &mut problems);
     let point = problems.take("point", point.parse::<MeasurePoint>());
-    let to = channel(p);
+    let to = p.message_channel();
     if to.is_none() {
         problems.add(
             "instrument",
@@ -382,22 +380,10 @@ pub async fn answer_link(
     let answers = spec.read_answers(value_of).map_err(Failure::Invalid)?;
     let now = s.clock.now();
     let r = OutcomeRecord {
-        id: OutcomeId::new(),
-        org_id: link.org_id,
-        person_id: link.person_id,
-        episode_id: link.episode_id,
-        instrument: link.instrument,
-        version: spec.version.to_owned(),
-        point: link.point,
-        status: RecordStatus::Completed,
         via: Via::Link,
-        source: None,
         answers,
-        total: None,
         language: Some(link.language.clone()),
-        completed_on: now.uk_date(),
-        recorded_at: now,
-        recorded_by: None,
+        ..new_record((link.org_id, link.person_id, link.episode_id), link.instrument, link.point, now)
     };
     match s.store.answer_link(link.id, &r, now).await {
         Ok(()) => {}
@@ -420,7 +406,7 @@ pub async fn remind_links(s: Services<'_>, public_url: &str) -> Result<u64, Fail
         }
         let person = s.store.get_person(link.org_id, link.person_id).await?;
         // A person who changed their channel since is reminded by the new one, or not at all.
-        let Some((channel, to)) = channel(&person) else { continue };
+        let Some((channel, to)) = person.message_channel() else { continue };
         let token = new_token();
         let link = OutcomeLink { channel: channel.to_owned(), ..link };
         let msg = link_message(&link, &person, &to, &link_url(public_url, &token), true, now);

@@ -81,6 +81,8 @@ struct EpisodeView {
     sent: Vec<(i32, String)>,
     /// Each reopening: when, and why.
     reopened: Vec<(String, String)>,
+    /// The day of the first contact: when outcome measures fall due.
+    first_contact: Option<NaiveDate>,
 }
 
 struct ReferralView {
@@ -148,6 +150,7 @@ async fn episode_view(state: &AppState, user: &User, e: &Episode, today: NaiveDa
         discharge: e.discharge_reason.map(|d| d.label()),
         sent: sent.iter().map(|m| (m.version, date(m.sent_at.uk_date()))).collect(),
         reopened: reopenings.into_iter().map(|r| (date(r.at.uk_date()), r.reason)).collect(),
+        first_contact: contacts.iter().map(|c| c.happened_on).min(),
         needs: needs.into_iter().map(|n| (n.domain.label(), n.own_words)).collect(),
         goals: goals
             .into_iter()
@@ -282,7 +285,8 @@ pub(crate) async fn record_page(
         };
         flag_history.push((date(c.at.uk_date()), c.kind.label(), c.action.label(), c.text.unwrap_or_default(), by));
     }
-    let outcomes = crate::outcomes::record_section(state, p, &episodes, today).await?;
+    let first_contact = episodes.iter().zip(&views).find(|(e, _)| e.is_open()).and_then(|(_, v)| v.first_contact);
+    let outcomes = crate::outcomes::record_section(state, p, &episodes, first_contact, today).await?;
     let practice = match p.practice_id {
         Some(id) => state.store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
         None => "Not known".into(),

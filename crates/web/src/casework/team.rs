@@ -128,7 +128,7 @@ fn settings_fields(s: &TeamSettings) -> Vec<Field> {
     );
     measures.options = linkwork_domain::outcomes::instruments::ALL
         .iter()
-        .filter(|x| x.respondent == linkwork_domain::outcomes::Respondent::Person && x.is_administered())
+        .filter(|x| x.is_asked_of_people())
         .map(|x| (x.instrument.as_str().to_owned(), x.instrument.label().to_owned()))
         .collect();
     measures.values = s.outcome_instruments.iter().map(|i| i.as_str().to_owned()).collect();

@@ -18,7 +18,7 @@ use chart::Chart;
 use chrono::NaiveDate;
 use linkwork_domain::casework::Episode;
 use linkwork_domain::outcomes::scoring::shown;
-use linkwork_domain::outcomes::{Instrument, MeasurePoint, OutcomeRecord, Respondent, due, series, short_name, spec};
+use linkwork_domain::outcomes::{Instrument, MeasurePoint, OutcomeRecord, due, series, short_name, spec};
 use linkwork_domain::people::Person;
 use linkwork_domain::uktime::UkTime;
 
@@ -70,7 +70,7 @@ pub(crate) async fn offered(state: &AppState) -> Result<(Vec<Instrument>, Vec<(I
     let mut yes = vec![];
     let mut no = vec![];
     for s in linkwork_domain::outcomes::instruments::ALL {
-        if s.respondent != Respondent::Person || !s.is_administered() {
+        if !s.is_asked_of_people() {
             continue;
         }
         if s.needs_loaded_wording() && !loaded.iter().any(|(i, _)| *i == s.instrument) {
@@ -83,11 +83,13 @@ pub(crate) async fn offered(state: &AppState) -> Result<(Vec<Instrument>, Vec<(I
 }
 
 /// The record's outcome measures: the person's records across episodes, what the open
-/// episode has due by the team's settings, and the links sent.
+/// episode has due by the team's settings (from its first contact, which the record page has
+/// read already), and the links sent.
 pub(crate) async fn record_section(
     state: &AppState,
     person: &Person,
     episodes: &[Episode],
+    first_contact: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<OutcomesView, AppError> {
     let org = person.org_id;
@@ -96,10 +98,8 @@ pub(crate) async fn record_section(
     let mut due_now = vec![];
     if let Some(e) = open {
         let settings = state.store.team_settings(org, e.team_id).await?;
-        let contacts = state.store.contacts(org, e.id).await?;
-        let first = contacts.iter().map(|c| c.happened_on).min();
         let mine: Vec<&OutcomeRecord> = records.iter().filter(|r| r.episode_id == e.id).collect();
-        due_now = due(&settings.outcome_plan(), first, &mine, today).iter().map(|d| d.describe()).collect();
+        due_now = due(&settings.outcome_plan(), first_contact, &mine, today).iter().map(|d| d.describe()).collect();
     }
     let (yes, no) = offered(state).await?;
     let links = state.store.person_links(org, person.id).await?;
@@ -142,11 +142,7 @@ pub(crate) async fn record_section(
         offered: yes.iter().map(|i| (i.as_str(), short_name(*i))).collect(),
         not_offered: no.into_iter().map(|(i, why)| (short_name(i), why)).collect(),
         suggested_point: if has_open_records { MeasurePoint::Review.as_str() } else { MeasurePoint::Baseline.as_str() },
-        can_send: matches!(
-            (person.contact_by, &person.email, &person.phone),
-            (linkwork_domain::people::ContactChannel::Email, Some(_), _)
-                | (linkwork_domain::people::ContactChannel::Text, _, Some(_))
-        ),
+        can_send: person.message_channel().is_some(),
     })
 }
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use linkwork_domain::intake::FieldError;
 use linkwork_domain::outcomes::wording::Questionnaire;
-use linkwork_domain::outcomes::{Instrument, MeasurePoint, RecordStatus, Respondent, short_name, spec};
+use linkwork_domain::outcomes::{Instrument, MeasurePoint, RecordStatus, short_name, spec};
 use linkwork_domain::ports::Conflict;
 use linkwork_domain::uktime::UkTime;
 use linkwork_domain::usecases::outcomes::Recording;
@@ -150,7 +150,7 @@ async fn page_for(
 }
 
 fn person_instrument(code: &str) -> Option<Instrument> {
-    code.parse::<Instrument>().ok().filter(|i| spec(*i).respondent == Respondent::Person && spec(*i).is_administered())
+    code.parse::<Instrument>().ok().filter(|i| spec(*i).is_asked_of_people())
 }
 
 /// The questionnaire for the person, from their record.

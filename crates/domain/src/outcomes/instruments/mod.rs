@@ -146,6 +146,12 @@ impl Spec {
         self.scoring != Scoring::Imported
     }
 
+    /// Whether it is asked of the people supported, on their record (not a worker's own
+    /// question set, not an imported total).
+    pub fn is_asked_of_people(&self) -> bool {
+        self.respondent == Respondent::Person && self.is_administered()
+    }
+
     /// Whether the wording must be loaded by the deployer before it can be offered.
     pub fn needs_loaded_wording(&self) -> bool {
         matches!(self.licence, Licence::Registration { .. })
